@@ -1,7 +1,59 @@
 import ArgumentParser
+import Foundation
 import MrunKit
 
 @main
 struct Mrun: AsyncParsableCommand {
-    mutating func run() async throws { print(MrunKitVersion.version) }
+    static let configuration = CommandConfiguration(
+        commandName: "mrun",
+        abstract: "Launch machine-learning experiments locally, on Kubernetes or on Slurm.",
+        discussion: """
+            Examples:
+              mrun run exp.py -- --epochs 3
+              mrun --context gke.sandbox run --requirements requirements.txt exp.py -- --epochs 3
+              mrun context add --name gke.sandbox --type kubernetes --registry_url gcr.io/proj
+              mrun config set current_context gke.sandbox
+            """,
+        version: MrunKitVersion.version,
+        subcommands: [RunCommand.self, ContextCommand.self, ConfigCommand.self]
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    /// Prints user-facing errors as one line without a stack trace; everything else goes through
+    /// ArgumentParser (usage errors, `--help`, exit codes).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as any UserFacingError {
+            Terminal.error(error.description)
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command accepts, before or after the command name.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Context to use instead of the current_context setting.")
+    var context: String?
+
+    var host: HostEnvironment { .current }
+    var store: ConfigStore { ConfigStore(home: host.mrunHome) }
+}
+
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
 }

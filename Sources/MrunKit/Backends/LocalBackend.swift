@@ -1,0 +1,69 @@
+import Foundation
+
+/// Runs the experiment on this machine: copies the code snapshot into a fresh run directory under
+/// `$MRUN_HOME/runs`, runs the command there with the plan's environment, streams its output live
+/// (and into `output.log`), forwards Ctrl-C, and returns the experiment's exit status.
+public struct LocalBackend<Sink: OutputSink>: Backend {
+    public var host: HostEnvironment
+    public var sink: Sink
+
+    public init(host: HostEnvironment, sink: Sink) {
+        self.host = host
+        self.sink = sink
+    }
+
+    public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
+        guard let local = plan.local else {
+            throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a local plan")
+        }
+        let runDirectory = URL(fileURLWithPath: local.runDirectory)
+        try prepare(runDirectory, plan: plan)
+        // The experiment inherits this shell's environment, except Neptune credentials: those it
+        // gets only from the plan, so a context with `neptune: false` really passes none.
+        var environment = host.variables.filter { !$0.key.hasPrefix("NEPTUNE_") }
+        for variable in plan.environment { environment[variable.name] = variable.value }
+        var argv = plan.experiment.argv
+        if let program = argv.first, program.hasPrefix("./") {
+            argv[0] = runDirectory.appendingPathComponent(String(program.dropFirst(2))).path
+        }
+        await sink.standardError(Array("mrun: running \(plan.experiment.name) in \(local.runDirectory)\n".utf8))
+        let status = try await StreamingProcess.run(
+            StreamingCommand(
+                argv: argv, environment: environment, workingDirectory: runDirectory.path, logFile: local.logFile),
+            sink: sink)
+        await sink.standardError(
+            Array("mrun: \(plan.experiment.name) \(describe(status)); log: \(local.logFile)\n".utf8))
+        return status.shellCode
+    }
+
+    private func describe(_ status: ExitStatus) -> String {
+        switch status {
+        case .exited(0): return "finished"
+        case .exited(let code): return "failed with exit status \(code)"
+        case .signalled(let signal): return "was stopped by signal \(signal)"
+        }
+    }
+
+    /// A fresh run directory holding a copy of the code and the plan (secrets redacted).
+    private func prepare(_ runDirectory: URL, plan: ExperimentPlan) throws {
+        let files = FileManager.default
+        do {
+            try files.createDirectory(at: runDirectory.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try files.createDirectory(at: runDirectory, withIntermediateDirectories: false)
+            let root = URL(fileURLWithPath: plan.snapshot.root)
+            for file in plan.snapshot.files {
+                let target = runDirectory.appendingPathComponent(file.path)
+                try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                // Symlinked files are shipped as their content, as the snapshot hashed them.
+                try files.copyItem(at: root.appendingPathComponent(file.path).resolvingSymlinksInPath(), to: target)
+            }
+            if let storage = plan.storagePath {
+                try files.createDirectory(atPath: storage, withIntermediateDirectories: true)
+            }
+        } catch {
+            throw ConfigError.io("cannot prepare the run directory \(runDirectory.path): \(error.localizedDescription)")
+        }
+        try AtomicFile.write(
+            try PlanPrinter.json(plan), to: runDirectory.appendingPathComponent("plan.json"), mode: 0o600)
+    }
+}

@@ -1,0 +1,6 @@
+/// Where a context runs experiments.
+public enum ContextType: String, Codable, Sendable, CaseIterable {
+    case local
+    case kubernetes
+    case slurm
+}

@@ -1,0 +1,69 @@
+/// Checks that need the whole context, shared by context files and `context add` flags.
+extension Context {
+    /// A problem found in a complete context: the key at fault (nil for the whole context) and why.
+    public struct Problem: Sendable, Equatable {
+        public var key: ContextKey?
+        public var message: String
+    }
+
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.count <= 63 else { return false }
+        let allowed = name.unicodeScalars.allSatisfy {
+            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                || $0 == "." || $0 == "_" || $0 == "-"
+        }
+        return allowed && first.isASCII && (first.properties.isAlphabetic || ("0"..."9").contains(first))
+    }
+
+    static func isValidEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
+        }
+    }
+
+    /// The first problem with this context, or nil when it is ready to use.
+    public func problem() -> Problem? {
+        if !Self.isValidName(name) {
+            return Problem(key: .name, message: ConfigError.invalidContextName(name).description)
+        }
+        if let bad = env.keys.sorted().first(where: { !Self.isValidEnvironmentName($0) }) {
+            return Problem(
+                key: .env,
+                message: "'\(bad)' is not a valid environment variable name (letters, digits and _)")
+        }
+        switch type {
+        case .kubernetes:
+            if kubernetes.registryURL?.isEmpty ?? true {
+                return Problem(
+                    key: nil,
+                    message: "kubernetes contexts need 'registry_url' (e.g. registry_url: gcr.io/my-project)")
+            }
+            if let size = kubernetes.defaultPVCSize, !Resources.isMemoryQuantity(size) {
+                return Problem(
+                    key: .defaultPVCSize,
+                    message: "default_pvc_size must be a quantity like 40Gi or 100G, got '\(size)'")
+            }
+            if let limit = kubernetes.backoffLimit, limit < 0 {
+                return Problem(key: .backoffLimit, message: "backoff_limit must be 0 or more, got \(limit)")
+            }
+        case .slurm:
+            if slurm.host?.isEmpty ?? true {
+                return Problem(
+                    key: nil,
+                    message: "slurm contexts need 'host' (an ssh alias or user@host[:port])")
+            }
+            let counts: [(ContextKey, Int?)] = [
+                (.nodes, slurm.nodes), (.ntasks, slurm.ntasks), (.cpusPerTask, slurm.cpusPerTask),
+            ]
+            for (key, value) in counts {
+                if let value, value < 1 {
+                    return Problem(key: key, message: "\(key.rawValue) must be 1 or more, got \(value)")
+                }
+            }
+        case .local:
+            break
+        }
+        return nil
+    }
+}

@@ -1,0 +1,68 @@
+/// Names that Kubernetes, Slurm and file systems all accept.
+public enum Naming {
+    /// Longest DNS label (RFC 1123), the limit for namespaces and for Job names used as pod labels.
+    public static let maximumLabelLength = 63
+    static let suffixLength = 5
+
+    /// Lowercase letters, digits and '-', starting and ending with a letter or digit; runs of other
+    /// characters become one '-'. Empty when nothing usable is left.
+    public static func dnsLabel(_ text: String, maximumLength: Int = maximumLabelLength) -> String {
+        var label = ""
+        var pendingDash = false
+        for scalar in text.lowercased().unicodeScalars {
+            if scalar.isASCII && (("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)) {
+                if pendingDash && !label.isEmpty { label.append("-") }
+                pendingDash = false
+                label.unicodeScalars.append(scalar)
+            } else {
+                pendingDash = true
+            }
+        }
+        if label.count > maximumLength {
+            label = String(label.prefix(maximumLength))
+            while label.hasSuffix("-") { label.removeLast() }
+        }
+        return label
+    }
+
+    /// The Kubernetes namespace for a project: the project name as an RFC 1123 label.
+    public static func namespace(forProject project: String) throws(ExperimentError) -> String {
+        let allowed = project.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || " -_.".unicodeScalars.contains($0))
+        }
+        let label = dnsLabel(project, maximumLength: Int.max)
+        guard allowed, !label.isEmpty, label.count <= maximumLabelLength else {
+            throw .invalidProject(project)
+        }
+        return label
+    }
+
+    /// The experiment's base name (stable across runs, used in the image name) from `--name` or the
+    /// script's file name.
+    public static func baseName(_ requested: String) -> String {
+        let label = dnsLabel(requested, maximumLength: maximumLabelLength - suffixLength - 1)
+        guard let first = label.unicodeScalars.first, ("a"..."z").contains(first) else {
+            return label.isEmpty ? "exp" : "exp-\(label)".prefixLabel(maximumLabelLength - suffixLength - 1)
+        }
+        return label
+    }
+
+    /// A unique experiment name: the base name plus a random suffix, e.g. `train-k3x9q`.
+    public static func uniqueName(base: String, suffix: String) -> String {
+        "\(base)-\(suffix)"
+    }
+
+    /// Random suffix of lowercase letters and digits.
+    public static func randomSuffix<G: RandomNumberGenerator>(using generator: inout G) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<suffixLength).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+}
+
+extension String {
+    fileprivate func prefixLabel(_ length: Int) -> String {
+        var label = String(prefix(length))
+        while label.hasSuffix("-") { label.removeLast() }
+        return label
+    }
+}

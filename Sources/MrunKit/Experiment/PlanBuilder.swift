@@ -1,0 +1,199 @@
+import Crypto
+import Foundation
+
+/// Turns a run request and a resolved context into an experiment plan. Reads the project's files
+/// and the user's Neptune settings; runs nothing, writes nothing, contacts nothing.
+public struct PlanBuilder: Sendable {
+    public var host: HostEnvironment
+    public var store: ConfigStore
+    public var now: @Sendable () -> Date
+    public var suffix: @Sendable () -> String
+
+    public init(
+        host: HostEnvironment, store: ConfigStore, now: @escaping @Sendable () -> Date = { Date() },
+        suffix: @escaping @Sendable () -> String = {
+            var generator = SystemRandomNumberGenerator()
+            return Naming.randomSuffix(using: &generator)
+        }
+    ) {
+        self.host = host
+        self.store = store
+        self.now = now
+        self.suffix = suffix
+    }
+
+    public func plan(_ request: RunRequest, context baseContext: Context) throws -> ExperimentPlan {
+        var context = baseContext
+        if let resources = request.resources {
+            do {
+                let extra = try Resources.parse(resources)
+                context.resources.merge(extra)
+            } catch {
+                throw ConfigError.invalidFlag(flag: "--resources", message: error.description)
+            }
+        }
+        let root = host.currentDirectory.standardizedFileURL
+        let script = try projectPath(of: request.script, root: root, role: .script)
+        let requirements = try request.requirements.map { try projectPath(of: $0, root: root, role: .requirements) }
+        let neptuneConfig = try request.neptuneConfig.map { path -> NeptuneExperimentConfig in
+            let url = host.resolve(path)
+            return try NeptuneExperimentConfig.parse(FileText.read(url, role: "Neptune config"), file: path)
+        }
+        let project = try resolveProject(request, context: context, neptune: neptuneConfig, root: root)
+        let baseName = Naming.baseName(request.name ?? neptuneConfig?.name ?? stem(of: script))
+        let name = Naming.uniqueName(base: baseName, suffix: suffix())
+
+        let snapshot = try CodeSnapshotter.snapshot(root: root)
+        for (path, role) in [(script, "the script"), (requirements, "the requirements file")] {
+            if let path, !snapshot.files.contains(where: { $0.path == path }) {
+                throw ExperimentError.excludedFile(path: path, role: role)
+            }
+        }
+        let python = context.pythonCommand
+        let command =
+            try isExecutableScript(root.appendingPathComponent(script))
+            ? ["./\(script)"] : [python, script]
+        let argv = command + request.arguments
+        let parameters = neptuneConfig.flatMap { config in
+            config.parameters.isEmpty
+                ? nil
+                : TemplateFilters.json(
+                    Dictionary(config.parameters.map { ($0.name, $0.value as Any) }, uniquingKeysWith: { $1 }))
+        }
+        let experiment = Experiment(
+            name: name, baseName: baseName, project: project, script: script, args: request.arguments,
+            tags: request.tags + (neptuneConfig?.tags ?? []), requirements: requirements, python: python,
+            command: command, argv: argv, commandLine: argv.map(TemplateFilters.shellQuote).joined(separator: " "),
+            parameters: parameters, contentHash: "", created: now())
+
+        let templates = TemplateSet(searchPath: try templateSearchPath(request, context: context))
+        var plan = ExperimentPlan(
+            context: context, experiment: experiment, snapshot: snapshot, environment: [],
+            storagePath: storagePath(context: context, project: project), image: nil, kubernetes: nil,
+            slurm: nil, local: nil, artefacts: [])
+        plan.environment = try environment(request, plan: plan, neptuneProject: neptuneConfig?.project)
+        try PlanRendering(templates: templates, request: request, runsDirectory: store.runsDirectory).complete(&plan)
+        return plan
+    }
+
+    // MARK: Resolution
+
+    enum PathRole {
+        case script, requirements
+    }
+
+    /// A path inside the project, relative to its root and '/'-separated.
+    func projectPath(of path: String, root: URL, role: PathRole) throws -> String {
+        let url = host.resolve(path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            if role == .requirements {
+                throw ConfigError.io("--requirements: \(path): no such file; check the path")
+            }
+            throw ExperimentError.missingScript(path)
+        }
+        if isDirectory.boolValue {
+            if role == .requirements { throw ConfigError.io("--requirements: \(path): is a directory, not a file") }
+            throw ExperimentError.scriptIsDirectory(path)
+        }
+        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        guard url.path.hasPrefix(rootPath) else {
+            if role == .requirements { throw ExperimentError.requirementsOutsideProject(path) }
+            throw ExperimentError.scriptOutsideProject(script: path, root: root.path)
+        }
+        return String(url.path.dropFirst(rootPath.count))
+    }
+
+    func resolveProject(
+        _ request: RunRequest, context: Context, neptune: NeptuneExperimentConfig?, root: URL
+    ) throws -> String {
+        // Neptune projects are written WORKSPACE/PROJECT; the namespace takes the project part.
+        let fromNeptune = (neptune?.project ?? host.variables["NEPTUNE_PROJECT"])
+            .flatMap { $0.split(separator: "/").last.map(String.init) }
+        let requested = request.project ?? fromNeptune ?? context.project ?? root.lastPathComponent
+        return try Naming.namespace(forProject: requested)
+    }
+
+    func stem(of script: String) -> String {
+        let file = (script as NSString).lastPathComponent
+        return (file as NSString).deletingPathExtension
+    }
+
+    func isExecutableScript(_ url: URL) throws -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: url.path),
+            let handle = try? FileHandle(forReadingFrom: url)
+        else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 2)) == Data("#!".utf8)
+    }
+
+    func templateSearchPath(_ request: RunRequest, context: Context) throws -> [URL] {
+        var path: [URL] = []
+        if let flag = request.templatesDir {
+            let url = host.resolve(flag)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue
+            else { throw TemplateError.missingDirectory(flag: "--templates", path: flag) }
+            path.append(url)
+        }
+        if let dir = context.templatesDir {
+            path.append(host.resolve(dir))
+        }
+        path.append(store.templatesDirectory)
+        return path
+    }
+
+    func storagePath(context: Context, project: String) -> String? {
+        switch context.type {
+        case .kubernetes: return context.storage ?? KubernetesSettings.defaultStorage
+        case .slurm: return context.storage
+        case .local:
+            return context.storage.map { host.resolve($0).path }
+                ?? store.home.appendingPathComponent("storage/\(project)").path
+        }
+    }
+
+    func environment(_ request: RunRequest, plan: ExperimentPlan, neptuneProject: String?) throws
+        -> [EnvironmentVariable]
+    {
+        var variables = [
+            EnvironmentVariable(name: "MRUN_EXPERIMENT", value: plan.experiment.name),
+            EnvironmentVariable(name: "MRUN_PROJECT", value: plan.experiment.project),
+            EnvironmentVariable(name: "PYTHONUNBUFFERED", value: "1"),
+        ]
+        if let storage = plan.storagePath { variables.append(.init(name: "STORAGE_DIR", value: storage)) }
+        if let parameters = plan.experiment.parameters {
+            variables.append(.init(name: "MRUN_PARAMS", value: parameters))
+        }
+        for (name, value) in plan.context.env.sorted(by: { $0.key < $1.key }) {
+            variables.append(.init(name: name, value: value))
+        }
+        for item in request.environment {
+            guard let equals = item.firstIndex(of: "="),
+                Context.isValidEnvironmentName(String(item[..<equals]))
+            else { throw ExperimentError.invalidEnvironment(flag: "--env", item: item) }
+            variables.append(.init(name: String(item[..<equals]), value: String(item[item.index(after: equals)...])))
+        }
+        if plan.context.neptune {
+            variables += try NeptuneCredentials.variables(host: host, project: neptuneProject)
+        }
+        // Later definitions win; each name appears once, where it first appeared.
+        var order: [String] = []
+        var latest: [String: EnvironmentVariable] = [:]
+        for variable in variables {
+            if latest[variable.name] == nil { order.append(variable.name) }
+            latest[variable.name] = variable
+        }
+        return order.compactMap { latest[$0] }
+    }
+}
+
+extension Resources {
+    /// Takes every resource set in `other`.
+    mutating func merge(_ other: Resources) {
+        cpu = other.cpu ?? cpu
+        memory = other.memory ?? memory
+        gpu = other.gpu ?? gpu
+        tpu = other.tpu ?? tpu
+    }
+}

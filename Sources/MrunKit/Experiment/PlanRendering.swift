@@ -1,0 +1,150 @@
+import Crypto
+import Foundation
+import Yams
+
+/// Fills in the backend-specific part of a plan and renders its artefacts from the templates.
+struct PlanRendering {
+    var templates: TemplateSet
+    var request: RunRequest
+    var runsDirectory: URL
+    var renderer = TemplateRenderer()
+
+    static let imageWorkdir = "/workspace"
+    static let claimName = "mrun-storage"
+    static let secretName = "mrun-neptune"
+
+    func complete(_ plan: inout ExperimentPlan) throws {
+        let context = plan.context
+        switch context.type {
+        case .kubernetes:
+            let settings = context.kubernetes
+            plan.kubernetes = KubernetesTarget(
+                namespace: settings.namespace ?? plan.experiment.project, claimName: Self.claimName,
+                storageSize: settings.defaultPVCSize ?? KubernetesSettings.defaultPVCSize,
+                secretName: Self.secretName, backoffLimit: settings.backoffLimit ?? 0,
+                kubeContext: settings.kubeContext)
+            let base = request.baseImage ?? settings.baseImage ?? KubernetesSettings.defaultBaseImage
+            plan.image = ImageSpec(base: base, tag: "", workdir: Self.imageWorkdir)
+            let dockerfile = try render(.dockerfile, plan: plan)
+            plan.experiment.contentHash = Self.hash([plan.snapshot.contentHash, base, dockerfile.content])
+            let registry = Self.registryPrefix(settings.registryURL ?? "")
+            plan.image?.tag =
+                "\(registry)/\(plan.experiment.project)/\(plan.experiment.baseName):\(plan.experiment.contentHash.prefix(24))"
+            plan.artefacts = [dockerfile]
+            for name in [TemplateSet.Name.namespace, .persistentVolumeClaim, .secret, .job]
+            where name != .secret || !plan.secrets.isEmpty {
+                plan.artefacts.append(try render(name, plan: plan, checkYAML: true))
+            }
+        case .slurm:
+            let settings = context.slurm
+            let jobDir = [
+                settings.workdir ?? SlurmSettings.defaultWorkdir, plan.experiment.project, plan.experiment.name,
+            ]
+            .joined(separator: "/")
+            plan.slurm = SlurmTarget(
+                host: settings.host ?? "", jobDir: jobDir, output: "\(jobDir)/slurm-%j.out",
+                envFile: "\(jobDir)/.mrun-env", partition: settings.partition, account: settings.account,
+                qos: settings.qos, time: settings.time, nodes: settings.nodes, ntasks: settings.ntasks,
+                cpusPerTask: settings.cpusPerTask ?? context.resources.cpu.flatMap { Int($0) },
+                mem: settings.mem ?? context.resources.memory,
+                gres: settings.gres ?? context.resources.gpu.map { "gpu:\($0)" }, constraint: settings.constraint,
+                modules: settings.modules, setup: settings.setup, sbatchOptions: settings.sbatchOptions)
+            plan.experiment.contentHash = Self.hash([plan.snapshot.contentHash])
+            plan.artefacts = [try render(.sbatch, plan: plan)]
+        case .local:
+            let runDirectory = runsDirectory.appendingPathComponent(plan.experiment.name)
+            plan.local = LocalTarget(
+                runDirectory: runDirectory.path, logFile: runDirectory.appendingPathComponent("output.log").path)
+            plan.experiment.contentHash = Self.hash([plan.snapshot.contentHash])
+        }
+    }
+
+    /// Renders one template; secrets appear redacted unless `revealSecrets` (only when executing).
+    func render(
+        _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false
+    ) throws -> Artefact {
+        let source = try templates.source(name)
+        let variables = try TemplateRenderer.variables(TemplateVariables(plan: plan, revealSecrets: revealSecrets))
+        let content = try renderer.render(source, with: variables)
+        if checkYAML {
+            do {
+                _ = try Yams.load(yaml: content)
+            } catch {
+                throw TemplateError.invalidOutput(
+                    source: source.origin, message: "\(error)".split(separator: "\n").joined(separator: " "))
+            }
+        }
+        return Artefact(name: name.rawValue, template: source.origin, content: content)
+    }
+
+    /// The registry part of an image name: `https://gcr.io/proj/` → `gcr.io/proj`.
+    static func registryPrefix(_ url: String) -> String {
+        var prefix = Substring(url)
+        for scheme in ["https://", "http://"] where prefix.hasPrefix(scheme) {
+            prefix = prefix.dropFirst(scheme.count)
+        }
+        while prefix.hasSuffix("/") { prefix = prefix.dropLast() }
+        return String(prefix)
+    }
+
+    /// SHA-256 over the parts, each framed by its length so that no two lists hash alike.
+    static func hash(_ parts: [String]) -> String {
+        var hasher = SHA256()
+        for part in parts {
+            let bytes = Array(part.utf8)
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(data: bytes)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The variables templates see; the README's "Templates" section lists them.
+struct TemplateVariables: Encodable {
+    struct Variable: Encodable {
+        var name: String
+        var value: String
+    }
+
+    struct ResourceValues: Encodable {
+        var any: Bool
+        var cpu: String?
+        var memory: String?
+        var gpu: Int?
+        var tpu: Int?
+    }
+
+    struct Storage: Encodable {
+        var path: String?
+    }
+
+    struct ContextSummary: Encodable {
+        var name: String
+        var type: String
+    }
+
+    var context: ContextSummary
+    var experiment: Experiment
+    var image: ImageSpec?
+    var kubernetes: KubernetesTarget?
+    var slurm: SlurmTarget?
+    var storage: Storage
+    var resources: ResourceValues
+    var environment: [Variable]
+    var secrets: [Variable]
+
+    init(plan: ExperimentPlan, revealSecrets: Bool) {
+        context = ContextSummary(name: plan.context.name, type: plan.context.type.rawValue)
+        experiment = plan.experiment
+        image = plan.image
+        kubernetes = plan.kubernetes
+        slurm = plan.slurm
+        storage = Storage(path: plan.storagePath)
+        let resources = plan.context.resources
+        self.resources = ResourceValues(
+            any: !resources.isEmpty, cpu: resources.cpu, memory: resources.memory, gpu: resources.gpu,
+            tpu: resources.tpu)
+        environment = plan.environment.filter { !$0.secret }.map { Variable(name: $0.name, value: $0.value) }
+        secrets = plan.secrets.map { Variable(name: $0.name, value: revealSecrets ? $0.value : $0.displayValue) }
+    }
+}

@@ -1,0 +1,23 @@
+/// What the user asked `mrun run` for, before anything is resolved.
+public struct RunRequest: Sendable, Equatable {
+    public var script: String
+    /// Everything after `--`, untouched.
+    public var arguments: [String] = []
+    public var requirements: String?
+    public var baseImage: String?
+    public var name: String?
+    public var project: String?
+    public var tags: [String] = []
+    /// `--env NAME=VALUE` items, in order.
+    public var environment: [String] = []
+    /// `--config neptune.yaml`.
+    public var neptuneConfig: String?
+    public var templatesDir: String?
+    /// `--resources "cpu=4 mem=8G"`, merged over the context's.
+    public var resources: String?
+
+    public init(script: String, arguments: [String] = []) {
+        self.script = script
+        self.arguments = arguments
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import MrunKit
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Show or change mrun's settings.",
+        discussion: "Settings: "
+            + Settings.Key.allCases.map { "\($0.rawValue) — \($0.summary)" }.joined(separator: "; "),
+        subcommands: [Show.self, Set.self, Unset.self],
+        defaultSubcommand: Show.self
+    )
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the settings.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let settings = try global.store.loadSettings()
+            for key in Settings.Key.allCases {
+                print("\(key.rawValue): \(settings[key] ?? "(unset)")")
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Set a setting.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Setting name, e.g. current_context.") var key: String
+        @Argument(help: "New value.") var value: String
+
+        func run() async throws {
+            try global.store.setSetting(key, to: value)
+            print("\(key): \(value)")
+        }
+    }
+
+    struct Unset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "unset", abstract: "Remove a setting.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Setting name.") var key: String
+
+        func run() async throws {
+            try global.store.setSetting(key, to: nil)
+            print("\(key): (unset)")
+        }
+    }
+}

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Rendered by mrun for experiment train-k3x9q (project lr-sweep).
+#SBATCH --job-name=train-k3x9q
+#SBATCH --output=mrun/lr-sweep/train-k3x9q/slurm-%j.out
+#SBATCH --partition=plgrid-gpu
+#SBATCH --account=grant
+#SBATCH --time=2:00:00
+#SBATCH --cpus-per-task=4
+#SBATCH --mem=8G
+#SBATCH --gres=gpu:1
+#SBATCH --exclusive
+set -euo pipefail
+module load python/3.11
+cd mrun/lr-sweep/train-k3x9q
+# Credentials come from a private file next to this script, never from the script itself.
+if [ -f mrun/lr-sweep/train-k3x9q/.mrun-env ]; then
+  set -a
+  . mrun/lr-sweep/train-k3x9q/.mrun-env
+  set +a
+fi
+export MRUN_EXPERIMENT=train-k3x9q
+export MRUN_PROJECT=lr-sweep
+export PYTHONUNBUFFERED=1
+export NEPTUNE_HOST=neptune.example
+export NEPTUNE_PORT=443
+export NEPTUNE_USER=ada
+export NEPTUNE_PROJECT=team/lr-sweep
+source ~/venv/bin/activate
+exec python3 train.py --epochs 3 --name 'a b' 'it'\''s'
