@@ -68,7 +68,7 @@ CA_FILES=(/usr/local/share/ca-certificates/*.crt)
 [[ -e ${CA_FILES[0]} ]] || CA_FILES=()
 recipe() {
 	echo "debootstrap --variant=minbase --include=python3,python3-pip bookworm $1"
-	echo "rm EXTERNALLY-MANAGED; clean apt caches; recipe v1"
+	echo "rm EXTERNALLY-MANAGED; clean apt caches, hostname, resolv.conf; recipe v2"
 	((${#CA_FILES[@]})) && sha256sum "${CA_FILES[@]}"
 	true
 }
@@ -91,6 +91,10 @@ build_tarball() {
 	umount_under "$rootfs"
 	rm -rf "$rootfs"
 	tb_log "debootstrap from $mirror (about a minute; log: $LOG)"
+	# debootstrap downloads with wget, which does not read apt's proxy setting.
+	local proxy=''
+	eval "$(apt-config shell proxy Acquire::http::Proxy)"
+	[[ -z $proxy ]] || export http_proxy=$proxy
 	if ! debootstrap --variant=minbase --include=python3,python3-pip bookworm "$rootfs" "$mirror" >>"$LOG" 2>&1; then
 		umount_under "$rootfs"
 		tb_tail "$LOG" >&2
@@ -108,6 +112,10 @@ build_tarball() {
 			tb_die "update-ca-certificates failed inside the rootfs (log: $LOG)"
 	fi
 	rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/lib/apt/lists/*
+	# debootstrap copies this machine's hostname and resolver into the rootfs; docker
+	# supplies both at run time, so the image must not carry them.
+	rm -f "$rootfs/etc/hostname"
+	: >"$rootfs/etc/resolv.conf"
 	tar --numeric-owner -C "$rootfs" -cf "$TARBALL.tmp" .
 	mv -f "$TARBALL.tmp" "$TARBALL"
 	mv -f "$B/recipe.new" "$B/recipe"
