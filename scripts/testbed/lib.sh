@@ -13,6 +13,12 @@ case $TB in
 *) echo "MRUN_TESTBED must be an absolute path (got '$TB')" >&2; exit 1 ;;
 esac
 TB=${TB%/}
+# No whitespace (slurm.conf and sshd_config cannot quote paths), and short enough for
+# the unix sockets dockerd and containerd create below it (108-byte sun_path limit).
+if [[ $TB =~ [[:space:]] || ${#TB} -gt 60 ]]; then
+	echo "MRUN_TESTBED must have no whitespace and at most 60 characters (got '$TB')" >&2
+	exit 1
+fi
 case $TB in
 '' | /usr | /usr/* | /etc | /etc/* | /var | /var/tmp | /tmp | /root | /home) echo "MRUN_TESTBED=$TB would mix test-bed state into a system directory; use a directory of its own" >&2; exit 1 ;;
 esac
