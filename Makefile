@@ -4,7 +4,7 @@ SWIFT ?= swift
 # A fresh MRUN_HOME for `make run`, so the example never depends on your own contexts.
 RUN_HOME ?= $(CURDIR)/.build/run-home
 
-.PHONY: all build release templates test test-deps run install lint format clean
+.PHONY: all build release templates test test-deps run install lint format clean bench
 
 all: build
 
@@ -29,6 +29,10 @@ test-deps:
 run: build
 	cd examples/quickstart && MRUN_HOME=$(RUN_HOME) $(CURDIR)/.build/debug/mrun --context local run \
 		--requirements requirements.txt train.py -- --epochs 3
+
+# Start-up figures of mrun beside kubectl and Python launchers; see bench/results.json.
+bench: release
+	scripts/bench/startup.py .build/release/mrun
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin
