@@ -114,6 +114,15 @@ func kubeconfigText(
             #expect(!text.contains("PRIVATE KEY"))
             #expect(text.contains("<redacted>"))
         }
+        var model = KubeconfigUser()
+        model.token = "tok-SECRET"
+        let exec = KubeconfigExec(command: "p", env: [.init(name: "API_KEY", value: "key-SECRET")])
+        model.exec = exec
+        for text in ["\(model)", String(reflecting: model), "\(exec)", String(reflecting: exec)] {
+            #expect(!text.contains("SECRET"))
+        }
+        #expect("\(model)" == "KubeconfigUser(token, exec: <redacted>)")
+        #expect("\(exec)".contains("env: [API_KEY]"))
         let password = kubeconfigError {
             _ = try resolve(kubeconfigText(user: "username: admin, password: hunter2-SECRET"), in: KubeSandbox())
         }

@@ -107,6 +107,10 @@ struct ExecFixture {
 @Suite struct KubeconfigExecTests {
     @Test func v1TokenIsCachedInMemoryThenOnDiskForOtherProcesses() async throws {
         let fixture = try ExecFixture()
+        // A directory left too open by someone else is tightened before secrets go in.
+        try FileManager.default.createDirectory(
+            at: fixture.kube.cacheDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
         let clock = TestClock(start)
         let loader = fixture.kube.loader(files: [fixture.config], cache: fixture.cache(clock))
         let connection = try loader.resolve(contextName: nil)

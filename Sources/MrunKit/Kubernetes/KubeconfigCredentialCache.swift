@@ -96,6 +96,8 @@ public actor ExecCredentialCache {
         do {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // An existing directory keeps its mode through createDirectory; tighten it too.
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
             try AtomicFile.write(String(decoding: data, as: UTF8.self), to: file, mode: 0o600)
         } catch {
             return

@@ -140,6 +140,22 @@ public struct KubeconfigUser: KubeconfigEntry {
     public init() {}
 }
 
+extension KubeconfigUser: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Which credentials are set, never their values.
+    public var description: String {
+        let fields: [(String, Bool)] = [
+            ("client-certificate", clientCertificate != nil), ("client-certificate-data", clientCertificateData != nil),
+            ("client-key", clientKey != nil), ("client-key-data", clientKeyData != nil), ("token", token != nil),
+            ("tokenFile", tokenFile != nil), ("username", username != nil), ("password", password != nil),
+            ("auth-provider", authProvider != nil), ("exec", exec != nil),
+        ]
+        let set = fields.filter(\.1).map(\.0)
+        return "KubeconfigUser(\(set.joined(separator: ", ")): <redacted>)"
+    }
+
+    public var debugDescription: String { description }
+}
+
 /// A client-go credential plugin (`users[].user.exec`).
 public struct KubeconfigExec: Codable, Sendable, Equatable, Hashable {
     public var command: String?
@@ -172,6 +188,17 @@ public struct KubeconfigExec: Codable, Sendable, Equatable, Hashable {
         self.provideClusterInfo = provideClusterInfo
         self.interactiveMode = interactiveMode
     }
+}
+
+extension KubeconfigExec: CustomStringConvertible, CustomDebugStringConvertible {
+    /// `env` values may be secrets; only their names are shown.
+    public var description: String {
+        let names = (env ?? []).map(\.name).joined(separator: ", ")
+        return "KubeconfigExec(command: \(command ?? ""), args: \(args ?? []), env: [\(names)],"
+            + " apiVersion: \(apiVersion ?? ""))"
+    }
+
+    public var debugDescription: String { description }
 }
 
 public struct KubeconfigContext: KubeconfigEntry {
