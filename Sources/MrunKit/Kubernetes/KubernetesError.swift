@@ -129,7 +129,8 @@ public struct KubernetesError: UserFacingError, Equatable {
 
     private var expired: String {
         if request?.verb == .watch {
-            return "the \(action) started from a resourceVersion the server no longer keeps (\(codeAndReason):"
+            return
+                "the watch of \(request.map(collection) ?? "objects") started from a resourceVersion the server no longer keeps (\(codeAndReason):"
                 + " \(serverMessage)); list again and watch from the list's resourceVersion"
         }
         return "could not \(action) (\(codeAndReason): \(serverMessage)); the resourceVersion or continue"
@@ -169,21 +170,22 @@ public struct KubernetesError: UserFacingError, Equatable {
     private var action: String {
         guard let request else { return "reach the Kubernetes API server" }
         let kind = Self.kindName(forResource: request.resource)
-        var object: String
-        switch request.verb {
-        case .list, .watch, .deletecollection:
-            object = request.resource
-            let scope = request.namespace.map { " in namespace \(quoted($0))" } ?? ""
-            let everywhere = Self.namespacedResources.contains(request.resource) ? " in all namespaces" : ""
-            return "\(request.verb.rawValue) \(object)\(request.namespace == nil ? everywhere : scope)"
-        case .get, .create, .update, .patch, .delete:
-            object = request.name.map { "\(kind) \(quoted($0))" } ?? (request.verb == .create ? "a \(kind)" : kind)
+        if [.list, .watch, .deletecollection].contains(request.verb) {
+            return "\(request.verb.rawValue) \(collection(request))"
         }
+        var object = request.name.map { "\(kind) \(quoted($0))" } ?? (request.verb == .create ? "a \(kind)" : kind)
         if request.subresource == "log" {
             return "get the log of \(object)\(namespaceSuffix)"
         }
         if let subresource = request.subresource { object = "the \(subresource) of \(object)" }
         return "\(request.verb.rawValue) \(object)\(namespaceSuffix)"
+    }
+
+    /// `jobs in namespace "x"`, `jobs in all namespaces`, `namespaces`.
+    private func collection(_ request: Kubernetes.RequestInfo) -> String {
+        if let namespace = request.namespace { return "\(request.resource) in namespace \(quoted(namespace))" }
+        let everywhere = Self.namespacedResources.contains(request.resource) ? " in all namespaces" : ""
+        return request.resource + everywhere
     }
 
     private func quoted(_ text: String) -> String { "\"\(text)\"" }
