@@ -129,9 +129,9 @@ public struct KubernetesError: UserFacingError, Equatable {
 
     private var expired: String {
         if request?.verb == .watch {
-            return
-                "the watch of \(request.map(collection) ?? "objects") started from a resourceVersion the server no longer keeps (\(codeAndReason):"
-                + " \(serverMessage)); list again and watch from the list's resourceVersion"
+            let watched = request.map(collection) ?? "objects"
+            return "the watch of \(watched) started from a resourceVersion the server no longer keeps"
+                + " (\(codeAndReason): \(serverMessage)); list again and watch from the list's resourceVersion"
         }
         return "could not \(action) (\(codeAndReason): \(serverMessage)); the resourceVersion or continue"
             + " token is too old: list again"
@@ -218,8 +218,13 @@ private struct Denial {
     var namespace: String?
 
     init?(message: String) {
+        // A multi-line literal ignores whitespace, hence the escaped spaces.
         let pattern =
-            #/User "(?<user>[^"]*)" cannot (?<verb>\S+) resource "(?<resource>[^"]*)"(?: in API group "(?<group>[^"]*)")?(?: in the namespace "(?<namespace>[^"]*)")?/#
+            #/
+            User\ "(?<user>[^"]*)"\ cannot\ (?<verb>\S+)\ resource\ "(?<resource>[^"]*)"
+            (?:\ in\ API\ group\ "(?<group>[^"]*)")?
+            (?:\ in\ the\ namespace\ "(?<namespace>[^"]*)")?
+            /#
         guard let match = message.firstMatch(of: pattern) else { return nil }
         user = String(match.user)
         verb = String(match.verb)
