@@ -50,7 +50,7 @@ import Testing
             + #" in API group "" at the cluster scope"#
         let error = KubernetesError(
             statusCode: 403, status: K.Status(status: "Failure", message: message, reason: .forbidden, code: 403),
-            request: K.RequestInfo(.create, K.Namespace.self, name: "lr-sweep"))
+            request: K.RequestInfo(verb: .create, resource: "namespaces", namespace: "lr-sweep", name: "lr-sweep"))
         #expect(
             error.description
                 == #"user "system:serviceaccount:ci:mrun" may not create namespaces (403 Forbidden); a cluster admin"#

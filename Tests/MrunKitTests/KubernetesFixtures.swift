@@ -94,8 +94,7 @@ enum JSONValue: Codable, Equatable, Sendable {
         var steps: [Substring] = []
         for part in path.split(separator: ".") {
             let pieces = part.split(separator: "[")
-            steps.append(pieces[0])
-            steps += pieces.dropFirst().map { $0.dropLast() }
+            steps += pieces.prefix(1) + pieces.dropFirst().map { $0.dropLast() }
         }
         return removing(steps[...])
     }

@@ -268,6 +268,22 @@ import Testing
         #expect(encoded["object"]?["code"] == .int(410))
     }
 
+    /// Phases and reasons are open sets: a value this version does not know still decodes, and
+    /// both encode as plain strings.
+    @Test func openSetsDecodeUnknownValuesAndEncodeAsStrings() throws {
+        let status = try Kubernetes.decode(K.PodStatus.self, from: Data(#"{"phase":"Hibernating"}"#.utf8))
+        #expect(status.phase == K.PodPhase(rawValue: "Hibernating"))
+        #expect(try JSONValue(encoding: K.PodStatus(phase: .running)) == .object(["phase": .string("Running")]))
+        let error = try Kubernetes.decode(K.Status.self, from: Data(#"{"kind":"Status","reason":"NewReason"}"#.utf8))
+        #expect(error.reason?.rawValue == "NewReason")
+        #expect(
+            try JSONValue(encoding: K.Status(status: "Failure", reason: .notFound, code: 404))
+                == .object([
+                    "apiVersion": .string("v1"), "kind": .string("Status"), "metadata": .object([:]),
+                    "status": .string("Failure"), "reason": .string("NotFound"), "code": .int(404),
+                ]))
+    }
+
     @Test func logsAreTextWithOptionalTimestamps() throws {
         #expect(try Fixtures.named("58").text?.split(separator: "\n").count == 9)
         #expect(try Fixtures.named("65").text?.hasSuffix("line 3/3 from main\n") == true)

@@ -76,7 +76,8 @@ public struct KubernetesError: UserFacingError, Equatable {
         let verb = denial?.verb ?? request?.verb.rawValue ?? "access"
         let resource = denial?.resource ?? resourcePath
         let group = denial?.group ?? request?.group ?? ""
-        let namespace = denial?.namespace ?? request?.namespace
+        // A parsed denial without a namespace was at the cluster scope, whatever was asked.
+        let namespace = denial.map(\.namespace) ?? request?.namespace
         let scope = namespace.map { " in namespace \(quoted($0))" } ?? ""
         let what = "\(verb) \(resource)\(scope)"
         guard let user = denial?.user else {

@@ -11,8 +11,8 @@ import Foundation
 /// Timestamps stay the strings the server sent (RFC 3339, seconds or nanoseconds), so a decoded
 /// object re-encodes byte-for-byte; `Kubernetes.date(from:)` parses one when arithmetic is needed.
 public enum Kubernetes {
-    /// JSON as the API server accepts it: compact, and `/` in label keys left unescaped so request
-    /// bodies read like the ones kubectl sends.
+    /// JSON as the API server accepts it: compact, `/` in label keys left unescaped so request
+    /// bodies read like the ones kubectl sends, and keys sorted so equal objects give equal bytes.
     public static func encode<Value: Encodable>(_ value: Value) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]

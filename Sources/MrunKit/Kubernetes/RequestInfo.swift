@@ -33,6 +33,8 @@ extension Kubernetes {
             self.name = name
         }
 
+        /// For a cluster-scoped type (Namespace) `namespace` is dropped, so callers can pass the
+        /// experiment's namespace whatever they address.
         public init<Object: KubernetesObject>(
             _ verb: Verb, _ type: Object.Type, namespace: String? = nil, name: String? = nil, subresource: String? = nil
         ) {
