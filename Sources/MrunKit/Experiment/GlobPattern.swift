@@ -1,106 +1,139 @@
-/// One `/`-free piece of an ignore pattern, matched against one path component.
+/// Git's `wildmatch`, on raw bytes, plus the fast paths git takes for the most common patterns.
 ///
-/// Matching follows git's `wildmatch` on raw bytes: `*` and `?` never cross `/` (a component has
-/// none), `[...]` supports ranges, `!`/`^` negation and `[:class:]`, and `\` escapes the next byte.
-/// Literal and `*suffix` pieces get a fast path because they are by far the most common
-/// (`__pycache__`, `*.pyc`) and are checked against every path of the tree.
-enum GlobSegment: Sendable, Equatable {
+/// A faithful port rather than a cleaner reimplementation: git's quirks (how `**` glued to other
+/// characters behaves, what an unterminated `[` does) decide which files a user sees ignored by
+/// `git status`, and a snapshot must agree with that.
+enum GlobPattern: Sendable, Equatable {
     case literal([UInt8])
+    /// `*` followed by a wildcard-free suffix, such as `*.pyc`.
     case suffix([UInt8])
     case wildcard([UInt8])
 
-    /// Classifies `pattern`; `nil` when it is malformed, which git treats as never matching.
-    init?(_ pattern: [UInt8]) {
-        guard GlobSegment.isWellFormed(pattern) else { return nil }
-        let isSpecial: (UInt8) -> Bool = { $0 == .asterisk || $0 == .question || $0 == .openBracket || $0 == .backslash }
-        if !pattern.contains(where: isSpecial) {
+    init(_ pattern: [UInt8]) {
+        let literalLength = GlobPattern.literalPrefixLength(pattern)
+        if literalLength == pattern.count {
             self = .literal(pattern)
-        } else if pattern.first == .asterisk, !pattern.dropFirst().contains(where: isSpecial) {
+        } else if pattern.first == .asterisk, GlobPattern.literalPrefixLength(pattern.dropFirst()) == pattern.count - 1
+        {
             self = .suffix(Array(pattern.dropFirst()))
         } else {
             self = .wildcard(pattern)
         }
     }
 
-    func matches(_ component: [UInt8]) -> Bool {
+    /// Matches a basename (git's `match_basename`; the name contains no `/`).
+    func matchesName(_ name: ArraySlice<UInt8>) -> Bool {
         switch self {
-        case .literal(let literal):
-            return component == literal
-        case .suffix(let suffix):
-            guard component.count >= suffix.count else { return false }
-            return component[(component.count - suffix.count)...].elementsEqual(suffix)
-        case .wildcard(let pattern):
-            return GlobSegment.wildMatch(pattern, component)
+        case .literal(let literal): return name.elementsEqual(literal)
+        case .suffix(let suffix): return name.count >= suffix.count && name.suffix(suffix.count).elementsEqual(suffix)
+        case .wildcard(let pattern): return GlobPattern.wildMatch(pattern[...], name, pathname: false)
         }
     }
 
-    private static func isWellFormed(_ pattern: [UInt8]) -> Bool {
-        var index = 0
-        while index < pattern.count {
-            switch pattern[index] {
+    /// Number of leading bytes free of `*`, `?`, `[` and `\` (git's `simple_length`).
+    static func literalPrefixLength<Bytes: Collection>(_ pattern: Bytes) -> Int where Bytes.Element == UInt8 {
+        var length = 0
+        for byte in pattern {
+            if byte == .asterisk || byte == .question || byte == .openBracket || byte == .backslash { break }
+            length += 1
+        }
+        return length
+    }
+
+    /// Whether `pattern` matches all of `text`; with `pathname`, wildcards do not match `/` except
+    /// in `**` components, as for git's `WM_PATHNAME`.
+    static func wildMatch(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>, pathname: Bool) -> Bool {
+        dowild(pattern, from: pattern.startIndex, text, from: text.startIndex, pathname: pathname) == .match
+    }
+
+    private enum Outcome { case match, noMatch, abortAll, abortToDoubleStar }
+
+    /// Port of git's `dowild`. A zero byte stands for "past the end", as in C; paths never contain
+    /// NUL and pattern lines are cut at one.
+    private static func dowild(
+        _ pattern: ArraySlice<UInt8>, from patternStart: Int, _ text: ArraySlice<UInt8>, from textStart: Int,
+        pathname: Bool
+    ) -> Outcome {
+        func patternByte(_ index: Int) -> UInt8 { index < pattern.endIndex ? pattern[index] : 0 }
+        func textByte(_ index: Int) -> UInt8 { index < text.endIndex ? text[index] : 0 }
+        var p = patternStart
+        var t = textStart
+        while p < pattern.endIndex {
+            let patternChar = pattern[p]
+            var textChar = textByte(t)
+            if textChar == 0 && patternChar != .asterisk { return .abortAll }
+            switch patternChar {
             case .backslash:
-                guard index + 1 < pattern.count else { return false }
-                index += 2
-            case .openBracket:
-                guard let (_, next) = matchBracket(pattern, at: index, against: 0) else { return false }
-                index = next
-            default:
-                index += 1
-            }
-        }
-        return true
-    }
-
-    /// Greedy matcher with single-star backtracking; enough because a component contains no `/`.
-    private static func wildMatch(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
-        var patternIndex = 0
-        var textIndex = 0
-        var starPatternIndex: Int?
-        var starTextIndex = 0
-        while textIndex < text.count {
-            if patternIndex < pattern.count {
-                let byte = text[textIndex]
-                switch pattern[patternIndex] {
-                case .asterisk:
-                    while patternIndex < pattern.count, pattern[patternIndex] == .asterisk { patternIndex += 1 }
-                    starPatternIndex = patternIndex
-                    starTextIndex = textIndex
-                    continue
-                case .question:
-                    patternIndex += 1
-                    textIndex += 1
-                    continue
-                case .openBracket:
-                    guard let (matched, next) = matchBracket(pattern, at: patternIndex, against: byte) else {
-                        return false
-                    }
-                    if matched {
-                        patternIndex = next
-                        textIndex += 1
-                        continue
-                    }
-                case .backslash:
-                    guard patternIndex + 1 < pattern.count else { return false }
-                    if pattern[patternIndex + 1] == byte {
-                        patternIndex += 2
-                        textIndex += 1
-                        continue
-                    }
-                case let literal:
-                    if literal == byte {
-                        patternIndex += 1
-                        textIndex += 1
-                        continue
+                p += 1
+                if textChar != patternByte(p) { return .noMatch }
+            case .question: if pathname && textChar == .slash { return .noMatch }
+            case .asterisk:
+                var matchSlash = !pathname
+                p += 1
+                if patternByte(p) == .asterisk {
+                    let beforeStars = p - 2
+                    while patternByte(p) == .asterisk { p += 1 }
+                    let next = patternByte(p)
+                    let startsComponent = beforeStars < patternStart || pattern[beforeStars] == .slash
+                    let endsComponent =
+                        next == 0 || next == .slash || (next == .backslash && patternByte(p + 1) == .slash)
+                    if !pathname {
+                        matchSlash = true
+                    } else if startsComponent && endsComponent {
+                        // `**/` may match no directory at all: try the rest right here.
+                        if next == .slash, dowild(pattern, from: p + 1, text, from: t, pathname: pathname) == .match {
+                            return .match
+                        }
+                        matchSlash = true
+                    } else {
+                        matchSlash = false
                     }
                 }
+                if patternByte(p) == 0 {
+                    if !matchSlash && text[t...].contains(.slash) { return .noMatch }
+                    return .match
+                }
+                if !matchSlash && patternByte(p) == .slash {
+                    // A single `*` before `/` consumes exactly the rest of this component.
+                    guard let slash = text[t...].firstIndex(of: .slash) else { return .noMatch }
+                    t = slash
+                    break
+                }
+                while textChar != 0 {
+                    let literal = patternByte(p)
+                    if !isSpecial(literal) {
+                        // Skip ahead to the next occurrence of the literal that follows the star.
+                        textChar = textByte(t)
+                        while textChar != 0 && (matchSlash || textChar != .slash) && textChar != literal {
+                            t += 1
+                            textChar = textByte(t)
+                        }
+                        if textChar != literal { return .noMatch }
+                    }
+                    let outcome = dowild(pattern, from: p, text, from: t, pathname: pathname)
+                    if outcome != .noMatch {
+                        if !matchSlash || outcome != .abortToDoubleStar { return outcome }
+                    } else if !matchSlash && textChar == .slash {
+                        return .abortToDoubleStar
+                    }
+                    t += 1
+                    textChar = textByte(t)
+                }
+                return .abortAll
+            case .openBracket:
+                guard let (matched, next) = matchBracket(pattern, at: p, against: textChar) else { return .abortAll }
+                if !matched || (pathname && textChar == .slash) { return .noMatch }
+                p = next - 1
+            default: if textChar != patternChar { return .noMatch }
             }
-            guard let resume = starPatternIndex else { return false }
-            starTextIndex += 1
-            textIndex = starTextIndex
-            patternIndex = resume
+            p += 1
+            t += 1
         }
-        while patternIndex < pattern.count, pattern[patternIndex] == .asterisk { patternIndex += 1 }
-        return patternIndex == pattern.count
+        return t < text.endIndex ? .noMatch : .match
+    }
+
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        byte == .asterisk || byte == .question || byte == .openBracket || byte == .backslash
     }
 
     /// Matches the bracket expression starting at `start` (a `[`) against `byte`.
@@ -108,9 +141,9 @@ enum GlobSegment: Sendable, Equatable {
     /// A port of git's wildmatch bracket loop, including its quirks: a `]` right after `[` or `[!`
     /// is a member, and `-` is literal at either end. Returns whether `byte` matched and the index
     /// after the closing `]`, or `nil` when the expression is malformed.
-    private static func matchBracket(_ pattern: [UInt8], at start: Int, against byte: UInt8) -> (Bool, Int)? {
+    private static func matchBracket(_ pattern: ArraySlice<UInt8>, at start: Int, against byte: UInt8) -> (Bool, Int)? {
         var index = start + 1
-        guard index < pattern.count else { return nil }
+        guard index < pattern.endIndex else { return nil }
         var negated = false
         if pattern[index] == .exclamation || pattern[index] == .caret {
             negated = true
@@ -119,26 +152,25 @@ enum GlobSegment: Sendable, Equatable {
         var matched = false
         var previous: UInt8 = 0
         while true {
-            guard index < pattern.count else { return nil }
+            guard index < pattern.endIndex else { return nil }
             var current = pattern[index]
             if current == .backslash {
                 index += 1
-                guard index < pattern.count else { return nil }
+                guard index < pattern.endIndex else { return nil }
                 current = pattern[index]
                 if byte == current { matched = true }
-            } else if current == .dash, previous != 0, index + 1 < pattern.count,
-                pattern[index + 1] != .closeBracket
+            } else if current == .dash, previous != 0, index + 1 < pattern.endIndex, pattern[index + 1] != .closeBracket
             {
                 index += 1
                 var upper = pattern[index]
                 if upper == .backslash {
                     index += 1
-                    guard index < pattern.count else { return nil }
+                    guard index < pattern.endIndex else { return nil }
                     upper = pattern[index]
                 }
                 if byte >= previous && byte <= upper { matched = true }
                 current = 0
-            } else if current == .openBracket, index + 1 < pattern.count, pattern[index + 1] == .colon {
+            } else if current == .openBracket, index + 1 < pattern.endIndex, pattern[index + 1] == .colon {
                 let nameStart = index + 2
                 guard let close = pattern[nameStart...].firstIndex(of: .closeBracket) else { return nil }
                 if close - 1 >= nameStart, pattern[close - 1] == .colon {
@@ -155,7 +187,7 @@ enum GlobSegment: Sendable, Equatable {
             }
             previous = current
             index += 1
-            guard index < pattern.count else { return nil }
+            guard index < pattern.endIndex else { return nil }
             if pattern[index] == .closeBracket { break }
         }
         return (matched != negated, index + 1)

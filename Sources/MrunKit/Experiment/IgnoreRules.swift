@@ -21,111 +21,108 @@ public struct IgnoreRules: Sendable {
     /// Adds the patterns of a `.gitignore` found in `directory` (relative to the root, `/`-separated,
     /// `""` for the root); they apply to that directory and below.
     public mutating func addIgnoreFile(contents: String, directory: String) {
-        addIgnoreFile(contents: Array(contents.utf8), directory: IgnoreRules.components(of: directory))
+        addIgnoreFile(contents: Array(contents.utf8), directory: IgnoreRules.normalized(directory).joined)
     }
 
     /// Sets the root `.mrunignore` patterns, which take precedence over every other source.
-    public mutating func setOverrides(contents: String) {
-        overrides = IgnorePatternList(parsing: Array(contents.utf8), directory: [])
-    }
+    public mutating func setOverrides(contents: String) { setOverrides(contents: Array(contents.utf8)) }
 
     /// Whether `path` (relative to the root, `/`-separated) is left out, either itself or because one
     /// of its parent directories is.
     public func isIgnored(_ path: String, isDirectory: Bool) -> Bool {
-        let components = IgnoreRules.components(of: path)
-        guard !components.isEmpty else { return false }
-        for parentCount in 1..<components.count
-        where isExcluded(Array(components[..<parentCount]), isDirectory: true) {
-            return true
+        let components = IgnoreRules.normalized(path).components
+        var prefix: [UInt8] = []
+        for (index, component) in components.enumerated() {
+            if !prefix.isEmpty { prefix.append(.slash) }
+            let nameStart = prefix.count
+            prefix.append(contentsOf: component)
+            let isLast = index == components.count - 1
+            if isExcluded(prefix, nameStart: nameStart, isDirectory: isLast ? isDirectory : true) { return true }
         }
-        return isExcluded(components, isDirectory: isDirectory)
+        return false
     }
 
-    mutating func addIgnoreFile(contents: [UInt8], directory: [[UInt8]]) {
+    mutating func addIgnoreFile(contents: [UInt8], directory: [UInt8]) {
         let list = IgnorePatternList(parsing: contents, directory: directory)
-        let position = ignoreFiles.lastIndex { $0.directory.count <= directory.count } ?? -1
+        let position = ignoreFiles.lastIndex { $0.depth <= list.depth } ?? -1
         ignoreFiles.insert(list, at: position + 1)
     }
 
     /// Removes the most recently added, deepest ignore file; the tree walk calls this when it leaves
     /// the directory, so sibling directories' rules never pile up.
-    mutating func removeDeepestIgnoreFile() {
-        _ = ignoreFiles.popLast()
-    }
+    mutating func removeDeepestIgnoreFile() { _ = ignoreFiles.popLast() }
 
-    mutating func setOverrides(contents: [UInt8]) {
-        overrides = IgnorePatternList(parsing: contents, directory: [])
-    }
+    mutating func setOverrides(contents: [UInt8]) { overrides = IgnorePatternList(parsing: contents, directory: []) }
 
-    /// Whether the rules exclude `components` itself, without looking at its parents (the walk never
-    /// enters an excluded directory, so it has already checked them).
-    func isExcluded(_ components: [[UInt8]], isDirectory: Bool) -> Bool {
-        if let decision = overrides?.decision(for: components, isDirectory: isDirectory) {
-            return decision
+    /// Whether the rules exclude `path` itself (relative, `/`-joined, its basename starting at
+    /// `nameStart`), without looking at its parents: the walk never enters an excluded directory.
+    func isExcluded(_ path: [UInt8], nameStart: Int, isDirectory: Bool) -> Bool {
+        let target = MatchTarget(path: path, nameStart: nameStart, isDirectory: isDirectory)
+        if let decision = overrides?.decision(for: target) { return decision }
+        for list in ignoreFiles.reversed() where list.contains(path) {
+            if let decision = list.decision(for: target) { return decision }
         }
-        for list in ignoreFiles.reversed() where list.contains(components) {
-            if let decision = list.decision(for: components, isDirectory: isDirectory) {
-                return decision
-            }
-        }
-        return defaults.decision(for: components, isDirectory: isDirectory) ?? false
+        return defaults.decision(for: target) ?? false
     }
 
-    private static func components(of path: String) -> [[UInt8]] {
-        path.utf8.split(separator: .slash).map { Array($0) }
+    private static func normalized(_ path: String) -> (components: [ArraySlice<UInt8>], joined: [UInt8]) {
+        let components = Array(path.utf8).split(separator: .slash)
+        return (components, Array(components.joined(separator: [.slash])))
     }
+}
+
+struct MatchTarget {
+    let path: [UInt8]
+    let nameStart: Int
+    let isDirectory: Bool
 }
 
 /// The patterns of one ignore file, relative to the directory holding it.
 struct IgnorePatternList: Sendable {
-    let directory: [[UInt8]]
+    /// Relative to the root, `/`-joined, empty for the root itself.
+    let directory: [UInt8]
+    let depth: Int
     let patterns: [IgnorePattern]
 
-    init(parsing contents: [UInt8], directory: [[UInt8]]) {
+    init(parsing contents: [UInt8], directory: [UInt8]) {
         self.directory = directory
+        depth = directory.isEmpty ? 0 : directory.reduce(1) { $1 == .slash ? $0 + 1 : $0 }
         var body = contents[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        patterns = body.split(separator: .newline, omittingEmptySubsequences: true).compactMap {
-            IgnorePattern(line: $0)
-        }
+        patterns = body.split(separator: .newline).compactMap { IgnorePattern(line: $0) }
     }
 
-    func contains(_ components: [[UInt8]]) -> Bool {
-        components.count > directory.count && components.starts(with: directory)
+    func contains(_ path: [UInt8]) -> Bool {
+        if directory.isEmpty { return true }
+        return path.count > directory.count && path[directory.count] == .slash && path.starts(with: directory)
     }
 
     /// `true` to exclude, `false` to include, `nil` when no pattern matches.
-    func decision(for components: [[UInt8]], isDirectory: Bool) -> Bool? {
-        let relative = components[directory.count...]
-        for pattern in patterns.reversed() where pattern.matches(relative, isDirectory: isDirectory) {
-            return !pattern.isNegated
-        }
+    func decision(for target: MatchTarget) -> Bool? {
+        let relative = directory.isEmpty ? target.path[...] : target.path[(directory.count + 1)...]
+        for pattern in patterns.reversed() where pattern.matches(relative, target: target) { return !pattern.isNegated }
         return nil
     }
 }
 
 /// One line of an ignore file.
 struct IgnorePattern: Sendable, Equatable {
-    enum Piece: Sendable, Equatable {
-        case glob(GlobSegment)
-        /// A whole `**` component: any number of directories.
-        case anyDirectories
-    }
-
     enum Scope: Sendable, Equatable {
         /// No `/` in the pattern: matches a basename at any depth.
-        case basename(GlobSegment)
-        /// Matched component by component against the path relative to the ignore file.
-        case anchored([Piece])
+        case basename(GlobPattern)
+        /// Matched against the whole path relative to the ignore file's directory; the leading `/`
+        /// is removed, and `literalPrefix` counts the wildcard-free bytes at the start.
+        case anchored(pattern: [UInt8], literalPrefix: Int)
     }
 
     let isNegated: Bool
     let isDirectoryOnly: Bool
     let scope: Scope
 
-    /// Parses one line the way git does; `nil` for blanks, comments and malformed patterns.
+    /// Parses one line the way git does; `nil` for blank lines and comments.
     init?(line: ArraySlice<UInt8>) {
         var text = line
+        if let nul = text.firstIndex(of: 0) { text = text[..<nul] }
         if text.last == .carriageReturn { text = text.dropLast() }
         guard let first = text.first, first != .hash else { return nil }
         text = IgnorePattern.trimmingTrailingSpaces(text)
@@ -135,57 +132,32 @@ struct IgnorePattern: Sendable, Equatable {
         if isDirectoryOnly { text = text.dropLast() }
         guard !text.isEmpty else { return nil }
 
-        let pieces = IgnorePattern.splitOnSlashes(text)
-        if pieces.count == 1 {
-            guard let glob = GlobSegment(pieces[0]) else { return nil }
-            scope = .basename(glob)
-            return
+        if !text.contains(.slash) {
+            scope = .basename(GlobPattern(Array(text)))
+        } else {
+            // A leading `/` only anchors, which any `/` already does.
+            let pattern = Array(text.first == .slash ? text.dropFirst() : text)
+            scope = .anchored(pattern: pattern, literalPrefix: GlobPattern.literalPrefixLength(pattern))
         }
-        // A leading `/` only anchors; it is not an empty first component.
-        let anchoredPieces = pieces.first?.isEmpty == true ? Array(pieces.dropFirst()) : pieces
-        var compiled: [Piece] = []
-        for piece in anchoredPieces {
-            if piece == [.asterisk, .asterisk] {
-                // `a/**/**/b` means the same as `a/**/b`; collapsing keeps the matcher linear-ish.
-                if compiled.last != .anyDirectories { compiled.append(.anyDirectories) }
-            } else {
-                guard let glob = GlobSegment(piece) else { return nil }
-                compiled.append(.glob(glob))
-            }
-        }
-        guard !compiled.isEmpty else { return nil }
-        scope = .anchored(compiled)
     }
 
-    func matches(_ relative: ArraySlice<[UInt8]>, isDirectory: Bool) -> Bool {
-        if isDirectoryOnly && !isDirectory { return false }
+    func matches(_ relative: ArraySlice<UInt8>, target: MatchTarget) -> Bool {
+        if isDirectoryOnly && !target.isDirectory { return false }
         switch scope {
-        case .basename(let glob):
-            guard let name = relative.last else { return false }
-            return glob.matches(name)
-        case .anchored(let pieces):
-            return IgnorePattern.match(pieces[...], relative)
+        case .basename(let glob): return glob.matchesName(target.path[target.nameStart...])
+        case .anchored(let pattern, let literalPrefix):
+            return IgnorePattern.matchPathname(pattern, literalPrefix: literalPrefix, relative)
         }
     }
 
-    /// `**` matches zero or more components, except at the end, where git's `/**` means "everything
-    /// inside", so at least one: `build/**` ignores `build/x` but not `build` itself.
-    private static func match(_ pieces: ArraySlice<Piece>, _ components: ArraySlice<[UInt8]>) -> Bool {
-        guard let piece = pieces.first else { return components.isEmpty }
-        switch piece {
-        case .anyDirectories:
-            let rest = pieces.dropFirst()
-            if rest.isEmpty { return !components.isEmpty }
-            var tail = components
-            while true {
-                if match(rest, tail) { return true }
-                guard !tail.isEmpty else { return false }
-                tail = tail.dropFirst()
-            }
-        case .glob(let glob):
-            guard let component = components.first, glob.matches(component) else { return false }
-            return match(pieces.dropFirst(), components.dropFirst())
-        }
+    /// Port of git's `match_pathname`. Comparing the literal prefix first is not just a shortcut:
+    /// the wildcard part then starts mid-component, which is why git lets `a**/b` match `ab`.
+    private static func matchPathname(_ pattern: [UInt8], literalPrefix: Int, _ name: ArraySlice<UInt8>) -> Bool {
+        guard literalPrefix > 0 else { return GlobPattern.wildMatch(pattern[...], name, pathname: true) }
+        guard literalPrefix <= name.count, name.prefix(literalPrefix).elementsEqual(pattern.prefix(literalPrefix))
+        else { return false }
+        if literalPrefix == pattern.count { return literalPrefix == name.count }
+        return GlobPattern.wildMatch(pattern[literalPrefix...], name.dropFirst(literalPrefix), pathname: true)
     }
 
     /// Git's rule: trailing spaces go unless escaped with `\`; tabs and escaped spaces stay.
@@ -194,48 +166,16 @@ struct IgnorePattern: Sendable, Equatable {
         var index = text.startIndex
         while index < text.endIndex {
             switch text[index] {
-            case .space:
-                if firstTrailingSpace == nil { firstTrailingSpace = index }
+            case .space: if firstTrailingSpace == nil { firstTrailingSpace = index }
             case .backslash:
                 index += 1
                 guard index < text.endIndex else { return text }
                 firstTrailingSpace = nil
-            default:
-                firstTrailingSpace = nil
+            default: firstTrailingSpace = nil
             }
             index += 1
         }
         guard let cut = firstTrailingSpace else { return text }
         return text[..<cut]
-    }
-
-    /// Splits on `/`, treating `\/` as a separator too (wildmatch would match it against a `/`).
-    private static func splitOnSlashes(_ text: ArraySlice<UInt8>) -> [[UInt8]] {
-        var pieces: [[UInt8]] = []
-        var current: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let byte = text[index]
-            if byte == .backslash, index + 1 < text.endIndex {
-                if text[index + 1] == .slash {
-                    pieces.append(current)
-                    current = []
-                } else {
-                    current.append(byte)
-                    current.append(text[index + 1])
-                }
-                index += 2
-                continue
-            }
-            if byte == .slash {
-                pieces.append(current)
-                current = []
-            } else {
-                current.append(byte)
-            }
-            index += 1
-        }
-        pieces.append(current)
-        return pieces
     }
 }

@@ -25,8 +25,8 @@ struct SnapshotWalker: ~Copyable {
 
     private let rootPath: String
     private var rules = IgnoreRules()
-    /// Components of the directory being walked, relative to the root.
-    private var components: [[UInt8]] = []
+    /// Path of the entry being looked at, relative to the root and `/`-joined.
+    private var relativePath: [UInt8] = []
     /// One buffer for every read, so large files stream through constant memory.
     private let buffer: UnsafeMutableRawBufferPointer
     private(set) var collected: [CollectedFile] = []
@@ -47,9 +47,7 @@ struct SnapshotWalker: ~Copyable {
 
     mutating func walk() throws {
         let overridesPath = CodeSnapshotter.joined(rootPath, ".mrunignore")
-        if let contents = try readIgnoreFile(atPath: overridesPath) {
-            rules.setOverrides(contents: contents)
-        }
+        if let contents = try readIgnoreFile(atPath: overridesPath) { rules.setOverrides(contents: contents) }
         try walkDirectory(Array(rootPath.utf8))
     }
 
@@ -57,7 +55,7 @@ struct SnapshotWalker: ~Copyable {
         let entries = try listDirectory(directoryPath)
         let hasIgnoreFile = entries.contains { $0.name == SnapshotWalker.gitignoreName }
         if hasIgnoreFile, let contents = try readIgnoreFile(atPath: childPath(directoryPath, ".gitignore")) {
-            rules.addIgnoreFile(contents: contents, directory: components)
+            rules.addIgnoreFile(contents: contents, directory: relativePath)
         }
         defer { if hasIgnoreFile { rules.removeDeepestIgnoreFile() } }
 
@@ -66,14 +64,15 @@ struct SnapshotWalker: ~Copyable {
             if entry.name == SnapshotWalker.gitName { continue }
             let path = directoryPath + [.slash] + entry.name
             guard let kind = try kind(of: entry, atPath: path) else { continue }
-            components.append(entry.name)
-            defer { components.removeLast() }
-            if rules.isExcluded(components, isDirectory: kind == .directory) { continue }
+            let parentLength = relativePath.count
+            if parentLength > 0 { relativePath.append(.slash) }
+            let nameStart = relativePath.count
+            relativePath.append(contentsOf: entry.name)
+            defer { relativePath.removeSubrange(parentLength...) }
+            if rules.isExcluded(relativePath, nameStart: nameStart, isDirectory: kind == .directory) { continue }
             switch kind {
-            case .directory:
-                try walkDirectory(path)
-            case .file:
-                if let file = try hashFile(atPath: path) { collected.append(file) }
+            case .directory: try walkDirectory(path)
+            case .file: if let file = try hashFile(atPath: path) { collected.append(file) }
             }
         }
     }
@@ -120,9 +119,7 @@ struct SnapshotWalker: ~Copyable {
         defer { closedir(directory) }
         var entries: [DirectoryEntry] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                Array(raw.prefix { $0 != 0 })
-            }
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             entries.append(DirectoryEntry(name: name, type: entry.pointee.d_type))
         }
@@ -156,11 +153,8 @@ struct SnapshotWalker: ~Copyable {
             size += count
         }
         return CollectedFile(
-            path: Array(components.joined(separator: [.slash])),
-            size: size,
-            executable: info.st_mode & S_IXUSR != 0,
-            sha256: HexEncoding.hex(hasher.finalize())
-        )
+            path: relativePath, size: size, executable: info.st_mode & S_IXUSR != 0,
+            sha256: HexEncoding.hex(hasher.finalize()))
     }
 
     /// The ignore file's bytes; `nil` when it is absent or not a regular file.
@@ -187,13 +181,9 @@ struct SnapshotWalker: ~Copyable {
         }
     }
 
-    private func readIgnoreFile(atPath path: String) throws -> [UInt8]? {
-        try readIgnoreFile(atPath: Array(path.utf8))
-    }
+    private func readIgnoreFile(atPath path: String) throws -> [UInt8]? { try readIgnoreFile(atPath: Array(path.utf8)) }
 
-    private func childPath(_ directory: [UInt8], _ name: String) -> [UInt8] {
-        directory + [.slash] + Array(name.utf8)
-    }
+    private func childPath(_ directory: [UInt8], _ name: String) -> [UInt8] { directory + [.slash] + Array(name.utf8) }
 
     private func withCString<Result>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
         SnapshotWalker.call(body, with: path + [0])
@@ -201,18 +191,11 @@ struct SnapshotWalker: ~Copyable {
 
     /// The array-to-pointer conversion at the call site keeps the NUL-terminated bytes alive and
     /// gives a non-optional pointer for the duration of `body`.
-    private static func call<Result>(
-        _ body: (UnsafePointer<CChar>) -> Result,
-        with terminatedPath: UnsafeRawPointer
-    ) -> Result {
-        body(terminatedPath.assumingMemoryBound(to: CChar.self))
-    }
+    private static func call<Result>(_ body: (UnsafePointer<CChar>) -> Result, with terminatedPath: UnsafeRawPointer)
+        -> Result
+    { body(terminatedPath.assumingMemoryBound(to: CChar.self)) }
 
-    private func display(_ path: [UInt8]) -> String {
-        String(decoding: path, as: UTF8.self)
-    }
+    private func display(_ path: [UInt8]) -> String { String(decoding: path, as: UTF8.self) }
 
-    private static func reason(_ code: Int32) -> String {
-        String(cString: strerror(code))
-    }
+    private static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 }
