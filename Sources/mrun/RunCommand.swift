@@ -57,6 +57,12 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "Arguments for the experiment, after '--'.")
     var arguments: [String] = []
 
+    func validate() throws {
+        if output == .json && !dryRun {
+            throw ValidationError("--output json prints the plan, so it needs --dry-run")
+        }
+    }
+
     func run() async throws {
         let host = global.host
         let store = global.store

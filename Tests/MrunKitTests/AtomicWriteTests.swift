@@ -25,6 +25,18 @@ import Testing
         #expect(entries == ["s.yaml"], "no temporary file may be left behind")
     }
 
+    @Test func leftoversOfKilledWritersAreSweptButLiveOnesKept() throws {
+        let sandbox = try Sandbox()
+        let file = sandbox.root.appendingPathComponent("config.yaml")
+        // A pid above the kernel's maximum cannot be alive; our own pid stands for a live writer.
+        let stale = try sandbox.write("half", to: ".config.yaml.tmp-99999999-1", in: sandbox.root)
+        let live = try sandbox.write("busy", to: ".config.yaml.tmp-\(getpid())-2", in: sandbox.root)
+        try AtomicFile.write("whole", to: file)
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: live.path))
+        #expect(try sandbox.read(file) == "whole")
+    }
+
     @Test func writesTheRequestedModeWhateverTheUmask() throws {
         let sandbox = try Sandbox()
         let file = sandbox.root.appendingPathComponent("secret")

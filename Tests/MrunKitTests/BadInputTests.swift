@@ -166,6 +166,15 @@ import Testing
         #expect(try snapshotOfHome(sandbox) == before, "the failed command changed MRUN_HOME")
     }
 
+    @Test func jsonOutputWithoutDryRunIsAUsageError() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write("print(1)\n", to: "exp.py")
+        let result = try await CLI.run(["run", "exp.py", "--output", "json"], sandbox: sandbox)
+        #expect(result.status == 64)
+        #expect(result.standardError.hasPrefix("Error: --output json prints the plan, so it needs --dry-run\n"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.store.runsDirectory.path))
+    }
+
     @Test func duplicateAddIsRefusedAndKeepsTheFirst() async throws {
         let sandbox = try Sandbox()
         let first = ["context", "add", "--name", "a", "--type", "slurm", "--host", "one"]

@@ -17,6 +17,7 @@ public enum AtomicFile {
     ) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        removeStaleTemporaries(of: url)
         let temporary = directory.appendingPathComponent(
             ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try failure?(.createTemporary)
@@ -56,6 +57,19 @@ public enum AtomicFile {
         if directoryFD >= 0 {
             fsync(directoryFD)
             close(directoryFD)
+        }
+    }
+
+    /// Temporary files left by writers that were killed mid-write (SIGKILL, power loss): the
+    /// target file is intact, but their leftovers would pile up beside it.
+    static func removeStaleTemporaries(of url: URL) {
+        let prefix = ".\(url.lastPathComponent).tmp-"
+        let directory = url.deletingLastPathComponent()
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let owner = entry.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
+            guard let owner, owner != getpid(), kill(owner, 0) != 0, errno == ESRCH else { continue }
+            unlink(directory.appendingPathComponent(entry).path)
         }
     }
 
