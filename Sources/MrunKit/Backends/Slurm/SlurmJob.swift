@@ -198,3 +198,42 @@ enum SlurmOutput {
         return trimmed.isEmpty || trimmed == "(null)" ? nil : trimmed
     }
 }
+
+extension SlurmJob {
+    /// `COMPLETED, exit code 0`, `CANCELLED, signal 15`, `RUNNING`.
+    public var stateDescription: String {
+        var text = state.rawValue
+        if slurmState != state.rawValue && !slurmState.isEmpty { text += " (\(slurmState))" }
+        guard state.isFinal else { return text }
+        // A signalled job's exit code is a meaningless 0.
+        if let exitCode, signal == nil || exitCode != 0 { text += ", exit code \(exitCode)" }
+        if let signal { text += ", signal \(signal)" }
+        return text
+    }
+
+    /// `mrun status` output: one `Label  value` line each.
+    public var statusText: String {
+        var rows = [("Job", "\(id)\(name.isEmpty ? "" : " (\(name))")"), ("State", stateDescription)]
+        if let reason, !state.isFinal || state != .completed { rows.append(("Reason", reason)) }
+        if let submitted { rows.append(("Submitted", submitted)) }
+        if let output { rows.append(("Output", output)) }
+        return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 + "\n" }.joined()
+    }
+
+    /// `mrun list` output: a header and one line per job.
+    public static func table(_ jobs: [SlurmJob]) -> String {
+        let rows =
+            [["JOBID", "NAME", "STATE", "EXIT", "SUBMITTED"]]
+            + jobs.map { job in
+                [
+                    job.id, job.name, job.state.rawValue,
+                    job.state.isFinal ? (job.exitCode.map(String.init) ?? "-") : "-", job.submitted ?? "-",
+                ]
+            }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }.joined()
+    }
+}
