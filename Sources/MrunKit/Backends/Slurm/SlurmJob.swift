@@ -220,17 +220,12 @@ extension SlurmJob {
         return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 + "\n" }.joined()
     }
 
-    /// `mrun list` output: a header and one line per job.
+    /// `mrun list` output: a header and one line per job (`mrun status` tells exit codes).
     public static func table(_ jobs: [SlurmJob]) -> String {
         let rows =
-            [["JOBID", "NAME", "STATE", "EXIT", "SUBMITTED"]]
-            + jobs.map { job in
-                [
-                    job.id, job.name, job.state.rawValue,
-                    job.state.isFinal ? (job.exitCode.map(String.init) ?? "-") : "-", job.submitted ?? "-",
-                ]
-            }
-        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            [["JOBID", "NAME", "STATE", "SUBMITTED"]]
+            + jobs.map { [$0.id, $0.name, $0.state.rawValue, $0.submitted ?? "-"] }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
