@@ -8,6 +8,7 @@ import Testing
 struct SlurmTestbed {
     var sshConfig: String
     var sshHost: String
+    var knownHosts: String
     var slurmConf: String
     var root: String
 
@@ -43,6 +44,7 @@ struct SlurmTestbed {
         }
         let testbed = SlurmTestbed(
             sshConfig: try need("MRUN_TEST_SSH_CONFIG", "sshd"), sshHost: try need("MRUN_TEST_SSH_HOST", "sshd"),
+            knownHosts: try need("MRUN_TEST_SSH_KNOWN_HOSTS", "sshd"),
             slurmConf: try need("SLURM_CONF", "slurm"), root: try need("MRUN_TESTBED", "test bed"))
         let ping = try await testbed.remote("scontrol ping")
         if ping.status == 255 {
@@ -93,15 +95,18 @@ struct SlurmSandbox {
     /// Relative to the remote home.
     let workdir: String
 
-    init(contextFlags: [String] = [], host: String? = nil, sshConfig: String? = nil) async throws {
+    init(
+        contextFlags: [String] = [], host: String? = nil, sshConfig: String? = nil, workdir: String? = nil,
+        sandbox: Sandbox? = nil
+    ) async throws {
         testbed = try await SlurmTestbed.load()
-        sandbox = try Sandbox()
-        workdir = "mrun-tests/\(UUID().uuidString.prefix(8).lowercased())"
+        self.sandbox = try sandbox ?? Sandbox()
+        self.workdir = workdir ?? "mrun-tests/\(UUID().uuidString.prefix(8).lowercased())"
         let added = try await CLI.run(
             [
                 "context", "add", "--name", "tb", "--type", "slurm", "--host", host ?? testbed.sshHost,
-                "--ssh_config", sshConfig ?? testbed.sshConfig, "--workdir", workdir,
-            ] + contextFlags, sandbox: sandbox)
+                "--ssh_config", sshConfig ?? testbed.sshConfig, "--workdir", self.workdir,
+            ] + contextFlags, sandbox: self.sandbox)
         try #require(added.status == 0, "\(added.standardError)")
     }
 

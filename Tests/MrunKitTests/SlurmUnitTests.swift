@@ -65,7 +65,7 @@ import Testing
             session.failure("mrun-test@127.0.0.1: Permission denied (publickey).\n")
                 == .ssh(
                     host: "h", problem: .authenticationRefused,
-                    detail: "mrun-test@127.0.0.1: Permission denied (publickey)."))
+                    detail: "mrun-test@127.0.0.1: Permission denied (publickey)"))
         #expect(session.failure("Host key verification failed.\n").description.contains("host key"))
         #expect(
             session.failure("ssh: Could not resolve hostname nope: Name or service not known\n").description.hasPrefix(

@@ -37,10 +37,10 @@ struct PlanRendering {
             }
         case .slurm:
             let settings = context.slurm
-            let jobDir = [
-                Self.remoteWorkdir(settings.workdir), plan.experiment.project, plan.experiment.name,
-            ]
-            .joined(separator: "/")
+            let workdir = Self.remoteWorkdir(settings.workdir)
+            let jobDir =
+                (workdir.hasSuffix("/") ? workdir : workdir + "/")
+                + "\(plan.experiment.project)/\(plan.experiment.name)"
             plan.slurm = SlurmTarget(
                 host: settings.host ?? "", jobDir: jobDir, output: "\(jobDir)/slurm-%j.out",
                 envFile: "\(jobDir)/.mrun-env", partition: settings.partition, account: settings.account,

@@ -78,7 +78,8 @@ public struct SSHSession: Sendable {
             $0.trimmingCharacters(in: .whitespaces)
         }
         let meaningful = lines.filter { !$0.isEmpty && !$0.hasPrefix("Warning:") && !$0.hasPrefix("@@@") }
-        let detail = meaningful.last.map { String($0.hasPrefix("ssh: ") ? $0.dropFirst(5) : Substring($0)) } ?? ""
+        var detail = meaningful.last.map { String($0.hasPrefix("ssh: ") ? $0.dropFirst(5) : Substring($0)) } ?? ""
+        while detail.hasSuffix(".") { detail.removeLast() }
         let text = standardError.lowercased()
         let problem: SlurmError.SSHProblem
         if text.contains("permission denied") || text.contains("too many authentication failures") {
