@@ -4,7 +4,7 @@ SWIFT ?= swift
 # A fresh MRUN_HOME for `make run`, so the example never depends on your own contexts.
 RUN_HOME ?= $(CURDIR)/.build/run-home
 
-.PHONY: all build release templates test test-deps run install lint format clean
+.PHONY: all build release templates test test-deps testbed run install lint format clean
 
 all: build
 
@@ -17,13 +17,21 @@ build: templates
 release: templates
 	$(SWIFT) build -c release
 
-# Installs what the tests need (python3 for the experiments they run), builds, runs every test.
-test: templates test-deps
+# Test-bed components the tests run against (scripts/testbed/README.md); one up.sh call starts
+# them all, and is quick when they are already up.
+TESTBED_COMPONENTS ?= slurm sshd
+
+# Installs what the tests need (python3 for the experiments they run), starts the test bed,
+# builds, runs every test.
+test: templates test-deps testbed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
 test-deps:
 	scripts/install-test-deps
+
+testbed:
+	scripts/testbed/up.sh $(TESTBED_COMPONENTS)
 
 # Builds mrun and runs the example experiment on the built-in local context.
 run: build
