@@ -3,6 +3,10 @@ import MrunKit
 import Subprocess
 import Testing
 
+/// Tests against the test bed, one at a time: the cluster has two CPUs, and a test counts the
+/// logins sshd accepts during one `mrun run`.
+@Suite(.serialized) struct SlurmTests {}
+
 /// The real single-node Slurm cluster and sshd started by `scripts/testbed/up.sh slurm sshd`, as
 /// `$MRUN_TESTBED/env.sh` describes them. A missing or stopped component fails the test, naming it.
 struct SlurmTestbed {
