@@ -75,7 +75,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .host: return "ssh destination: an alias from ~/.ssh/config or user@host[:port]."
         case .identityFile: return "ssh private key to use (default: ssh's own choice)."
         case .sshConfig: return "ssh client config file used instead of ~/.ssh/config (ssh -F)."
-        case .workdir: return "Remote directory under which experiments are shipped (default mrun)."
+        case .workdir:
+            return "Remote directory under which experiments are shipped, relative to the remote home (default mrun)."
         case .partition: return "Slurm partition (--partition)."
         case .account: return "Slurm account (--account)."
         case .qos: return "Slurm quality of service (--qos)."

@@ -56,9 +56,9 @@ public struct SlurmBackend: Backend {
     {
         let quote = TemplateFilters.shellQuote
         let command = """
-            pwd
+            echo "mrun-home=$(pwd)"
             command -v sbatch >/dev/null 2>&1 || exit \(Self.sbatchMissing)
-            if command -v rsync >/dev/null 2>&1; then echo rsync; else echo tar; fi
+            if command -v rsync >/dev/null 2>&1; then echo mrun-tool=rsync; else echo mrun-tool=tar; fi
             mkdir -p -- \(quote(slurm.jobDir)) || exit \(Self.jobDirectoryFailed)
             umask 077
             cat > \(quote(slurm.envFile)) || exit \(Self.jobDirectoryFailed)
@@ -78,13 +78,15 @@ public struct SlurmBackend: Backend {
                 host: session.name, command: "preparing the job directory",
                 detail: CodeShipper.lastLine(result.standardError, status: result.status))
         }
-        let lines = result.standardOutput.split(whereSeparator: \.isNewline).map(String.init)
-        guard lines.count >= 2, lines[0].hasPrefix("/") else {
+        // Marked, because some login shells print a banner even for commands.
+        let lines = result.standardOutput.split(whereSeparator: \.isNewline)
+        let value = { (key: String) in lines.last { $0.hasPrefix(key) }.map { String($0.dropFirst(key.count)) } }
+        guard let home = value("mrun-home="), home.hasPrefix("/"), let tool = value("mrun-tool=") else {
             throw SlurmError.remoteCommandFailed(
                 host: session.name, command: "preparing the job directory",
-                detail: "unexpected output '\(result.standardOutput.prefix(200))' (does the login shell print text?)")
+                detail: "unexpected output '\(result.standardOutput.prefix(200))'")
         }
-        return (lines[0], lines[1] == "rsync" ? .rsync : .tar)
+        return (home, tool == "rsync" ? .rsync : .tar)
     }
 
     /// Runs sbatch in the remote home with the script on its standard input; returns the job id.
