@@ -34,7 +34,8 @@ public struct SSHSession: Sendable {
         destination = try SSHDestination(parsing: name)
         configFile = settings.sshConfig.map { host.resolve($0).path }
         identityFile = settings.identityFile.map { host.resolve($0).path }
-        environment = host.variables
+        // ssh needs the agent socket and the like, not credentials (a SendEnv could pass them on).
+        environment = host.variables.filter { !$0.key.hasPrefix("NEPTUNE_") }
         self.runner = runner
         let key = [destination.description, configFile ?? "", identityFile ?? ""].joined(separator: "\n")
         controlPath = try Self.controlPath(for: key, under: host.mrunHome)
@@ -44,9 +45,10 @@ public struct SSHSession: Sendable {
     var options: [String] {
         var options: [String] = []
         if let configFile { options += ["-F", configFile] }
-        if let identityFile { options += ["-i", identityFile] }
+        // ssh expands %-tokens in both, so a '%' in a path must be doubled.
+        if let identityFile { options += ["-i", identityFile.replacingOccurrences(of: "%", with: "%%")] }
         options += [
-            "-o", "ControlMaster=auto", "-o", "ControlPath=\(controlPath)",
+            "-o", "ControlMaster=auto", "-o", "ControlPath=\(controlPath.replacingOccurrences(of: "%", with: "%%"))",
             "-o", "ControlPersist=\(Self.persistSeconds)",
         ]
         if let port = destination.port { options += ["-p", String(port)] }
