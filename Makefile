@@ -4,7 +4,7 @@ SWIFT ?= swift
 # A fresh MRUN_HOME for `make run`, so the example never depends on your own contexts.
 RUN_HOME ?= $(CURDIR)/.build/run-home
 
-.PHONY: all build release templates test test-deps testbed run install lint format clean
+.PHONY: all build release templates test test-deps run install lint format clean
 
 all: build
 
@@ -30,6 +30,7 @@ test: templates test-deps testbed
 test-deps:
 	scripts/install-test-deps
 
+.PHONY: testbed
 testbed:
 	scripts/testbed/up.sh $(TESTBED_COMPONENTS)
 
