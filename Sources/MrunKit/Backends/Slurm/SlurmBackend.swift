@@ -39,11 +39,16 @@ public struct SlurmBackend: Backend {
         var job = SlurmJob(id: id, name: plan.experiment.name, slurmState: "PENDING")
         let output = SlurmOutput.expand(absolute(slurm.output), job: job)
         job.output = output
-        try SlurmJobRecords(store: store, context: plan.context.name).save(
-            SlurmJobRecord(
-                id: id, name: plan.experiment.name, project: plan.experiment.project, host: session.name,
-                jobDirectory: absolute(slurm.jobDir), output: output, submitted: Date()))
         await sink.standardOutput(Array("Submitted job \(id) (\(plan.experiment.name))\nOutput: \(output)\n".utf8))
+        // The job runs whatever happens here, so a failure to remember it is only a warning.
+        do {
+            try SlurmJobRecords(store: store, context: plan.context.name).save(
+                SlurmJobRecord(
+                    id: id, name: plan.experiment.name, project: plan.experiment.project, host: session.name,
+                    jobDirectory: absolute(slurm.jobDir), output: output, submitted: Date()))
+        } catch {
+            await note("mrun: warning: cannot record job \(id) under \(store.home.path): \(error)")
+        }
         await note("mrun: follow it with 'mrun --context \(plan.context.name) logs -f \(id)'")
         return 0
     }
