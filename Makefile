@@ -17,13 +17,22 @@ build: templates
 release: templates
 	$(SWIFT) build -c release
 
-# Installs what the tests need (python3 for the experiments they run), builds, runs every test.
-test: templates test-deps
+# Test-bed components the tests run against (scripts/testbed/README.md); one up.sh call starts
+# them all, and is quick when they are already up.
+TESTBED_COMPONENTS ?= slurm sshd
+
+# Installs what the tests need (python3 for the experiments they run), starts the test bed,
+# builds, runs every test.
+test: templates test-deps testbed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
 test-deps:
 	scripts/install-test-deps
+
+.PHONY: testbed
+testbed:
+	scripts/testbed/up.sh $(TESTBED_COMPONENTS)
 
 # Builds mrun and runs the example experiment on the built-in local context.
 run: build

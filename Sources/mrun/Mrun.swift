@@ -13,9 +13,13 @@ struct Mrun: AsyncParsableCommand {
               mrun --context gke.sandbox run --requirements requirements.txt exp.py -- --epochs 3
               mrun context add --name gke.sandbox --type kubernetes --registry_url gcr.io/proj
               mrun config set current_context gke.sandbox
+              mrun --context plgrid.agents logs -f 123456
             """,
         version: MrunKitVersion.version,
-        subcommands: [RunCommand.self, ContextCommand.self, ConfigCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, LogsCommand.self, CancelCommand.self, ListCommand.self,
+            ContextCommand.self, ConfigCommand.self,
+        ]
     )
 
     @OptionGroup var global: GlobalOptions
@@ -46,6 +50,13 @@ struct GlobalOptions: ParsableArguments {
 
     var host: HostEnvironment { .current }
     var store: ConfigStore { ConfigStore(home: host.mrunHome) }
+
+    /// Job control on the chosen context, which must be a Slurm one.
+    func slurmJobs() throws -> SlurmJobs {
+        let store = store
+        return try SlurmJobs(
+            context: store.resolveContext(override: context), host: host, store: store, runner: SystemProcessRunner())
+    }
 }
 
 enum Terminal {

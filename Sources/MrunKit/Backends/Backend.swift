@@ -13,7 +13,7 @@ public enum Backends {
         case .kubernetes:
             throw ExperimentError.backendUnavailable(type: type, issue: "the Kubernetes backend is being built")
         case .slurm:
-            throw ExperimentError.backendUnavailable(type: type, issue: "the Slurm backend is being built")
+            return SlurmBackend(host: host, store: store, sink: StandardStreamsSink(), runner: SystemProcessRunner())
         }
     }
 }

@@ -40,6 +40,7 @@ public struct KubernetesSettings: Codable, Sendable, Equatable {
 public struct SlurmSettings: Codable, Sendable, Equatable {
     public var host: String?
     public var identityFile: String?
+    public var sshConfig: String?
     public var workdir: String?
     public var partition: String?
     public var account: String?

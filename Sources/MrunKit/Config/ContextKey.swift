@@ -11,6 +11,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case backoffLimit = "backoff_limit"
     case host
     case identityFile = "identity_file"
+    case sshConfig = "ssh_config"
     case workdir, partition, account, qos, time, nodes, ntasks
     case cpusPerTask = "cpus_per_task"
     case mem, gres, constraint, modules, setup
@@ -45,7 +46,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
         switch self {
         case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit:
             return [.kubernetes]
-        case .host, .identityFile, .workdir, .partition, .account, .qos, .time, .nodes, .ntasks,
+        case .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .nodes, .ntasks,
             .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions:
             return [.slurm]
         default:
@@ -73,7 +74,9 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .backoffLimit: return "Job retries before it is marked failed (default 0)."
         case .host: return "ssh destination: an alias from ~/.ssh/config or user@host[:port]."
         case .identityFile: return "ssh private key to use (default: ssh's own choice)."
-        case .workdir: return "Remote directory under which experiments are shipped (default mrun)."
+        case .sshConfig: return "ssh client config file used instead of ~/.ssh/config (ssh -F)."
+        case .workdir:
+            return "Remote directory under which experiments are shipped, relative to the remote home (default mrun)."
         case .partition: return "Slurm partition (--partition)."
         case .account: return "Slurm account (--account)."
         case .qos: return "Slurm quality of service (--qos)."

@@ -29,6 +29,7 @@ extension Context {
         case (.backoffLimit, .integer(let number)): kubernetes.backoffLimit = number
         case (.host, .string(let text)): slurm.host = text
         case (.identityFile, .string(let text)): slurm.identityFile = text
+        case (.sshConfig, .string(let text)): slurm.sshConfig = text
         case (.workdir, .string(let text)): slurm.workdir = text
         case (.partition, .string(let text)): slurm.partition = text
         case (.account, .string(let text)): slurm.account = text
@@ -70,6 +71,7 @@ extension Context {
         case .backoffLimit: return number(kubernetes.backoffLimit)
         case .host: return text(slurm.host)
         case .identityFile: return text(slurm.identityFile)
+        case .sshConfig: return text(slurm.sshConfig)
         case .workdir: return text(slurm.workdir)
         case .partition: return text(slurm.partition)
         case .account: return text(slurm.account)

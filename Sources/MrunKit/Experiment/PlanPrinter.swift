@@ -38,6 +38,9 @@ public enum PlanPrinter {
             row("Host", slurm.host)
             row("Job dir", slurm.jobDir)
             row("Output", slurm.output)
+            for (index, step) in SlurmBackend.steps(slurm).enumerated() {
+                row(index == 0 ? "Steps" : "", "\(index + 1). \(step)")
+            }
         }
         if let local = plan.local {
             row("Run dir", local.runDirectory)

@@ -37,10 +37,10 @@ struct PlanRendering {
             }
         case .slurm:
             let settings = context.slurm
-            let jobDir = [
-                settings.workdir ?? SlurmSettings.defaultWorkdir, plan.experiment.project, plan.experiment.name,
-            ]
-            .joined(separator: "/")
+            let workdir = Self.remoteWorkdir(settings.workdir)
+            let jobDir =
+                (workdir.hasSuffix("/") ? workdir : workdir + "/")
+                + "\(plan.experiment.project)/\(plan.experiment.name)"
             plan.slurm = SlurmTarget(
                 host: settings.host ?? "", jobDir: jobDir, output: "\(jobDir)/slurm-%j.out",
                 envFile: "\(jobDir)/.mrun-env", partition: settings.partition, account: settings.account,
@@ -75,6 +75,16 @@ struct PlanRendering {
             }
         }
         return Artefact(name: name.rawValue, template: source.origin, content: content)
+    }
+
+    /// The remote workdir as the sbatch script uses it: relative paths start from the remote home
+    /// (where ssh commands and sbatch run), so `~/x` is written `x`, which shell quoting keeps intact.
+    static func remoteWorkdir(_ workdir: String?) -> String {
+        var path = Substring(workdir ?? SlurmSettings.defaultWorkdir)
+        if path == "~" { return "." }
+        if path.hasPrefix("~/") { path = path.dropFirst(2) }
+        while path.count > 1 && path.hasSuffix("/") { path = path.dropLast() }
+        return path.isEmpty ? "." : String(path)
     }
 
     /// The registry part of an image name: `https://gcr.io/proj/` → `gcr.io/proj`.

@@ -161,13 +161,14 @@ enum BuiltInTemplates {
         {%- for module in slurm.modules %}
         module load {{ module|shellquote }}
         {%- endfor %}
-        cd {{ slurm.job_dir|shellquote }}
-        # Credentials come from a private file next to this script, never from the script itself.
+        # sbatch runs in the remote home, so the relative paths here start from it.
+        # Credentials come from a private file next to the code, never from the script itself.
         if [ -f {{ slurm.env_file|shellquote }} ]; then
           set -a
           . {{ slurm.env_file|shellquote }}
           set +a
         fi
+        cd {{ slurm.job_dir|shellquote }}
         {%- for variable in environment %}
         export {{ variable.name }}={{ variable.value|shellquote }}
         {%- endfor %}

@@ -11,13 +11,14 @@
 #SBATCH --exclusive
 set -euo pipefail
 module load python/3.11
-cd mrun/lr-sweep/train-k3x9q
-# Credentials come from a private file next to this script, never from the script itself.
+# sbatch runs in the remote home, so the relative paths here start from it.
+# Credentials come from a private file next to the code, never from the script itself.
 if [ -f mrun/lr-sweep/train-k3x9q/.mrun-env ]; then
   set -a
   . mrun/lr-sweep/train-k3x9q/.mrun-env
   set +a
 fi
+cd mrun/lr-sweep/train-k3x9q
 export MRUN_EXPERIMENT=train-k3x9q
 export MRUN_PROJECT=lr-sweep
 export PYTHONUNBUFFERED=1
