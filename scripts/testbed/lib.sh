@@ -24,6 +24,11 @@ case $TB in
 esac
 export MRUN_TESTBED=$TB
 TB_LOGS=$TB/logs
+# The user the tests log in as over ssh (sshd.sh), and the group that may open Slurm's job
+# completion file (slurm.sh explains why).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TB_TEST_USER=mrun-test
+TB_JOBCOMP_GROUP=mrun-jobcomp
 TB_COMPONENT=${TB_COMPONENT:-testbed}
 
 # Daemons get a small fixed environment: nothing from the caller's shell (DOCKER_HOST,
@@ -237,4 +242,13 @@ tb_env_rebuild() {
 			[[ -r $TB/env.d/$name.sh ]] && cat "$TB/env.d/$name.sh"
 		done
 	} | tb_install_file 0644 "$TB/env.sh" || true
+}
+
+# tb_jobcomp_member USER: put USER in the job completion file's group, if that group exists
+# (it does once slurm.sh has run). Takes effect at the user's next login.
+tb_jobcomp_member() {
+	getent group "$TB_JOBCOMP_GROUP" >/dev/null || return 0
+	[[ " $(id -nG "$1") " == *" $TB_JOBCOMP_GROUP "* ]] && return 0
+	tb_log "adding $1 to group $TB_JOBCOMP_GROUP (for sacct -c)"
+	usermod -aG "$TB_JOBCOMP_GROUP" "$1"
 }

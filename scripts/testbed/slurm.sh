@@ -34,8 +34,17 @@ install -d -m 0755 -o slurm -g slurm "$S/run" "$S/log"
 install -d -m 0700 -o slurm -g slurm "$S/state"
 # slurmctld (as slurm) appends to the job completion file; a root-owned one left by
 # anything else stops it at start with "Permission denied".
+# Users read finished jobs from it with `sacct -c`, but Slurm's jobcomp/filetxt plugin opens
+# the file O_WRONLY|O_APPEND when it loads, in sacct too: with 0644, sacct -c fails with
+# "Permission denied" for everyone but slurm and root. So the file is group-writable by a
+# group of its own (mrun-jobcomp), which the test user is put in (here, and by sshd.sh when
+# it creates the user), rather than world-writable: only test-bed accounts can append to or
+# truncate it, not every local user.
 touch "$S/log/jobcomp.txt"
-chown slurm:slurm "$S/log/jobcomp.txt"
+getent group "$TB_JOBCOMP_GROUP" >/dev/null || groupadd --system "$TB_JOBCOMP_GROUP"
+chown slurm:"$TB_JOBCOMP_GROUP" "$S/log/jobcomp.txt"
+chmod 0664 "$S/log/jobcomp.txt"
+if id -u "$TB_TEST_USER" >/dev/null 2>&1; then tb_jobcomp_member "$TB_TEST_USER"; fi
 
 # Our own munge key (the package's /etc/munge/munge.key is left alone).
 if [[ ! -s $M/munge.key ]]; then
@@ -92,7 +101,9 @@ EnforcePartLimits=ALL
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$S/log/jobcomp.txt
-MinJobAge=300
+# Finished jobs leave squeue/scontrol after 5 s (Slurm's minimum is 2, its default 300), so
+# tests can check what mrun reports from the job completion log (sacct -c) afterwards.
+MinJobAge=5
 ReturnToService=2
 GresTypes=gpu
 $NODE_LINE NodeAddr=127.0.0.1 Gres=gpu:2 State=UNKNOWN
@@ -170,7 +181,11 @@ if ((${#started[@]})); then
 	# shellcheck disable=SC2016 # $CUDA_VISIBLE_DEVICES is the job's, not ours
 	job=$(sbatch --parsable --gres=gpu:2 -o "$out" --wrap 'echo "gpus=$CUDA_VISIBLE_DEVICES"') ||
 		tb_die "sbatch failed"
-	job_state() { squeue -h -t all -j "$job" -o %T 2>/dev/null || true; }
+	# squeue forgets a finished job after MinJobAge; the job completion log keeps it.
+	job_state() {
+		squeue -h -t all -j "$job" -o %T 2>/dev/null ||
+			sacct -c -j "$job" -n -P -o state 2>/dev/null | tail -n 1 || true
+	}
 	job_done() { [[ $(job_state) == COMPLETED ]]; }
 	tb_wait 30 job_done ||
 		tb_die "smoke job $job is '$(job_state)', not COMPLETED after 30 s (logs: $S/log/)"

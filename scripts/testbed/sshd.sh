@@ -11,7 +11,7 @@ tb_init sshd
 
 SS=$TB/ssh
 PORT=2222
-USER_NAME=mrun-test
+USER_NAME=$TB_TEST_USER
 PIDFILE=$SS/sshd.pid
 LOG=$TB_LOGS/sshd.log
 SLURM_CONF_PATH=$TB/slurm/etc/slurm.conf
@@ -28,6 +28,8 @@ fi
 if [[ $(getent shadow "$USER_NAME" | cut -d: -f2) != '*' ]]; then
 	usermod -p '*' "$USER_NAME"
 fi
+# So that `sacct -c` can read the job completion file (see slurm.sh).
+tb_jobcomp_member "$USER_NAME"
 
 # Keys: generated once, kept.
 [[ -s $SS/host_ed25519_key ]] ||
