@@ -49,7 +49,10 @@ import Testing
         var local = Context(name: "l", type: .local)
         local.neptune = false
         local.storage = "~/storage"
-        for context in [slurm, kube, local, Context.builtInLocal] {
+        var loginNode = Context(name: "on.login", type: .slurm)
+        loginNode.slurm.loginNode = true
+        loginNode.slurm.containerImage = "docker://python:3.11"
+        for context in [slurm, kube, local, Context.builtInLocal, loginNode] {
             let yaml = ContextWriter.yaml(context)
             let parsed = try ContextParser.parse(yaml, file: "x.yaml")
             #expect(parsed == context, "round trip of \(context.name):\n\(yaml)")
@@ -98,6 +101,20 @@ import Testing
             "f.yaml:1:1: kubernetes contexts need 'registry_url' (e.g. registry_url: gcr.io/my-project)"
         ),
         ("name: a\ntype: slurm\nhost: h\ncpus_per_task: 0\n", "f.yaml:4:16: cpus_per_task must be 1 or more, got 0"),
+        (
+            "name: a\ntype: slurm\n",
+            "f.yaml:1:1: slurm contexts need 'host' (an ssh alias or user@host[:port]),"
+                + " or 'login_node: true' when mrun runs on the login node"
+        ),
+        (
+            "name: a\ntype: slurm\nlogin_node: true\nhost: h\n",
+            "f.yaml:4:7: host is for ssh, and login_node: true runs Slurm commands here without ssh; remove one of them"
+        ),
+        ("name: a\ntype: slurm\nlogin_node: sure\n", "f.yaml:3:13: login_node: must be true or false, got 'sure'"),
+        (
+            "name: a\ntype: local\ncontainer_image: x.sif\n",
+            "f.yaml:3:1: key 'container_image' applies to slurm contexts, not local ones"
+        ),
         ("name: a\ntype: local\nenv: [a, b]\n", "f.yaml:3:6: env: must be a mapping of names to strings"),
         (
             "name: a\ntype: local\nenv:\n  1BAD: x\n",

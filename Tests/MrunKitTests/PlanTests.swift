@@ -107,6 +107,19 @@ enum Golden {
         try Golden.check(fixture.normalized(PlanPrinter.text(plan)), "slurm-dry-run.txt")
     }
 
+    /// The login node runs Slurm here; the container line keeps the command's arguments intact.
+    @Test func slurmContainerOnTheLoginNode() throws {
+        let fixture = try PlanFixture()
+        var context = PlanFixture.slurm
+        context.slurm.host = nil
+        context.slurm.loginNode = true
+        context.slurm.containerImage = "~/images/torch 2.sif"
+        context.storage = "/net/storage/lr sweep"
+        let plan = try fixture.builder().plan(PlanFixture.request, context: context)
+        try Golden.check(plan.artefacts[0].content, "slurm-container-sbatch.sh")
+        try Golden.check(fixture.normalized(PlanPrinter.text(plan)), "slurm-login-node-dry-run.txt")
+    }
+
     @Test func localPlan() throws {
         let fixture = try PlanFixture()
         let plan = try fixture.builder().plan(PlanFixture.request, context: .builtInLocal)

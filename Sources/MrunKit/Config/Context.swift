@@ -38,6 +38,8 @@ public struct KubernetesSettings: Codable, Sendable, Equatable {
 }
 
 public struct SlurmSettings: Codable, Sendable, Equatable {
+    /// mrun runs on the login node: commands run here, not over ssh (nil when unset, i.e. false).
+    public var loginNode: Bool?
     public var host: String?
     public var identityFile: String?
     public var sshConfig: String?
@@ -55,6 +57,8 @@ public struct SlurmSettings: Codable, Sendable, Equatable {
     public var modules: [String] = []
     public var setup: [String] = []
     public var sbatchOptions: [String] = []
+    /// Apptainer/Singularity image the experiment runs in.
+    public var containerImage: String?
 
     public static let defaultWorkdir = "mrun"
 }

@@ -9,6 +9,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case kubeContext = "kube_context"
     case namespace
     case backoffLimit = "backoff_limit"
+    case loginNode = "login_node"
     case host
     case identityFile = "identity_file"
     case sshConfig = "ssh_config"
@@ -16,6 +17,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case cpusPerTask = "cpus_per_task"
     case mem, gres, constraint, modules, setup
     case sbatchOptions = "sbatch_options"
+    case containerImage = "container_image"
 
     public enum Shape: Sendable {
         case string, integer, boolean, stringList, stringMap, resources
@@ -34,7 +36,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     public var shape: Shape {
         switch self {
         case .env: return .stringMap
-        case .neptune: return .boolean
+        case .neptune, .loginNode: return .boolean
         case .resources: return .resources
         case .backoffLimit, .nodes, .ntasks, .cpusPerTask: return .integer
         case .modules, .setup, .sbatchOptions: return .stringList
@@ -46,8 +48,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
         switch self {
         case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit:
             return [.kubernetes]
-        case .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .nodes, .ntasks,
-            .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions:
+        case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .nodes, .ntasks,
+            .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions, .containerImage:
             return [.slurm]
         default:
             return Set(ContextType.allCases)
@@ -72,6 +74,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .kubeContext: return "kubeconfig context to use (default: its current-context)."
         case .namespace: return "Namespace to use instead of the one named after the project."
         case .backoffLimit: return "Job retries before it is marked failed (default 0)."
+        case .loginNode:
+            return "mrun runs on the cluster's login node: Slurm commands run here, without ssh (default false)."
         case .host: return "ssh destination: an alias from ~/.ssh/config or user@host[:port]."
         case .identityFile: return "ssh private key to use (default: ssh's own choice)."
         case .sshConfig: return "ssh client config file used instead of ~/.ssh/config (ssh -F)."
@@ -90,6 +94,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .modules: return "Environment modules loaded before the run (module load ...)."
         case .setup: return "Shell lines run before the experiment (e.g. activating a venv)."
         case .sbatchOptions: return "Raw sbatch options, one per item (e.g. --exclusive)."
+        case .containerImage:
+            return "Apptainer/Singularity image the experiment runs in (apptainer exec --nv IMAGE ...)."
         }
     }
 

@@ -48,10 +48,24 @@ extension Context {
                 return Problem(key: .backoffLimit, message: "backoff_limit must be 0 or more, got \(limit)")
             }
         case .slurm:
-            if slurm.host?.isEmpty ?? true {
+            if slurm.loginNode == true {
+                let sshKeys: [(ContextKey, String?)] = [
+                    (.host, slurm.host), (.identityFile, slurm.identityFile), (.sshConfig, slurm.sshConfig),
+                ]
+                if let (key, _) = sshKeys.first(where: { $0.1 != nil }) {
+                    return Problem(
+                        key: key,
+                        message: "\(key.rawValue) is for ssh, and login_node: true runs Slurm commands here"
+                            + " without ssh; remove one of them")
+                }
+            } else if slurm.host?.isEmpty ?? true {
                 return Problem(
                     key: nil,
-                    message: "slurm contexts need 'host' (an ssh alias or user@host[:port])")
+                    message: "slurm contexts need 'host' (an ssh alias or user@host[:port]),"
+                        + " or 'login_node: true' when mrun runs on the login node")
+            }
+            if let image = slurm.containerImage, image.trimmingCharacters(in: .whitespaces).isEmpty {
+                return Problem(key: .containerImage, message: "container_image needs an image, e.g. ~/images/torch.sif")
             }
             let counts: [(ContextKey, Int?)] = [
                 (.nodes, slurm.nodes), (.ntasks, slurm.ntasks), (.cpusPerTask, slurm.cpusPerTask),

@@ -27,6 +27,7 @@ extension Context {
         case (.kubeContext, .string(let text)): kubernetes.kubeContext = text
         case (.namespace, .string(let text)): kubernetes.namespace = text
         case (.backoffLimit, .integer(let number)): kubernetes.backoffLimit = number
+        case (.loginNode, .boolean(let flag)): slurm.loginNode = flag
         case (.host, .string(let text)): slurm.host = text
         case (.identityFile, .string(let text)): slurm.identityFile = text
         case (.sshConfig, .string(let text)): slurm.sshConfig = text
@@ -44,6 +45,7 @@ extension Context {
         case (.modules, .list(let items)): slurm.modules = items
         case (.setup, .list(let items)): slurm.setup = items
         case (.sbatchOptions, .list(let items)): slurm.sbatchOptions = items
+        case (.containerImage, .string(let text)): slurm.containerImage = text
         default: break
         }
     }
@@ -69,6 +71,7 @@ extension Context {
         case .kubeContext: return text(kubernetes.kubeContext)
         case .namespace: return text(kubernetes.namespace)
         case .backoffLimit: return number(kubernetes.backoffLimit)
+        case .loginNode: return slurm.loginNode.map(ContextValue.boolean)
         case .host: return text(slurm.host)
         case .identityFile: return text(slurm.identityFile)
         case .sshConfig: return text(slurm.sshConfig)
@@ -86,6 +89,7 @@ extension Context {
         case .modules: return items(slurm.modules)
         case .setup: return items(slurm.setup)
         case .sbatchOptions: return items(slurm.sbatchOptions)
+        case .containerImage: return text(slurm.containerImage)
         }
     }
 }

@@ -65,7 +65,10 @@ public struct KubernetesTarget: Codable, Sendable, Equatable {
 }
 
 public struct SlurmTarget: Codable, Sendable, Equatable {
+    /// Empty with `loginNode`.
     public var host: String
+    /// Commands run on this machine, the login node, without ssh.
+    public var loginNode: Bool
     /// Remote directory the code is shipped to: `<workdir>/<project>/<experiment>`.
     public var jobDir: String
     public var output: String
@@ -84,6 +87,8 @@ public struct SlurmTarget: Codable, Sendable, Equatable {
     public var modules: [String]
     public var setup: [String]
     public var sbatchOptions: [String]
+    /// Apptainer/Singularity image the experiment runs in.
+    public var containerImage: String?
 }
 
 public struct LocalTarget: Codable, Sendable, Equatable {

@@ -35,9 +35,10 @@ public enum PlanPrinter {
             row("Storage", "PVC \(kubernetes.claimName), \(kubernetes.storageSize), at \(plan.storagePath ?? "")")
         }
         if let slurm = plan.slurm {
-            row("Host", slurm.host)
+            row("Host", slurm.loginNode ? "\(LocalShell.displayName) (login_node)" : slurm.host)
             row("Job dir", slurm.jobDir)
             row("Output", slurm.output)
+            if let image = slurm.containerImage { row("Container", "\(image) (apptainer, else singularity)") }
             for (index, step) in SlurmBackend.steps(slurm).enumerated() {
                 row(index == 0 ? "Steps" : "", "\(index + 1). \(step)")
             }

@@ -42,13 +42,15 @@ struct PlanRendering {
                 (workdir.hasSuffix("/") ? workdir : workdir + "/")
                 + "\(plan.experiment.project)/\(plan.experiment.name)"
             plan.slurm = SlurmTarget(
-                host: settings.host ?? "", jobDir: jobDir, output: "\(jobDir)/slurm-%j.out",
+                host: settings.host ?? "", loginNode: settings.loginNode ?? false, jobDir: jobDir,
+                output: "\(jobDir)/slurm-%j.out",
                 envFile: "\(jobDir)/.mrun-env", partition: settings.partition, account: settings.account,
                 qos: settings.qos, time: settings.time, nodes: settings.nodes, ntasks: settings.ntasks,
                 cpusPerTask: settings.cpusPerTask ?? context.resources.cpu.flatMap { Int($0) },
                 mem: settings.mem ?? context.resources.memory,
                 gres: settings.gres ?? context.resources.gpu.map { "gpu:\($0)" }, constraint: settings.constraint,
-                modules: settings.modules, setup: settings.setup, sbatchOptions: settings.sbatchOptions)
+                modules: settings.modules, setup: settings.setup, sbatchOptions: settings.sbatchOptions,
+                containerImage: settings.containerImage.map(Self.containerImage))
             plan.experiment.contentHash = Self.hash([plan.snapshot.contentHash])
             plan.artefacts = [try render(.sbatch, plan: plan)]
         case .local:
@@ -85,6 +87,12 @@ struct PlanRendering {
         if path.hasPrefix("~/") { path = path.dropFirst(2) }
         while path.count > 1 && path.hasSuffix("/") { path = path.dropLast() }
         return path.isEmpty ? "." : String(path)
+    }
+
+    /// The container image as the sbatch script takes it: a URI (`docker://...`) or absolute path as
+    /// written, `~/x` as `x`, which the script (like any relative path) takes from the remote home.
+    static func containerImage(_ image: String) -> String {
+        image.hasPrefix("~/") ? String(image.dropFirst(2)) : image
     }
 
     /// The registry part of an image name: `https://gcr.io/proj/` → `gcr.io/proj`.

@@ -168,6 +168,11 @@ enum BuiltInTemplates {
           . {{ slurm.env_file|shellquote }}
           set +a
         fi
+        {%- if slurm.container_image %}
+        # The container image; a relative path starts from the remote home, like the job directory's.
+        mrun_image={{ slurm.container_image|shellquote }}
+        case $mrun_image in /* | *://*) ;; *) mrun_image=$PWD/$mrun_image ;; esac
+        {%- endif %}
         cd {{ slurm.job_dir|shellquote }}
         {%- for variable in environment %}
         export {{ variable.name }}={{ variable.value|shellquote }}
@@ -175,7 +180,26 @@ enum BuiltInTemplates {
         {%- for line in slurm.setup %}
         {{ line }}
         {%- endfor %}
+        {%- if slurm.container_image %}
+        # The experiment runs in the image, with apptainer or else singularity (after modules and setup,
+        # which may provide them). Both pass the variables above into the container (not PATH or
+        # LD_LIBRARY_PATH); the job directory is bound at the same path and is the working directory.
+        if command -v apptainer >/dev/null 2>&1; then
+          mrun_container=apptainer
+        elif command -v singularity >/dev/null 2>&1; then
+          mrun_container=singularity
+        else
+          printf 'mrun: neither apptainer nor singularity is on the PATH on %s; cannot run %s (load one with modules or setup)\n' "$(hostname)" "$mrun_image" >&2
+          exit 127
+        fi
+        mrun_binds=(--bind "$PWD")
+        {%- if storage.path %}
+        mrun_binds+=(--bind {{ storage.path|shellquote }})
+        {%- endif %}
+        exec "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ experiment.argv|shelljoin }}
+        {%- else %}
         exec {{ experiment.argv|shelljoin }}
+        {%- endif %}
 
         """#,
         "secret.yaml": #"""

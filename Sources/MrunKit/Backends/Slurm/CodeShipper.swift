@@ -1,6 +1,7 @@
 import Foundation
 
-/// Copies a code snapshot into the job directory on the cluster, over the shared ssh connection.
+/// Copies a code snapshot into the job directory on the cluster, over the shared ssh connection, or
+/// into the job directory here on the login node.
 struct CodeShipper {
     enum Tool: String {
         case rsync, tar
@@ -19,11 +20,13 @@ struct CodeShipper {
     /// snapshot with it and copies unchanged files there instead of sending them.
     static let previousJobLink = ".mrun-last"
 
-    var session: SSHSession
+    var session: any SlurmShell
     var runner: any InputProcessRunning
 
-    /// Ships `snapshot` to `jobDirectory` (relative to the remote home, or absolute), which exists.
-    func ship(_ snapshot: CodeSnapshot, to jobDirectory: String, with tool: Tool) async throws -> Report {
+    /// Ships `snapshot` to `jobDirectory` (relative to the remote `home`, or absolute), which exists.
+    func ship(_ snapshot: CodeSnapshot, to jobDirectory: String, home: String, with tool: Tool) async throws
+        -> Report
+    {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mrun-ship-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -31,26 +34,28 @@ struct CodeShipper {
         let list = scratch.appendingPathComponent("files")
         try Data(snapshot.files.map { $0.path + "\0" }.joined().utf8).write(to: list)
         switch tool {
-        case .rsync: return try await rsync(snapshot, list: list, to: jobDirectory)
+        case .rsync: return try await rsync(snapshot, list: list, to: jobDirectory, home: home)
         case .tar:
             return try await tar(
                 snapshot, list: list, archive: scratch.appendingPathComponent("code.tar"), to: jobDirectory)
         }
     }
 
-    private func rsync(_ snapshot: CodeSnapshot, list: URL, to jobDirectory: String) async throws -> Report {
+    private func rsync(_ snapshot: CodeSnapshot, list: URL, to jobDirectory: String, home: String) async throws
+        -> Report
+    {
         // -L ships symlinked files as content, as the snapshot hashed them; -t keeps times so the
         // next launch's quick check finds unchanged files; -E keeps executable bits; -s passes
         // remote paths without a remote shell splitting them.
-        let argv = [
-            "rsync", "-s", "-tLE", "--from0", "--files-from=\(list.path)",
-            "--copy-dest=../\(Self.previousJobLink)", "--stats", "-e", session.rsyncShell,
-            snapshot.root.hasSuffix("/") ? snapshot.root : snapshot.root + "/",
-            "\(session.destination.rsyncTarget):\(jobDirectory)/",
-        ]
+        let (options, destination) = session.rsyncDestination(jobDirectory, home: home)
+        let argv =
+            [
+                "rsync", "-s", "-tLE", "--from0", "--files-from=\(list.path)",
+                "--copy-dest=../\(Self.previousJobLink)", "--stats",
+            ] + options + [snapshot.root.hasSuffix("/") ? snapshot.root : snapshot.root + "/", destination]
         let result = try await runner.run(argv, environment: session.environment, workingDirectory: nil)
         guard result.status.succeeded else {
-            if result.status == .exited(255) { throw session.failure(result.standardError) }
+            if let failure = session.transportFailure(result) { throw failure }
             throw SlurmError.transferFailed(
                 host: session.name, tool: "rsync", detail: Self.lastLine(result.standardError, status: result.status))
         }
@@ -76,7 +81,7 @@ struct CodeShipper {
             "tar -xf - -C \(TemplateFilters.shellQuote(jobDirectory))", input: bytes)
         guard result.status.succeeded else {
             throw SlurmError.transferFailed(
-                host: session.name, tool: "tar over ssh",
+                host: session.name, tool: session.overSSH ? "tar over ssh" : "tar",
                 detail: Self.lastLine(result.standardError, status: result.status))
         }
         return Report(tool: .tar, files: snapshot.files.count, filesSent: snapshot.files.count, bytesSent: bytes.count)

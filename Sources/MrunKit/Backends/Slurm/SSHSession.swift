@@ -68,7 +68,7 @@ public struct SSHSession: Sendable {
 
     /// Runs `command` remotely with `input` on its standard input. Throws ``SlurmError/ssh`` when
     /// ssh itself fails (exit status 255); any other status is the remote command's.
-    public func run(_ command: String, input: [UInt8] = []) async throws -> CommandResult {
+    public func run(_ command: String, input: [UInt8]) async throws -> CommandResult {
         let result = try await runner.run(argv(command), input: input, environment: environment, workingDirectory: nil)
         if result.status == .exited(255) { throw failure(result.standardError) }
         return result

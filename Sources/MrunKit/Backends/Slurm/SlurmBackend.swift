@@ -1,11 +1,12 @@
 import Foundation
 
-/// Submits the experiment to a Slurm cluster over one shared ssh connection: prepares the job
-/// directory and the private file of secrets, ships the code (rsync, or tar without it), submits
-/// the sbatch script and prints the job id and output file.
+/// Submits the experiment to a Slurm cluster over one shared ssh connection, or directly when mrun
+/// runs on the login node (`login_node: true`): prepares the job directory and the private file of
+/// secrets, ships the code (rsync, or tar without it), submits the sbatch script and prints the job
+/// id and output file.
 ///
-/// Every path in the plan that is not absolute is relative to the remote home, where ssh commands
-/// and sbatch run.
+/// Every path in the plan that is not absolute is relative to the (remote) home, where the
+/// commands and sbatch run.
 public struct SlurmBackend: Backend {
     public var host: HostEnvironment
     public var store: ConfigStore
@@ -27,13 +28,13 @@ public struct SlurmBackend: Backend {
         guard let slurm = plan.slurm, let script = plan.artefact(.sbatch) else {
             throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a Slurm plan")
         }
-        let session = try SSHSession(settings: plan.context.slurm, host: host, runner: runner)
+        let session = try SlurmShells.make(plan.context.slurm, host: host, runner: runner)
         let (home, tool) = try await prepare(slurm, secrets: plan.secrets, session: session)
         let files = plan.snapshot.files.count
-        await note("mrun: shipping \(files) file\(files == 1 ? "" : "s") to \(session.name):\(slurm.jobDir)")
+        await note("mrun: shipping \(files) file\(files == 1 ? "" : "s") to \(session.location(slurm.jobDir))")
         let report = try await CodeShipper(session: session, runner: runner).ship(
-            plan.snapshot, to: slurm.jobDir, with: tool)
-        await note("mrun: \(describe(report))")
+            plan.snapshot, to: slurm.jobDir, home: home, with: tool)
+        await note("mrun: \(describe(report, overSSH: session.overSSH))")
         let id = try await submit(script.content, slurm: slurm, session: session)
         let absolute = { (path: String) in path.hasPrefix("/") ? path : "\(home)/\(path)" }
         var job = SlurmJob(id: id, name: plan.experiment.name, slurmState: "PENDING")
@@ -54,9 +55,9 @@ public struct SlurmBackend: Backend {
     }
 
     /// Checks the cluster, creates the job directory and writes the secrets file (mode 0600, its
-    /// content on ssh's standard input), in one round trip. Returns the remote home and the tool
-    /// that will ship the code.
-    func prepare(_ slurm: SlurmTarget, secrets: [EnvironmentVariable], session: SSHSession) async throws
+    /// content on the shell's standard input), in one round trip. Returns the remote home and the
+    /// tool that will ship the code.
+    func prepare(_ slurm: SlurmTarget, secrets: [EnvironmentVariable], session: any SlurmShell) async throws
         -> (home: String, tool: CodeShipper.Tool)
     {
         let quote = TemplateFilters.shellQuote
@@ -95,7 +96,7 @@ public struct SlurmBackend: Backend {
     }
 
     /// Runs sbatch in the remote home with the script on its standard input; returns the job id.
-    func submit(_ script: String, slurm: SlurmTarget, session: SSHSession) async throws -> String {
+    func submit(_ script: String, slurm: SlurmTarget, session: any SlurmShell) async throws -> String {
         let parent = (slurm.jobDir as NSString).deletingLastPathComponent
         let name = (slurm.jobDir as NSString).lastPathComponent
         let link = (parent.isEmpty ? "" : parent + "/") + CodeShipper.previousJobLink
@@ -143,6 +144,13 @@ public struct SlurmBackend: Backend {
     /// What `execute` will do, for `--dry-run`.
     public static func steps(_ slurm: SlurmTarget) -> [String] {
         let envFile = (slurm.envFile as NSString).lastPathComponent
+        if slurm.loginNode {
+            return [
+                "mkdir -p \(slurm.jobDir) (from your home), secrets to \(envFile) there (0600, via stdin)",
+                "rsync changed files to \(slurm.jobDir)/ (tar without rsync)",
+                "sbatch --parsable < sbatch.sh, from your home; no ssh (login_node)",
+            ]
+        }
         return [
             "ssh \(slurm.host): mkdir -p \(slurm.jobDir), secrets to \(envFile) there (0600, via stdin)",
             "rsync changed files to \(slurm.host):\(slurm.jobDir)/ (tar over ssh without rsync)",
@@ -150,7 +158,7 @@ public struct SlurmBackend: Backend {
         ]
     }
 
-    private func describe(_ report: CodeShipper.Report) -> String {
+    private func describe(_ report: CodeShipper.Report, overSSH: Bool) -> String {
         let size =
             report.bytesSent < 1024
             ? "\(report.bytesSent) bytes"
@@ -161,8 +169,10 @@ public struct SlurmBackend: Backend {
                 + " the others were unchanged since the project's previous job"
         case .rsync:
             return "rsync sent \(report.files) file\(report.files == 1 ? "" : "s") (\(size))"
-        case .tar:
+        case .tar where overSSH:
             return "sent \(report.files) files with tar over ssh (\(size)); rsync is not installed on the cluster"
+        case .tar:
+            return "copied \(report.files) files with tar (\(size)); rsync is not installed here"
         }
     }
 

@@ -38,6 +38,9 @@ public enum SlurmError: UserFacingError, Equatable {
             case .other:
                 return "ssh to \(host) failed: \(reason)"
             }
+        case .programMissing(let host, let program) where host == LocalShell.displayName:
+            return "\(program) not found on the PATH of \(host); is this the cluster's login node?"
+                + " (login_node: true runs Slurm commands here, without ssh)"
         case .programMissing(let host, let program):
             return "\(program) not found on \(host) (not on the PATH of a non-interactive ssh session);"
                 + " is Slurm installed there?"

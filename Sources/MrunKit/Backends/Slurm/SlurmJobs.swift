@@ -1,14 +1,14 @@
 import Foundation
 
 /// Following and controlling jobs on a Slurm context: `status`, `logs`, `cancel`, `list`. Each
-/// command uses the context's shared ssh connection.
+/// command uses the context's shared ssh connection, or runs here on a login node.
 ///
 /// Slurm keeps finished jobs in memory for a few minutes (`MinJobAge`), where `squeue -t all` and
 /// `scontrol` see them; after that only accounting does: `sacct -c` (the job completion log, for
 /// clusters without slurmdbd), else `sacct`.
 public struct SlurmJobs: Sendable {
     public var context: Context
-    public var session: SSHSession
+    public var session: any SlurmShell
     public var records: SlurmJobRecords
     /// Pause between checks while waiting for a cancelled job to end.
     var pollInterval: Duration = .milliseconds(300)
@@ -19,7 +19,7 @@ public struct SlurmJobs: Sendable {
             throw SlurmError.notSlurmContext(name: context.name, type: context.type)
         }
         self.context = context
-        session = try SSHSession(settings: context.slurm, host: host, runner: runner)
+        session = try SlurmShells.make(context.slurm, host: host, runner: runner)
         records = SlurmJobRecords(store: store, context: context.name)
     }
 
