@@ -12,6 +12,7 @@ import Testing
 struct SlurmTestbed {
     var sshConfig: String
     var sshHost: String
+    var sshUser: String
     var knownHosts: String
     var slurmConf: String
     var root: String
@@ -48,6 +49,7 @@ struct SlurmTestbed {
         }
         let testbed = SlurmTestbed(
             sshConfig: try need("MRUN_TEST_SSH_CONFIG", "sshd"), sshHost: try need("MRUN_TEST_SSH_HOST", "sshd"),
+            sshUser: try need("MRUN_TEST_SSH_USER", "sshd"),
             knownHosts: try need("MRUN_TEST_SSH_KNOWN_HOSTS", "sshd"),
             slurmConf: try need("SLURM_CONF", "slurm"), root: try need("MRUN_TESTBED", "test bed"))
         let ping = try await testbed.remote("scontrol ping")
@@ -92,30 +94,58 @@ struct SlurmTestbed {
     }
 }
 
-/// A sandbox with a slurm context `tb` on the test bed, shipping under a directory of its own.
+/// A sandbox with a slurm context `tb` on the test bed, shipping under a directory of its own: over
+/// ssh as the test user, or with `loginNode` here, with the sandbox's home as the home. Run as
+/// root, the tests run mrun on the "login node" as the test user (a `sacct -c` by root would make
+/// the job completion log unreadable to it; scripts/testbed/slurm.sh explains).
 struct SlurmSandbox {
     let sandbox: Sandbox
     let testbed: SlurmTestbed
-    /// Relative to the remote home.
+    /// Relative to the remote home (the sandbox's home with `loginNode`).
     let workdir: String
+    let loginNode: Bool
 
     init(
         contextFlags: [String] = [], host: String? = nil, sshConfig: String? = nil, workdir: String? = nil,
-        sandbox: Sandbox? = nil
+        sandbox: Sandbox? = nil, loginNode: Bool = false
     ) async throws {
         testbed = try await SlurmTestbed.load()
         self.sandbox = try sandbox ?? Sandbox()
-        self.workdir = workdir ?? "mrun-tests/\(UUID().uuidString.prefix(8).lowercased())"
-        let added = try await CLI.run(
-            [
-                "context", "add", "--name", "tb", "--type", "slurm", "--host", host ?? testbed.sshHost,
-                "--ssh_config", sshConfig ?? testbed.sshConfig, "--workdir", self.workdir,
-            ] + contextFlags, sandbox: self.sandbox)
+        self.workdir = workdir ?? Self.newWorkdir()
+        self.loginNode = loginNode
+        if loginNode && getuid() == 0 {
+            let chown = try await SlurmTestbed.shell(["chown", "-R", "\(testbed.sshUser):", self.sandbox.root.path])
+            try #require(chown.status == 0, "\(chown.error)")
+        }
+        let target =
+            loginNode
+            ? ["--login_node", "true"]
+            : ["--host", host ?? testbed.sshHost, "--ssh_config", sshConfig ?? testbed.sshConfig]
+        let added = try await run(
+            ["context", "add", "--name", "tb", "--type", "slurm", "--workdir", self.workdir] + target + contextFlags)
         try #require(added.status == 0, "\(added.standardError)")
     }
 
+    static func newWorkdir() -> String {
+        "mrun-tests/\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
     func mrun(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLIResult {
-        try await CLI.run(["--context", "tb"] + arguments, sandbox: sandbox, environment: environment)
+        try await run(["--context", "tb"] + arguments, environment: environment)
+    }
+
+    /// On the login node, mrun runs as the test user, and the Slurm commands it runs need the test
+    /// bed's config (sbatch passes it on to the job).
+    private func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLIResult {
+        guard loginNode else { return try await CLI.run(arguments, sandbox: sandbox, environment: environment) }
+        var arguments = arguments
+        var variables = ["SLURM_CONF": testbed.slurmConf].merging(environment) { $1 }
+        if getuid() == 0 {
+            let user = testbed.sshUser
+            arguments = ["--reuid=\(user)", "--regid=\(user)", "--init-groups", try CLI.binary.path] + arguments
+            variables["MRUN_WRAPPER"] = "/usr/bin/setpriv"
+        }
+        return try await CLI.run(arguments, sandbox: sandbox, environment: variables)
     }
 
     /// `mrun run`, returning what it printed and the job id it submitted.
@@ -155,6 +185,23 @@ struct SlurmSandbox {
 
     /// Removes what the test shipped to the cluster.
     func cleanUp() async throws {
-        _ = try await testbed.remote("rm -rf -- '\(workdir)'")
+        if loginNode {
+            try? FileManager.default.removeItem(at: sandbox.home.appendingPathComponent(workdir))
+        } else {
+            _ = try await testbed.remote("rm -rf -- '\(workdir)'")
+        }
+    }
+
+    /// Waits until Slurm has forgotten the jobs (`MinJobAge` after they end, plus its purge
+    /// interval), so only accounting knows them.
+    func waitUntilForgotten(_ ids: [String], timeout: Duration = .seconds(150)) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        let check = ids.map { "scontrol -o show job \($0) >/dev/null 2>&1 && exit 1" }.joined(separator: "\n")
+        while clock.now < deadline {
+            if try await testbed.remote(check + "\nexit 0").status == 0 { return }
+            try await Task.sleep(for: .seconds(1))
+        }
+        Issue.record("Slurm still holds one of the jobs \(ids) after \(timeout)")
     }
 }

@@ -106,6 +106,9 @@ import Testing
         let finished = try #require(SlurmOutput.sacct(sacct).first)
         #expect(finished.state == .cancelled && finished.slurmState == "CANCELLED" && finished.signal == 15)
         #expect(SlurmOutput.sacct(sacct).count == 1, "job steps are not jobs")
+        #expect(finished.user == nil)
+        let jobcomp = "10|wrap|COMPLETED|0:0|/tmp|2026-01-02T03:04:05|root(0)\n11|a-bcdef|FAILED|2:0|/h|2026|ada\n"
+        #expect(SlurmOutput.sacct(jobcomp).map(\.user) == ["root", "ada"], "name(uid) from the job completion log")
     }
 
     @Test func mrunNamesAreRecognised() {

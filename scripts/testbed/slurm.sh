@@ -40,10 +40,14 @@ install -d -m 0700 -o slurm -g slurm "$S/state"
 # group of its own (mrun-jobcomp), which the test user is put in (here, and by sshd.sh when
 # it creates the user), rather than world-writable: only test-bed accounts can append to or
 # truncate it, not every local user.
-touch "$S/log/jobcomp.txt"
+# The plugin also fchmods the file to 0644 whenever its owner or root loads it: slurmctld at
+# start and on reconfigure, and any `sacct -c` run as root. So the mode is set again at the
+# end of this script, after the daemons have started, and the tests run sacct as the test
+# user only (over ssh, or mrun on the "login node" through setpriv).
+JOBCOMP=$S/log/jobcomp.txt
+touch "$JOBCOMP"
 getent group "$TB_JOBCOMP_GROUP" >/dev/null || groupadd --system "$TB_JOBCOMP_GROUP"
-chown slurm:"$TB_JOBCOMP_GROUP" "$S/log/jobcomp.txt"
-chmod 0664 "$S/log/jobcomp.txt"
+chown slurm:"$TB_JOBCOMP_GROUP" "$JOBCOMP"
 if id -u "$TB_TEST_USER" >/dev/null 2>&1; then tb_jobcomp_member "$TB_TEST_USER"; fi
 
 # Our own munge key (the package's /etc/munge/munge.key is left alone).
@@ -195,8 +199,10 @@ else
 	tb_state "up (already running; node $NODE $(node_state))"
 fi
 
+chmod 0664 "$JOBCOMP" # after the daemons and the smoke check (see above)
+
 tb_env "SLURM_CONF=$SLURM_CONF" \
 	"MRUN_TEST_SLURM_NODE=$NODE" \
 	"MRUN_TEST_SLURM_PARTITIONS=debug long" \
-	"MRUN_TEST_SLURM_JOBCOMP=$S/log/jobcomp.txt" \
+	"MRUN_TEST_SLURM_JOBCOMP=$JOBCOMP" \
 	"MRUN_TEST_MUNGE_SOCKET=$MUNGE_SOCKET"

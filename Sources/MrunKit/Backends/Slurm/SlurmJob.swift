@@ -69,6 +69,8 @@ public struct SlurmJob: Sendable, Equatable {
     /// The output file, `%j` and friends expanded where Slurm told us the expansion.
     public var output: String?
     public var submitted: String?
+    /// The owner's user name, where accounting tells it.
+    public var user: String?
 
     public init(id: String, name: String, slurmState: String) {
         self.id = id
@@ -95,7 +97,7 @@ enum SlurmOutput {
     /// The squeue `-O` format mrun asks for; every field ends in `|`.
     static let squeueFields = "JobID:|,Name:|,State:|,Reason:|,WorkDir:|,STDOUT:|,SubmitTime:|"
     /// The sacct `-o` format mrun asks for (with `-P`, so fields are `|`-separated).
-    static let sacctFields = "jobid,jobname,state,exitcode,workdir,submit"
+    static let sacctFields = "jobid,jobname,state,exitcode,workdir,submit,user"
 
     static func squeue(_ text: String) -> [SlurmJob] {
         lines(text).compactMap { line in
@@ -123,6 +125,8 @@ enum SlurmOutput {
             (job.exitCode, job.signal) = exitCode(fields[3])
             job.workDir = fields.count > 4 ? nonEmpty(fields[4]) : nil
             job.submitted = fields.count > 5 ? nonEmpty(fields[5]) : nil
+            // The job completion log writes `name(uid)`, slurmdbd the name alone.
+            job.user = fields.count > 6 ? nonEmpty(String(fields[6].prefix { $0 != "(" })) : nil
             if byID[job.id] == nil { order.append(job.id) }
             byID[job.id] = job
         }

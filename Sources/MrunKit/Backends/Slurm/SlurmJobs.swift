@@ -48,6 +48,7 @@ public struct SlurmJobs: Sendable {
     public func list(all: Bool = false) async throws -> [SlurmJob] {
         let command = """
             user=$(id -un)
+            echo "@user=$user"
             squeue -h -t all -u "$user" -O '\(SlurmOutput.squeueFields)' 2>/dev/null
             echo @sacct
             sacct -c -u "$user" -P -n -o \(SlurmOutput.sacctFields) 2>/dev/null \
@@ -56,9 +57,14 @@ public struct SlurmJobs: Sendable {
             """
         let result = try await session.run(command)
         let sections = result.standardOutput.components(separatedBy: "@sacct\n")
+        let user = result.standardOutput.split(whereSeparator: \.isNewline).first { $0.hasPrefix("@user=") }?
+            .dropFirst("@user=".count)
         var jobs = SlurmOutput.squeue(sections.first ?? "")
         let known = Set(jobs.map(\.id))
-        jobs += SlurmOutput.sacct(sections.dropFirst().joined()).filter { !known.contains($0.id) }
+        // `sacct -c` ignores `-u`: the job completion log lists everyone's jobs.
+        jobs += SlurmOutput.sacct(sections.dropFirst().joined()).filter {
+            !known.contains($0.id) && (user == nil || $0.user == nil || $0.user == user.map(String.init))
+        }
         return
             jobs
             .filter { all || $0.hasMrunName }
