@@ -66,6 +66,31 @@ import Testing
         #expect(slurm.slurm.modules == ["python/3.11"])
     }
 
+    @Test func loginNodeFlagAloneIsTrueAndExcludesSSHKeys() throws {
+        func context(_ arguments: [String]) throws(ConfigError) -> Context {
+            try ContextFlags.context(
+                from: ContextFlags.parse(["--name", "c", "--type", "slurm"] + arguments), base: nil)
+        }
+        let login = try context(["--login_node", "--container_image", "docker://python:3.11"])
+        #expect(login.slurm.loginNode == true && login.slurm.host == nil)
+        #expect(login.slurm.containerImage == "docker://python:3.11")
+        #expect(try context(["--login-node", "yes"]).slurm.loginNode == true)
+        #expect(try context(["--host", "h", "--login_node", "false"]).slurm.loginNode == false)
+        #expect(try context(["--neptune", "false", "--host", "h"]).neptune == false)
+        #expect(
+            throws: ConfigError.invalidFlag(
+                flag: "--host",
+                message:
+                    "host is for ssh, and login_node: true runs Slurm commands here without ssh; remove one of them")
+        ) { try context(["--login_node", "--host", "h"]) }
+        #expect(
+            throws: ConfigError.invalidFlag(
+                flag: "context 'c'",
+                message: "slurm contexts need 'host' (an ssh alias or user@host[:port]),"
+                    + " or 'login_node: true' when mrun runs on the login node")
+        ) { try context(["--login_node", "off"]) }
+    }
+
     @Test func configShowSetUnset() async throws {
         let sandbox = try Sandbox()
         #expect(try await CLI.run(["config"], sandbox: sandbox).standardOutput.contains("current_context: (unset)"))

@@ -1,6 +1,7 @@
 /// Builds a context from `mrun context add` flags: `--KEY VALUE` or `--KEY=VALUE` for every key of
 /// the context reference, in mrunner's underscore spelling or with dashes, plus `--neptune` /
-/// `--no-neptune` and `--from-file FILE`. Repeating a list or env flag adds an item.
+/// `--no-neptune` and `--from-file FILE`. A true/false key given alone (`--login_node`) is true.
+/// Repeating a list or env flag adds an item.
 public enum ContextFlags {
     public struct Parsed: Sendable, Equatable {
         public var fromFile: String?
@@ -32,8 +33,16 @@ public enum ContextFlags {
                 name = String(name[..<equals])
             }
             let spelled = name.replacingOccurrences(of: "-", with: "_")
-            if spelled == "no_neptune" || (spelled == "neptune" && inlineValue == nil) {
-                parsed.values.append((.neptune, "--\(name)", spelled == "neptune" ? "true" : "false"))
+            if spelled == "no_neptune" {
+                parsed.values.append((.neptune, "--\(name)", "false"))
+                continue
+            }
+            // `--login_node` alone, or followed by its value (`--login_node true`).
+            if let key = ContextKey(rawValue: spelled), key.shape == .boolean, inlineValue == nil {
+                let next = index < arguments.count ? arguments[index].lowercased() : ""
+                let given = ["true", "false", "yes", "no", "on", "off"].contains(next)
+                if given { index += 1 }
+                parsed.values.append((key, "--\(name)", given ? next : "true"))
                 continue
             }
             func value() throws(ConfigError) -> String {
