@@ -240,6 +240,17 @@ struct ImageFixture {
         #expect(lines.last?.contains("returned a non-zero code: 1") == true, "\(error?.description ?? "")")
     }
 
+    @Test func missingDockerClientSaysToInstallDocker() async throws {
+        var fixture = try ImageFixture(bed: try await TestBed.withRegistries())
+        fixture.variables["PATH"] = fixture.sandbox.root.path
+        let error = await #expect(throws: ImageError.self) {
+            try await fixture.ensure()
+        }
+        #expect(
+            error?.description
+                == "docker is not installed (no 'docker' on PATH); install Docker to build images for Kubernetes runs")
+    }
+
     @Test func unreachableRegistryIsNamed() async throws {
         let bed = try await TestBed.withRegistries()
         // Port 1 on the loopback interface: nothing listens there.

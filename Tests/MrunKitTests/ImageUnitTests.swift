@@ -120,6 +120,24 @@ import Testing
         #expect(await progress.tail.first == "Step 3/3 : RUN python3 -c 'print(1)' && echo a very long line indeed")
     }
 
+    @Test func terminalPushProgressCountsLayersAndKeepsTheDigest() async {
+        let sink = RecordingSink()
+        let progress = ImageProgress(sink: sink, style: .terminal(width: 80))
+        for line in [
+            "The push refers to repository [127.0.0.1:5000/p/n]", "8d5614f81d3c: Preparing", "b3e39c974d19: Preparing",
+            "b3e39c974d19: Mounted from local/python", "8d5614f81d3c: Pushing", "8d5614f81d3c: Pushed",
+            "t: digest: sha256:794241155a141e0b9bdd4a26438857f37c2f0467f23ec411faa8b6648c2d860a size: 1356",
+        ] {
+            await progress.push(line, from: .standardOutput)
+        }
+        await progress.closeLiveLine()
+        let shown = await sink.text(of: .error)
+        #expect(shown.contains("\r\u{1B}[KPushing layer 8d5614f81d3c Pushing, 1/2 layers done"))
+        #expect(shown.hasSuffix("\r\u{1B}[KPushed 2 layers\n"))
+        #expect(
+            await progress.pushedDigest == "sha256:794241155a141e0b9bdd4a26438857f37c2f0467f23ec411faa8b6648c2d860a")
+    }
+
     @Test func plainProgressPrintsDockersLines() async {
         let sink = RecordingSink()
         let progress = ImageProgress(sink: sink, style: .plain)
