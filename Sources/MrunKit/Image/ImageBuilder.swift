@@ -130,7 +130,10 @@ public struct DockerImageBuilder: ImageBuilder {
     ) async throws -> String {
         let directory = try BuildDirectory.assemble(snapshot: snapshot, dockerfile: dockerfile, host: host)
         defer { directory.remove() }
-        var arguments = ["build", "--iidfile", directory.imageIDFile.path, "-t", tag, "-f", directory.dockerfile.path]
+        // --force-rm: a failed step's container is of no use after mrun has shown its output.
+        var arguments = [
+            "build", "--force-rm", "--iidfile", directory.imageIDFile.path, "-t", tag, "-f", directory.dockerfile.path,
+        ]
         if let buildNetwork { arguments += ["--network", buildNetwork] }
         arguments.append(directory.context.path)
         await progress.begin()
