@@ -4,7 +4,7 @@ SWIFT ?= swift
 # A fresh MRUN_HOME for `make run`, so the example never depends on your own contexts.
 RUN_HOME ?= $(CURDIR)/.build/run-home
 
-.PHONY: all build release templates test test-deps run install lint format clean bench
+.PHONY: all build release templates test test-deps testbed run install lint format clean bench
 
 all: build
 
@@ -19,7 +19,7 @@ release: templates
 
 # Test-bed components the tests run against (scripts/testbed/README.md); one up.sh call starts
 # them all, and is quick when they are already up.
-TESTBED_COMPONENTS ?= slurm sshd
+TESTBED_COMPONENTS ?= docker registry base-image slurm sshd
 
 # Installs what the tests need (python3 for the experiments they run), starts the test bed,
 # builds, runs every test.
@@ -30,7 +30,8 @@ test: templates test-deps testbed
 test-deps:
 	scripts/install-test-deps
 
-.PHONY: testbed
+# Real components the tests run against (scripts/testbed/README.md): one idempotent up.sh call,
+# ~95 s on a fresh machine, under a second when they are up. Needs root.
 testbed:
 	scripts/testbed/up.sh $(TESTBED_COMPONENTS)
 
