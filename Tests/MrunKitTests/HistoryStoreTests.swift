@@ -66,6 +66,21 @@ struct HistoryFixture {
         }
     }
 
+    @Test func detectingFillsUserAndGitAndDocumentCarriesFiles() async throws {
+        let fixture = try PlanFixture()
+        let plan = try fixture.builder().plan(PlanFixture.request, context: .builtInLocal)
+        let launch = await LaunchRecord.detecting(
+            plan: plan, host: fixture.sandbox.host(["USER": "grace"]), runner: SystemProcessRunner())
+        #expect(launch.user == "grace" && launch.gitCommit == nil && launch.gitDirty == nil)
+        #expect(launch.runDirectory == plan.local?.runDirectory && launch.jobId == nil)
+        #expect(launch.tags == ["baseline"] && launch.args == plan.experiment.args && launch.state == .submitted)
+        #expect(!LaunchRecord.currentUser(host: fixture.sandbox.host()).isEmpty)
+
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(launch.document)) as? [String: Any]
+        #expect(json?["id"] as? String == launch.id)
+        #expect(json?["files"] as? [String: String] == launch.files)
+    }
+
     @Test func updateChangesStateAndExitCode() throws {
         let history = try HistoryFixture()
         let store = try history.store()

@@ -123,6 +123,35 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
             state: state)
     }
 
+    /// The record of launching `plan` from this machine: the user from `host`, the git state of the
+    /// directory the code was snapshotted from.
+    public static func detecting(
+        plan: ExperimentPlan, host: HostEnvironment, runner: any ProcessRunning, jobId: String? = nil,
+        imageDigest: String? = nil, sweepId: String? = nil, parameters: [String: String]? = nil,
+        state: LaunchState = .submitted
+    ) async -> LaunchRecord {
+        let git = await GitState.detect(in: plan.snapshot.root, runner: runner)
+        return LaunchRecord(
+            plan: plan, user: currentUser(host: host), jobId: jobId, imageDigest: imageDigest, git: git,
+            sweepId: sweepId, parameters: parameters, state: state)
+    }
+
+    /// The launch with its ``files`` for JSON output (`--output json`): its `Codable` form leaves
+    /// them out, see ``CodingKeys``.
+    public var document: Document { Document(launch: self) }
+
+    public struct Document: Encodable, Sendable {
+        public var launch: LaunchRecord
+
+        private enum Keys: String, CodingKey { case files }
+
+        public func encode(to encoder: any Encoder) throws {
+            try launch.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(launch.files, forKey: .files)
+        }
+    }
+
     /// The user launching: `$USER`, else the name of the process's user id.
     public static func currentUser(host: HostEnvironment) -> String {
         if let user = host.variables["USER"], !user.isEmpty { return user }
