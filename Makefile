@@ -4,17 +4,17 @@ SWIFT ?= swift
 # A fresh MRUN_HOME for `make run`, so the example never depends on your own contexts.
 RUN_HOME ?= $(CURDIR)/.build/run-home
 
-.PHONY: all build release templates test test-deps run install lint format clean bench
+.PHONY: all build release templates test test-deps build-deps run install lint format clean bench
 
 all: build
 
 templates:
 	scripts/embed-templates
 
-build: templates
+build: templates build-deps
 	$(SWIFT) build
 
-release: templates
+release: templates build-deps
 	$(SWIFT) build -c release
 
 # Test-bed components the tests run against (scripts/testbed/README.md); one up.sh call starts
@@ -23,12 +23,16 @@ TESTBED_COMPONENTS ?= slurm sshd
 
 # Installs what the tests need (python3 for the experiments they run), starts the test bed,
 # builds, runs every test.
-test: templates test-deps testbed
+test: templates build-deps test-deps testbed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
 test-deps:
 	scripts/install-test-deps
+
+# SQLite's headers, for GRDB (the launch history).
+build-deps:
+	scripts/install-build-deps
 
 .PHONY: testbed
 testbed:
