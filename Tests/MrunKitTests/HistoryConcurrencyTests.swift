@@ -98,6 +98,12 @@ import Testing
         let stored = try history.store().list()
         #expect(Set(stored.map(\.id)) == Set(pythonIDs + swiftIDs))
         #expect(stored.count == pythonIDs.count + swiftIDs.count)
+        // In insertion order the two sides alternate: they really wrote at the same time.
+        let order = try history.store().read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM launch ORDER BY rowid")
+        }
+        let switches = zip(order, order.dropFirst()).filter { $0.hasPrefix("py") != $1.hasPrefix("py") }.count
+        #expect(switches >= 2, "python and mrun wrote one after the other, not together")
         let fromPython = try history.store().find(pythonIDs[0])
         #expect(fromPython.context == .builtInLocal && fromPython.files == ["py.py": "00"])
     }

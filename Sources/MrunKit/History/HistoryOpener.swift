@@ -30,7 +30,7 @@ struct HistoryOpener {
             return try queue.read(HistorySchema.status)
         }
         try refuse(status)
-        let pool = try mapping { try DatabasePool(path: file.path, configuration: configuration) }
+        let pool = try mapping { try makePool() }
         if status == .needsMigration {
             try FileLock.withLock(lockFile) {
                 try mapping {
@@ -43,6 +43,24 @@ struct HistoryOpener {
             }
         }
         return pool
+    }
+
+    /// GRDB checks the WAL file's size as it opens a pool. When the last connection of another
+    /// process closes just then, SQLite deletes that file between GRDB's check that it exists and
+    /// its reading of its size, and the open fails with "no such file": opening again succeeds.
+    private func makePool() throws -> DatabasePool {
+        var attempts = 0
+        while true {
+            do {
+                return try DatabasePool(path: file.path, configuration: configuration)
+            } catch let error as CocoaError
+                where error.code == .fileReadNoSuchFile && error.filePath?.hasSuffix("-wal") == true
+                && attempts < 20
+            {
+                attempts += 1
+                usleep(5_000)
+            }
+        }
     }
 
     private func refuse(_ status: HistorySchema.Status) throws {
@@ -98,8 +116,12 @@ struct HistoryOpener {
     private func mapping<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
+        } catch let error as HistoryError {
+            throw error
         } catch let error as DatabaseError {
             throw HistoryError(error, file: file.path)
+        } catch {
+            throw HistoryError.unavailable(file: file.path, detail: "\(error)")
         }
     }
 }
