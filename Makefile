@@ -4,7 +4,7 @@ SWIFT ?= swift
 # A fresh MRUN_HOME for `make run`, so the example never depends on your own contexts.
 RUN_HOME ?= $(CURDIR)/.build/run-home
 
-.PHONY: all build release templates test test-deps build-deps run install lint format clean bench
+.PHONY: all build release templates test test-deps run install lint format clean bench
 
 all: build
 
@@ -31,6 +31,7 @@ test-deps:
 	scripts/install-test-deps
 
 # SQLite's headers, for GRDB (the launch history).
+.PHONY: build-deps
 build-deps:
 	scripts/install-build-deps
 
