@@ -11,6 +11,11 @@ all: build
 templates:
 	scripts/embed-templates
 
+# SQLite's headers, for GRDB (the launch history).
+.PHONY: build-deps
+build-deps:
+	scripts/install-build-deps
+
 build: templates build-deps
 	$(SWIFT) build
 
@@ -29,11 +34,6 @@ test: templates build-deps test-deps testbed
 
 test-deps:
 	scripts/install-test-deps
-
-# SQLite's headers, for GRDB (the launch history).
-.PHONY: build-deps
-build-deps:
-	scripts/install-build-deps
 
 .PHONY: testbed
 testbed:
