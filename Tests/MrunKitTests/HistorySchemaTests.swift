@@ -93,6 +93,23 @@ import Testing
         #expect(try history.bytes() == before)
     }
 
+    @Test func contextsRecordedBeforeAFieldWasAddedStillRead() throws {
+        let full = PlanFixture.slurm
+        let json = try JSONEncoder().encode(StoredContext(full))
+        #expect(try JSONDecoder().decode(StoredContext.self, from: json).value == full)
+        // As an older mrun wrote it: no `neptune`, no `env`, and `slurm` without its lists.
+        let old =
+            #"{"name": "old", "type": "slurm", "resources": {}, "kubernetes": {}, "slurm": {"host": "h", "nodes": 2}}"#
+        let decoded = try JSONDecoder().decode(StoredContext.self, from: Data(old.utf8)).value
+        var expected = Context(name: "old", type: .slurm)
+        expected.slurm.host = "h"
+        expected.slurm.nodes = 2
+        #expect(decoded == expected)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(StoredContext.self, from: Data(#"{"name": "x", "type": "mainframe"}"#.utf8))
+        }
+    }
+
     @Test func datesKeepMillisecondsExactly() {
         for seconds in [1_800_000_000.123, 1_800_000_000.999_6, 0.001, 1_700_000_000.5] {
             let date = HistoryDate.rounded(Date(timeIntervalSince1970: seconds))

@@ -25,7 +25,12 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     public var user: String
     public var contextName: String
     /// The resolved context, with every `env` value redacted (context env may hold tokens).
-    public var context: Context
+    public var context: Context {
+        get { storedContext.value }
+        set { storedContext = StoredContext(newValue) }
+    }
+    /// Stored through a wrapper that still reads rows written before `Context` gained a field.
+    var storedContext: StoredContext
     public var backend: ContextType
     /// The backend's handle: the Kubernetes Job name, the Slurm job id, the local process id.
     public var jobId: String?
@@ -57,7 +62,9 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     // `files` is left out on purpose: GRDB encodes a record through these keys, and the manifest
     // is written to its own table. JSON output that needs the files encodes them separately.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, experimentName, project, created, user, contextName, context, backend, jobId, runDirectory
+        case id, experimentName, project, created, user, contextName
+        case storedContext = "context"
+        case backend, jobId, runDirectory
         case imageTag, imageDigest, contentHash, codeHash, gitCommit, gitDirty, script, args, sweepId
         case parameters, tags, state, exitCode, updated
     }
@@ -76,7 +83,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
         self.created = HistoryDate.rounded(created)
         self.user = user
         self.contextName = context.name
-        self.context = context.redacted
+        self.storedContext = StoredContext(context.redacted)
         self.backend = context.type
         self.jobId = jobId
         self.runDirectory = runDirectory
