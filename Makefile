@@ -11,10 +11,15 @@ all: build
 templates:
 	scripts/embed-templates
 
-build: templates
+# SQLite's headers, for GRDB (the launch history).
+.PHONY: build-deps
+build-deps:
+	scripts/install-build-deps
+
+build: templates build-deps
 	$(SWIFT) build
 
-release: templates
+release: templates build-deps
 	$(SWIFT) build -c release
 
 # Test-bed components the tests run against (scripts/testbed/README.md); one up.sh call starts
@@ -23,7 +28,7 @@ TESTBED_COMPONENTS ?= docker registry base-image slurm sshd
 
 # Installs what the tests need (python3 for the experiments they run), starts the test bed,
 # builds, runs every test.
-test: templates test-deps testbed
+test: templates build-deps test-deps testbed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

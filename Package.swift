@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/stencilproject/Stencil", exact: "0.15.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .executableTarget(
@@ -30,11 +31,12 @@ let package = Package(
                 .product(name: "Stencil", package: "Stencil"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
             name: "MrunKitTests",
-            dependencies: ["MrunKit", "mrun"]
+            dependencies: ["MrunKit", "mrun", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )
