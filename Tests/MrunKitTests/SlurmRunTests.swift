@@ -46,19 +46,20 @@ extension SlurmTests {
         }
 
         @Test func runShipsCodeAndArgumentsAndKeepsTheTokenOutOfEverythingVisible() async throws {
-            let slurm = try await SlurmSandbox()
+            let testbed = try await SlurmTestbed.load()
+            let sandbox = try Sandbox()
+            let key = try await testbed.privateKey(in: sandbox.root)
+            let slurm = try await SlurmSandbox(contextFlags: ["--identity_file", key.path], sandbox: sandbox)
             try project(slurm.sandbox)
             let token = "tok-\(UUID().uuidString)"
             let environment = ["NEPTUNE_API_TOKEN": token, "NEPTUNE_PROJECT": "ws/slurm-e2e", "X_SLEEP": "3"]
-            let accepted = try acceptedConnections(slurm.testbed)
+            let accepted = try testbed.logins(with: key.fingerprint)
             let sampler = ProcessSampler()
             let start = ContinuousClock.now
             let (run, id) = try await slurm.submit(
                 ["exp.py", "--env", "X_SLEEP=3", "--", "--epochs", "3", "--name", "a b"], environment: environment)
             print("slurm: first submission took \(ContinuousClock.now - start)")
-            if let accepted {
-                #expect(try acceptedConnections(slurm.testbed) == accepted + 1, "one ssh connection for the whole run")
-            }
+            #expect(try testbed.logins(with: key.fingerprint) == accepted + 1, "one ssh connection for the whole run")
             #expect(try await slurm.waitForEnd(id) == "COMPLETED, exit code 0")
             let samples = await sampler.stop()
 
@@ -164,11 +165,6 @@ extension SlurmTests {
             try await slurm.cleanUp()
         }
 
-        /// How many logins sshd has accepted so far, or nil when its log is not readable.
-        func acceptedConnections(_ testbed: SlurmTestbed) throws -> Int? {
-            guard let log = try? String(contentsOfFile: testbed.sshdLog, encoding: .utf8) else { return nil }
-            return log.components(separatedBy: "Accepted publickey for ").count - 1
-        }
     }
 }
 

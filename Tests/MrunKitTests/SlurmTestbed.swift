@@ -71,6 +71,29 @@ struct SlurmTestbed {
 
     var sshdLog: String { root + "/logs/sshd.log" }
 
+    /// A fresh ssh key of this test's own, authorised for the test user. Other tests and other
+    /// processes log in to the shared sshd too; logins with this key are this test's alone.
+    func privateKey(in directory: URL) async throws -> (path: String, fingerprint: String) {
+        let path = directory.appendingPathComponent("own_ed25519").path
+        let made = try await Self.shell([
+            "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mrun-test-own", "-f", path,
+        ])
+        try #require(made.status == 0, "ssh-keygen: \(made.error)")
+        let listed = try await Self.shell(["ssh-keygen", "-l", "-f", path + ".pub"])
+        let fingerprint = try #require(listed.output.split(separator: " ").dropFirst().first.map(String.init))
+        let authorized = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/ssh/authorized_keys"))
+        defer { try? authorized.close() }
+        try authorized.seekToEnd()
+        try authorized.write(contentsOf: Data(try String(contentsOfFile: path + ".pub", encoding: .utf8).utf8))
+        return (path, fingerprint)
+    }
+
+    /// How many logins sshd has accepted with the key whose fingerprint is given.
+    func logins(with fingerprint: String) throws -> Int {
+        let log = try String(contentsOfFile: sshdLog, encoding: .utf8)
+        return log.split(separator: "\n").filter { $0.contains("Accepted publickey") && $0.contains(fingerprint) }.count
+    }
+
     static func fail(_ message: String) -> Missing {
         Issue.record(Comment(rawValue: message))
         return Missing()
