@@ -45,7 +45,8 @@ struct SweepRendering: Encodable {
 
     var id: String
     var name: String
-    var count: Int
+    /// The number of points (`count` would be Stencil's count of this mapping's keys).
+    var size: Int
     var maxParallel: Int?
     /// Slurm's `--array` value: `0-11`, or `0-11%4` with a limit on tasks at once.
     var array: String
@@ -56,7 +57,7 @@ struct SweepRendering: Encodable {
     init(id: String, name: String, input: SweepInput, neptune: [(name: String, json: String)]) {
         self.id = id
         self.name = name
-        count = input.points.count
+        size = input.points.count
         maxParallel = input.maxParallel
         array = "0-\(max(input.points.count - 1, 0))" + (input.maxParallel.map { "%\($0)" } ?? "")
         points = input.points.map { point in

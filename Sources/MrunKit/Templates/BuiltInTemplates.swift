@@ -127,7 +127,7 @@ enum BuiltInTemplates {
         """#,
         "sbatch.sh": #"""
         #!/bin/bash
-        # Rendered by mrun for {% if sweep %}sweep {{ sweep.id }} ({{ sweep.count }} points){% else %}experiment{% endif %} {{ experiment.name }} (project {{ experiment.project }}).
+        # Rendered by mrun for {% if sweep %}sweep {{ experiment.name }} ({{ sweep.size }} points, project {{ experiment.project }}){% else %}experiment {{ experiment.name }} (project {{ experiment.project }}){% endif %}.
         #SBATCH --job-name={{ experiment.name }}
         {%- if sweep %}
         #SBATCH --array={{ sweep.array }}

@@ -146,7 +146,13 @@ enum SlurmOutput {
                 fields[key, default: ""] += " " + token
             }
         }
-        guard let id = fields["JobId"], isJobID(id) else { return nil }
+        guard var id = fields["JobId"], isJobID(id) else { return nil }
+        // A job array's task is known by the array's id and its index (a sweep's point).
+        if let array = fields["ArrayJobId"], let task = fields["ArrayTaskId"], isJobID(array),
+            !task.isEmpty, task.allSatisfy({ $0.isASCII && $0.isNumber })
+        {
+            id = "\(array)_\(task)"
+        }
         var job = SlurmJob(id: id, name: fields["JobName"] ?? "", slurmState: fields["JobState"] ?? "")
         (job.exitCode, job.signal) = fields["ExitCode"].map(exitCode) ?? (nil, nil)
         job.reason = fields["Reason"].flatMap { $0 == "None" ? nil : nonEmpty($0) }
@@ -165,8 +171,12 @@ enum SlurmOutput {
         return (code, signal == 0 ? nil : signal)
     }
 
-    /// Expands the filename patterns Slurm knows before the job runs: `%j`, `%x`, `%%`.
+    /// Expands the filename patterns Slurm knows before the job runs: `%j`, `%x`, `%%`, and for a
+    /// job array `%A` (the array's id) and, for one of its tasks (`ID_INDEX`), `%a`.
     static func expand(_ pattern: String, job: SlurmJob) -> String {
+        let parts = job.id.split(separator: "_", maxSplits: 1).map(String.init)
+        let array = parts.first ?? job.id
+        let task = parts.count > 1 ? parts[1] : nil
         var result = ""
         var iterator = pattern.makeIterator()
         while let character = iterator.next() {
@@ -175,7 +185,9 @@ enum SlurmOutput {
                 continue
             }
             switch iterator.next() {
-            case "j": result += job.id
+            case "j" where task == nil: result += job.id
+            case "A": result += array
+            case "a" where task != nil: result += task ?? ""
             case "x": result += job.name
             case "%": result += "%"
             case let other?: result += "%" + String(other)
@@ -185,8 +197,10 @@ enum SlurmOutput {
         return result
     }
 
+    /// A job id (`123`), or a job array's task (`123_4`).
     static func isJobID(_ text: String) -> Bool {
-        !text.isEmpty && text.allSatisfy { $0.isASCII && $0.isNumber }
+        let parts = text.split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
     }
 
     private static func lines(_ text: String) -> [String] {
