@@ -93,7 +93,8 @@ public struct SlurmJob: Sendable, Equatable {
 /// Reading what the Slurm commands print.
 enum SlurmOutput {
     /// The squeue `-O` format mrun asks for; every field ends in `|`.
-    static let squeueFields = "JobID:|,Name:|,State:|,Reason:|,WorkDir:|,STDOUT:|,SubmitTime:|"
+    static let squeueFields =
+        "JobID:|,Name:|,State:|,Reason:|,WorkDir:|,STDOUT:|,SubmitTime:|,ArrayJobID:|,ArrayTaskID:|"
     /// The sacct `-o` format mrun asks for (with `-P`, so fields are `|`-separated).
     static let sacctFields = "jobid,jobname,state,exitcode,workdir,submit"
 
@@ -104,6 +105,12 @@ enum SlurmOutput {
             }
             guard fields.count >= 7, isJobID(fields[0]) else { return nil }
             var job = SlurmJob(id: fields[0], name: fields[1], slurmState: fields[2])
+            // A job array's tasks (a sweep's points) are listed as ARRAY_INDEX; the pending ones
+            // Slurm has not split yet as ARRAY_[RANGE].
+            if fields.count >= 9, isJobID(fields[7]), let task = nonEmpty(fields[8]), task != "N/A" {
+                job.id =
+                    task.allSatisfy { $0.isASCII && $0.isNumber } ? "\(fields[7])_\(task)" : "\(fields[7])_[\(task)]"
+            }
             job.reason = nonEmpty(fields[3])
             job.workDir = nonEmpty(fields[4])
             job.output = nonEmpty(fields[5]).map { expand($0, job: job) }
@@ -176,7 +183,7 @@ enum SlurmOutput {
     static func expand(_ pattern: String, job: SlurmJob) -> String {
         let parts = job.id.split(separator: "_", maxSplits: 1).map(String.init)
         let array = parts.first ?? job.id
-        let task = parts.count > 1 ? parts[1] : nil
+        let task = parts.count > 1 && parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) ? parts[1] : nil
         var result = ""
         var iterator = pattern.makeIterator()
         while let character = iterator.next() {
