@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 import Testing
 
 @testable import MrunKit
@@ -166,5 +167,48 @@ import Testing
         #expect(result.status == 1)
         #expect(result.standardError == message + "\n")
         #expect(!FileManager.default.fileExists(atPath: sandbox.store.runsDirectory.path))
+    }
+
+    /// `kill -INT` of mrun stops the running points and starts no more.
+    @Test(arguments: [1, 2])
+    func interruptStopsTheSweep(parallel: Int) async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(
+            """
+            import signal, sys, time
+            def stop(*_):
+                print("interrupted", flush=True)
+                sys.exit(130)
+            signal.signal(signal.SIGINT, stop)
+            print("ready", flush=True)
+            time.sleep(30)
+            """, to: "long.py")
+        let start = ContinuousClock.now
+        let outcome = try await Subprocess.run(
+            .path(.init(try CLI.binary.path)),
+            arguments: ["run", "long.py", "--grid", "n=1,2,3,4", "--parallel", String(parallel)],
+            environment: .custom(
+                Dictionary(
+                    uniqueKeysWithValues: sandbox.environment().map {
+                        (Environment.Key(stringLiteral: $0.key), $0.value)
+                    })),
+            workingDirectory: .init(sandbox.project.path), input: .none, output: .sequence,
+            error: .string(limit: 1 << 20)
+        ) { execution in
+            var seen = ""
+            for try await chunk in execution.standardOutput {
+                seen += chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                if seen.components(separatedBy: "ready").count - 1 == parallel && !seen.contains("SENT") {
+                    try execution.send(signal: .interrupt)
+                    seen += "SENT"
+                }
+            }
+            return seen
+        }
+        #expect(outcome.terminationStatus == .exited(130))
+        #expect(outcome.closureResult.components(separatedBy: "interrupted").count - 1 == parallel)
+        #expect(ContinuousClock.now - start < .seconds(20))
+        let summary = "\(4 - parallel) (interrupted)\n"
+        #expect(outcome.standardError.hasSuffix(summary), "\(outcome.standardError)")
     }
 }
