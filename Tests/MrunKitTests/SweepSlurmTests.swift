@@ -60,6 +60,9 @@ extension SlurmTests {
             #expect(tasks.keys.sorted() == Array(0..<12), "every task of the one array ended")
             #expect(tasks.values.allSatisfy { $0["JobState"] == "COMPLETED" && $0["ExitCode"] == "0:0" }, "\(tasks)")
             #expect(tasks.values.allSatisfy { $0["Name"] == name })
+            let log = (try? String(contentsOfFile: slurm.testbed.jobcomp, encoding: .utf8)) ?? ""
+            let named = log.split(separator: "\n").filter { $0.contains(" Name=\(name) ") }
+            #expect(named.count == 12 && named.allSatisfy { $0.contains(" ArrayJobId=\(id) ") }, "one sbatch call")
 
             let jobDir = "\(slurm.workdir)/project/\(name)"
             let listing = try await slurm.testbed.remote("ls -A \(slurm.workdir)/project; ls \(jobDir)")
