@@ -9,6 +9,11 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Everything after '--' goes to the experiment untouched:
               mrun run --requirements requirements.txt exp.py -- --epochs 3 --name "a b"
+            Sweeps launch one experiment per point, each with '--NAME VALUE' for its parameters
+            appended to the arguments and MRUN_PARAMS (a JSON object) in its environment:
+              mrun run exp.py --grid lr=0.1,0.01 --grid batch=32,64 -- --epochs 3   (4 points)
+              mrun run exp.py --zip seed=1,2,3 --zip task=a,b,c                      (3 points)
+              mrun run --spec sweep.yaml
             """
     )
 
@@ -18,8 +23,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The experiment's Python script, inside the current directory.")
-    var script: String
+    @Argument(help: "The experiment's Python script, inside the current directory (or 'script:' in --spec).")
+    var script: String?
 
     @Option(name: [.customLong("requirements")], help: "pip requirements file installed before the run.")
     var requirements: String?
@@ -54,10 +59,45 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Plan output format for --dry-run: text or json.")
     var output: OutputFormat = .text
 
+    @Option(
+        name: .customLong("grid"),
+        help: "Sweep: NAME=V1,V2,... crossed with the other --grid parameters (repeatable; '\\,' is a comma).")
+    var grid: [String] = []
+
+    @Option(
+        name: .customLong("zip"),
+        help: "Sweep: NAME=V1,V2,... paired value by value with the other --zip lists, then crossed with the grid.")
+    var zip: [String] = []
+
+    @Option(
+        name: .customLong("spec"),
+        help: "Sweep spec (YAML): script, args, name, tags, grid, zip, limit, shuffle, seed, max_parallel, parallel.")
+    var spec: String?
+
+    @Option(help: "Sweep: launch only the first N points (after --shuffle).")
+    var limit: Int?
+
+    @Flag(help: "Sweep: launch the points in random order (repeatable with --seed).")
+    var shuffle = false
+
+    @Option(help: "Sweep: seed of --shuffle's order.")
+    var seed: UInt64?
+
+    @Option(
+        name: [.customLong("max-parallel"), .customLong("max_parallel")],
+        help: "Sweep on a cluster: at most P points run at once (Slurm: --array=...%P).")
+    var maxParallel: Int?
+
+    @Option(help: "Sweep on this machine: run K points at once (default: one after another).")
+    var parallel: Int?
+
     @Argument(parsing: .postTerminator, help: "Arguments for the experiment, after '--'.")
     var arguments: [String] = []
 
     func validate() throws {
+        if script == nil && spec == nil {
+            throw ValidationError("Missing expected argument '<script>'")
+        }
         if output == .json && !dryRun {
             throw ValidationError("--output json prints the plan, so it needs --dry-run")
         }
@@ -66,7 +106,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let host = global.host
         let store = global.store
-        var request = RunRequest(script: script, arguments: arguments)
+        var request = RunRequest(script: script ?? "", arguments: arguments)
         request.requirements = requirements
         request.baseImage = baseImage
         request.name = name
@@ -77,7 +117,20 @@ struct RunCommand: AsyncParsableCommand {
         request.resources = resources
         request.templatesDir = templatesDir
         let context = try store.resolveContext(override: global.context)
-        let plan = try PlanBuilder(host: host, store: store).plan(request, context: context)
+        let builder = PlanBuilder(host: host, store: store)
+        if let spec = try sweepOptions.resolve(into: &request, host: host) {
+            try sweepOptions.check(for: context.type)
+            let sweep = try builder.sweep(request, spec: spec, context: context)
+            if dryRun {
+                print(output == .json ? try SweepPrinter.json(sweep) : SweepPrinter.text(sweep), terminator: "")
+                return
+            }
+            let backend = try Backends.sweepBackend(for: context.type, host: host, store: store)
+            let status = try await backend.execute(sweep)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        let plan = try builder.plan(request, context: context)
         if dryRun {
             print(output == .json ? try PlanPrinter.json(plan) : PlanPrinter.text(plan), terminator: "")
             return
@@ -85,5 +138,18 @@ struct RunCommand: AsyncParsableCommand {
         let backend = try Backends.backend(for: context.type, host: host, store: store)
         let status = try await backend.execute(plan)
         if status != 0 { throw ExitCode(status) }
+    }
+
+    var sweepOptions: SweepOptions {
+        var options = SweepOptions()
+        options.grid = grid
+        options.zip = zip
+        options.specFile = spec
+        options.limit = limit
+        options.shuffle = shuffle
+        options.seed = seed
+        options.maxParallel = maxParallel
+        options.parallel = parallel
+        return options
     }
 }

@@ -16,6 +16,8 @@ struct SlurmTestbed {
     var knownHosts: String
     var slurmConf: String
     var root: String
+    /// Slurm's job completion log (one line per finished job or array task).
+    var jobcomp: String
 
     struct Missing: Error {}
 
@@ -51,7 +53,8 @@ struct SlurmTestbed {
             sshConfig: try need("MRUN_TEST_SSH_CONFIG", "sshd"), sshHost: try need("MRUN_TEST_SSH_HOST", "sshd"),
             sshUser: try need("MRUN_TEST_SSH_USER", "sshd"),
             knownHosts: try need("MRUN_TEST_SSH_KNOWN_HOSTS", "sshd"),
-            slurmConf: try need("SLURM_CONF", "slurm"), root: try need("MRUN_TESTBED", "test bed"))
+            slurmConf: try need("SLURM_CONF", "slurm"), root: try need("MRUN_TESTBED", "test bed"),
+            jobcomp: try need("MRUN_TEST_SLURM_JOBCOMP", "slurm"))
         let ping = try await testbed.remote("scontrol ping")
         if ping.status == 255 {
             throw fail("test bed component 'sshd' is down: \(ping.error); run scripts/testbed/up.sh slurm sshd")

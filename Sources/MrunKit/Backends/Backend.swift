@@ -5,12 +5,32 @@ public protocol Backend: Sendable {
     func execute(_ plan: ExperimentPlan) async throws -> Int32
 }
 
+/// A backend that launches a whole sweep at once: the code (or image) shared by the points goes
+/// out once, then every point runs with its own name, arguments and `MRUN_PARAMS`.
+public protocol SweepBackend: Backend {
+    /// Runs or submits every point of `sweep`; returns 0 when all were submitted (or, locally,
+    /// all succeeded), else the status of the first point that failed.
+    func execute(_ sweep: SweepPlan) async throws -> Int32
+}
+
 public enum Backends {
     public static func backend(for type: ContextType, host: HostEnvironment, store: ConfigStore) throws -> any Backend {
+        try sweepBackend(for: type, host: host, store: store)
+    }
+
+    public static func sweepBackend(for type: ContextType, host: HostEnvironment, store: ConfigStore) throws
+        -> any SweepBackend
+    {
         switch type {
         case .local:
             return LocalBackend(host: host, sink: StandardStreamsSink())
         case .kubernetes:
+            // Hook for the Kubernetes backend. A sweep is planned for it already: build and push
+            // `sweep.base.image` once from `sweep.base`'s Dockerfile (it holds no point's
+            // parameters), apply the shared namespace, PVC and Secret from `sweep.base.artefacts`,
+            // then create one Job per point from `sweep.plans[i].artefact(.job)` (its args and
+            // MRUN_PARAMS are the point's; it is labelled `mrun/sweep: <sweep name>`), at most
+            // `sweep.maxParallel` at a time when set.
             throw ExperimentError.backendUnavailable(type: type, issue: "the Kubernetes backend is being built")
         case .slurm:
             return SlurmBackend(host: host, store: store, sink: StandardStreamsSink(), runner: SystemProcessRunner())

@@ -52,6 +52,19 @@ public enum Naming {
         "\(base)-\(suffix)"
     }
 
+    /// The name of a sweep of `count` points, `<base>-<id>`, its base shortened so that every point's
+    /// name (`<base>-<id>-<index>`, see ``pointName(sweep:index:)``) is a DNS label.
+    public static func sweepName(base: String, id: String, count: Int) -> String {
+        let indexLength = String(max(count - 1, 0)).count
+        let room = maximumLabelLength - id.count - indexLength - 2
+        return "\(base.prefixLabel(room))-\(id)"
+    }
+
+    /// The deterministic name of a sweep's point: `<sweep name>-<index>`, e.g. `train-k3x9q-3`.
+    public static func pointName(sweep: String, index: Int) -> String {
+        "\(sweep)-\(index)"
+    }
+
     /// Random suffix of lowercase letters and digits.
     public static func randomSuffix<G: RandomNumberGenerator>(using generator: inout G) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")

@@ -8,21 +8,43 @@ public struct PlanBuilder: Sendable {
     public var store: ConfigStore
     public var now: @Sendable () -> Date
     public var suffix: @Sendable () -> String
+    /// Seed of a `--shuffle` without `--seed`.
+    public var randomSeed: @Sendable () -> UInt64
 
     public init(
         host: HostEnvironment, store: ConfigStore, now: @escaping @Sendable () -> Date = { Date() },
         suffix: @escaping @Sendable () -> String = {
             var generator = SystemRandomNumberGenerator()
             return Naming.randomSuffix(using: &generator)
-        }
+        },
+        randomSeed: @escaping @Sendable () -> UInt64 = { UInt64.random(in: 0...UInt64(UInt32.max)) }
     ) {
         self.host = host
         self.store = store
         self.now = now
         self.suffix = suffix
+        self.randomSeed = randomSeed
     }
 
-    public func plan(_ request: RunRequest, context baseContext: Context) throws -> ExperimentPlan {
+    public func plan(_ request: RunRequest, context: Context) throws -> ExperimentPlan {
+        try prepare(request, context: context, suffix: suffix(), sweep: nil).plan
+    }
+
+    /// A plan and what rendering it needed, for sweeps to derive their points' plans from.
+    struct Prepared {
+        var plan: ExperimentPlan
+        var rendering: PlanRendering
+        /// The template's `sweep` variable, for a sweep.
+        var sweep: SweepRendering?
+        /// The Neptune config's parameters as JSON members, which points' `MRUN_PARAMS` extend.
+        var neptuneParameters: [(name: String, json: String)]
+    }
+
+    /// Builds the plan named `<base>-<suffix>`; for a sweep (its points given), the plan shared by
+    /// the points, with the names `<base>-<suffix>-<index>` and the sweep's artefacts.
+    func prepare(_ request: RunRequest, context baseContext: Context, suffix: String, sweep points: SweepInput?)
+        throws -> Prepared
+    {
         var context = baseContext
         if let resources = request.resources {
             do {
@@ -41,7 +63,9 @@ public struct PlanBuilder: Sendable {
         }
         let project = try resolveProject(request, context: context, neptune: neptuneConfig, root: root)
         let baseName = Naming.baseName(request.name ?? neptuneConfig?.name ?? stem(of: script))
-        let name = Naming.uniqueName(base: baseName, suffix: suffix())
+        let name =
+            points.map { Naming.sweepName(base: baseName, id: suffix, count: $0.points.count) }
+            ?? Naming.uniqueName(base: baseName, suffix: suffix)
 
         let snapshot = try CodeSnapshotter.snapshot(root: root)
         for (path, role) in [(script, "the script"), (requirements, "the requirements file")] {
@@ -54,12 +78,10 @@ public struct PlanBuilder: Sendable {
             try isExecutableScript(root.appendingPathComponent(script))
             ? ["./\(script)"] : [python, script]
         let argv = command + request.arguments
-        let parameters = neptuneConfig.flatMap { config in
-            config.parameters.isEmpty
-                ? nil
-                : TemplateFilters.json(
-                    Dictionary(config.parameters.map { ($0.name, $0.value as Any) }, uniquingKeysWith: { $1 }))
-        }
+        let neptuneParameters = Dictionary(
+            (neptuneConfig?.parameters ?? []).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }
+        ).sorted { $0.key < $1.key }.map { (name: $0.key, json: TemplateFilters.jsonString($0.value)) }
+        let parameters = neptuneParameters.isEmpty ? nil : SweepPoint.json(neptuneParameters)
         let experiment = Experiment(
             name: name, baseName: baseName, project: project, script: script, args: request.arguments,
             tags: request.tags + (neptuneConfig?.tags ?? []), requirements: requirements, python: python,
@@ -72,8 +94,10 @@ public struct PlanBuilder: Sendable {
             storagePath: storagePath(context: context, project: project), image: nil, kubernetes: nil,
             slurm: nil, local: nil, artefacts: [])
         plan.environment = try environment(request, plan: plan, neptuneProject: neptuneConfig?.project)
-        try PlanRendering(templates: templates, request: request, runsDirectory: store.runsDirectory).complete(&plan)
-        return plan
+        let rendering = PlanRendering(templates: templates, request: request, runsDirectory: store.runsDirectory)
+        let sweep = points.map { SweepRendering(id: suffix, name: name, input: $0, neptune: neptuneParameters) }
+        try rendering.complete(&plan, sweep: sweep)
+        return Prepared(plan: plan, rendering: rendering, sweep: sweep, neptuneParameters: neptuneParameters)
     }
 
     // MARK: Resolution

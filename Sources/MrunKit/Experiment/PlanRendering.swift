@@ -13,7 +13,9 @@ struct PlanRendering {
     static let claimName = "mrun-storage"
     static let secretName = "mrun-neptune"
 
-    func complete(_ plan: inout ExperimentPlan) throws {
+    /// Completes `plan`; for a sweep, the plan its points share (their own parts come from
+    /// ``completePoint(_:sweep:)``).
+    func complete(_ plan: inout ExperimentPlan, sweep: SweepRendering? = nil) throws {
         let context = plan.context
         switch context.type {
         case .kubernetes:
@@ -31,8 +33,9 @@ struct PlanRendering {
             plan.image?.tag =
                 "\(registry)/\(plan.experiment.project)/\(plan.experiment.baseName):\(plan.experiment.contentHash.prefix(24))"
             plan.artefacts = [dockerfile]
+            // A sweep's points each have their own Job; they share the rest.
             for name in [TemplateSet.Name.namespace, .persistentVolumeClaim, .secret, .job]
-            where name != .secret || !plan.secrets.isEmpty {
+            where (name != .secret || !plan.secrets.isEmpty) && (name != .job || sweep == nil) {
                 plan.artefacts.append(try render(name, plan: plan, checkYAML: true))
             }
         case .slurm:
@@ -43,7 +46,7 @@ struct PlanRendering {
                 + "\(plan.experiment.project)/\(plan.experiment.name)"
             plan.slurm = SlurmTarget(
                 host: settings.host ?? "", loginNode: settings.loginNode ?? false, jobDir: jobDir,
-                output: "\(jobDir)/slurm-%j.out",
+                output: "\(jobDir)/" + (sweep == nil ? "slurm-%j.out" : "slurm-%A_%a.out"),
                 envFile: "\(jobDir)/.mrun-env", partition: settings.partition, account: settings.account,
                 qos: settings.qos, time: settings.time, nodes: settings.nodes, ntasks: settings.ntasks,
                 cpusPerTask: settings.cpusPerTask ?? context.resources.cpu.flatMap { Int($0) },
@@ -52,21 +55,38 @@ struct PlanRendering {
                 modules: settings.modules, setup: settings.setup, sbatchOptions: settings.sbatchOptions,
                 containerImage: settings.containerImage.map(Self.containerImage))
             plan.experiment.contentHash = Self.hash([plan.snapshot.contentHash])
-            plan.artefacts = [try render(.sbatch, plan: plan)]
+            plan.artefacts = [try render(.sbatch, plan: plan, sweep: sweep)]
         case .local:
-            let runDirectory = runsDirectory.appendingPathComponent(plan.experiment.name)
-            plan.local = LocalTarget(
-                runDirectory: runDirectory.path, logFile: runDirectory.appendingPathComponent("output.log").path)
+            setLocalTarget(&plan)
             plan.experiment.contentHash = Self.hash([plan.snapshot.contentHash])
         }
     }
 
+    /// Completes the plan of one point of a sweep, derived from the shared plan: its Kubernetes
+    /// Job, its local run directory. On Slurm the shared array script runs every point.
+    func completePoint(_ plan: inout ExperimentPlan, sweep: SweepRendering) throws {
+        switch plan.context.type {
+        case .kubernetes: plan.artefacts.append(try render(.job, plan: plan, checkYAML: true, sweep: sweep))
+        case .slurm: break
+        case .local: setLocalTarget(&plan)
+        }
+    }
+
+    private func setLocalTarget(_ plan: inout ExperimentPlan) {
+        let runDirectory = runsDirectory.appendingPathComponent(plan.experiment.name)
+        plan.local = LocalTarget(
+            runDirectory: runDirectory.path, logFile: runDirectory.appendingPathComponent("output.log").path)
+    }
+
     /// Renders one template; secrets appear redacted unless `revealSecrets` (only when executing).
     func render(
-        _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false
+        _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false,
+        sweep: SweepRendering? = nil
     ) throws -> Artefact {
         let source = try templates.source(name)
-        let variables = try TemplateRenderer.variables(TemplateVariables(plan: plan, revealSecrets: revealSecrets))
+        var values = TemplateVariables(plan: plan, revealSecrets: revealSecrets)
+        values.sweep = sweep
+        let variables = try TemplateRenderer.variables(values)
         let content = try renderer.render(source, with: variables)
         if checkYAML {
             do {
@@ -150,6 +170,8 @@ struct TemplateVariables: Encodable {
     var resources: ResourceValues
     var environment: [Variable]
     var secrets: [Variable]
+    /// Set for a sweep: its id, name, points, Slurm array; `index` for one point's own artefacts.
+    var sweep: SweepRendering?
 
     init(plan: ExperimentPlan, revealSecrets: Bool) {
         context = ContextSummary(name: plan.context.name, type: plan.context.type.rawValue)

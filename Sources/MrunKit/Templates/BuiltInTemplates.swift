@@ -28,6 +28,9 @@ enum BuiltInTemplates {
             app.kubernetes.io/managed-by: mrun
             mrun/project: {{ experiment.project|tojson }}
             mrun/experiment: {{ experiment.name|tojson }}
+        {%- if sweep %}
+            mrun/sweep: {{ sweep.name|tojson }}
+        {%- endif %}
           annotations:
             mrun/command: {{ experiment.command_line|tojson }}
             mrun/content-hash: {{ experiment.content_hash|tojson }}
@@ -39,6 +42,9 @@ enum BuiltInTemplates {
                 app.kubernetes.io/managed-by: mrun
                 mrun/project: {{ experiment.project|tojson }}
                 mrun/experiment: {{ experiment.name|tojson }}
+        {%- if sweep %}
+                mrun/sweep: {{ sweep.name|tojson }}
+        {%- endif %}
             spec:
               restartPolicy: Never
               containers:
@@ -121,8 +127,11 @@ enum BuiltInTemplates {
         """#,
         "sbatch.sh": #"""
         #!/bin/bash
-        # Rendered by mrun for experiment {{ experiment.name }} (project {{ experiment.project }}).
+        # Rendered by mrun for {% if sweep %}sweep {{ experiment.name }} ({{ sweep.size }} points, project {{ experiment.project }}){% else %}experiment {{ experiment.name }} (project {{ experiment.project }}){% endif %}.
         #SBATCH --job-name={{ experiment.name }}
+        {%- if sweep %}
+        #SBATCH --array={{ sweep.array }}
+        {%- endif %}
         #SBATCH --output={{ slurm.output }}
         {%- if slurm.partition %}
         #SBATCH --partition={{ slurm.partition }}
@@ -177,6 +186,22 @@ enum BuiltInTemplates {
         {%- for variable in environment %}
         export {{ variable.name }}={{ variable.value|shellquote }}
         {%- endfor %}
+        {%- if sweep %}
+        # One array task per point: its name, its MRUN_PARAMS and its arguments, after the ones above.
+        case ${SLURM_ARRAY_TASK_ID:-} in
+        {%- for point in sweep.points %}
+          {{ point.index }})
+            export MRUN_EXPERIMENT={{ point.name|shellquote }}
+            export MRUN_PARAMS={{ point.params|shellquote }}
+            point_args=({{ point.args|shelljoin }})
+            ;;
+        {%- endfor %}
+          *)
+            echo "mrun: sweep {{ sweep.id }} has no point '${SLURM_ARRAY_TASK_ID:-}'; submit it as a job array" >&2
+            exit 2
+            ;;
+        esac
+        {%- endif %}
         {%- for line in slurm.setup %}
         {{ line }}
         {%- endfor %}
@@ -196,9 +221,9 @@ enum BuiltInTemplates {
         {%- if storage.path %}
         mrun_binds+=(--bind {{ storage.path|shellquote }})
         {%- endif %}
-        exec "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ experiment.argv|shelljoin }}
+        exec "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- else %}
-        exec {{ experiment.argv|shelljoin }}
+        exec {{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- endif %}
 
         """#,

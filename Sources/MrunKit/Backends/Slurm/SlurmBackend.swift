@@ -25,6 +25,34 @@ public struct SlurmBackend: Backend {
     }
 
     public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
+        let submission = try await shipAndSubmit(plan)
+        let slurm = submission.slurm
+        var job = SlurmJob(id: submission.id, name: plan.experiment.name, slurmState: "PENDING")
+        let output = SlurmOutput.expand(submission.absolute(slurm.output), job: job)
+        job.output = output
+        await sink.standardOutput(
+            Array("Submitted job \(submission.id) (\(plan.experiment.name))\nOutput: \(output)\n".utf8))
+        await record(submission, plan: plan, output: output)
+        await note("mrun: follow it with 'mrun --context \(plan.context.name) logs -f \(submission.id)'")
+        return 0
+    }
+
+    /// A submitted script: its job id, and where the job directory is.
+    struct Submission {
+        var id: String
+        var home: String
+        var slurm: SlurmTarget
+        var host: String
+
+        /// `path` from the plan as an absolute path on the cluster.
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : "\(home)/\(path)"
+        }
+    }
+
+    /// Prepares the job directory, ships the code and submits the plan's script, over one ssh
+    /// connection.
+    func shipAndSubmit(_ plan: ExperimentPlan) async throws -> Submission {
         guard let slurm = plan.slurm, let script = plan.artefact(.sbatch) else {
             throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a Slurm plan")
         }
@@ -36,22 +64,20 @@ public struct SlurmBackend: Backend {
             plan.snapshot, to: slurm.jobDir, home: home, with: tool)
         await note("mrun: \(describe(report, overSSH: session.overSSH))")
         let id = try await submit(script.content, slurm: slurm, session: session)
-        let absolute = { (path: String) in path.hasPrefix("/") ? path : "\(home)/\(path)" }
-        var job = SlurmJob(id: id, name: plan.experiment.name, slurmState: "PENDING")
-        let output = SlurmOutput.expand(absolute(slurm.output), job: job)
-        job.output = output
-        await sink.standardOutput(Array("Submitted job \(id) (\(plan.experiment.name))\nOutput: \(output)\n".utf8))
-        // The job runs whatever happens here, so a failure to remember it is only a warning.
+        return Submission(id: id, home: home, slurm: slurm, host: session.name)
+    }
+
+    /// Remembers the job for `logs`; the job runs whatever happens here, so a failure is a warning.
+    func record(_ submission: Submission, plan: ExperimentPlan, output: String) async {
         do {
             try SlurmJobRecords(store: store, context: plan.context.name).save(
                 SlurmJobRecord(
-                    id: id, name: plan.experiment.name, project: plan.experiment.project, host: session.name,
-                    jobDirectory: absolute(slurm.jobDir), output: output, submitted: Date()))
+                    id: submission.id, name: plan.experiment.name, project: plan.experiment.project,
+                    host: submission.host, jobDirectory: submission.absolute(submission.slurm.jobDir), output: output,
+                    submitted: Date()))
         } catch {
-            await note("mrun: warning: cannot record job \(id) under \(store.home.path): \(error)")
+            await note("mrun: warning: cannot record job \(submission.id) under \(store.home.path): \(error)")
         }
-        await note("mrun: follow it with 'mrun --context \(plan.context.name) logs -f \(id)'")
-        return 0
     }
 
     /// Checks the cluster, creates the job directory and writes the secrets file (mode 0600, its
@@ -176,7 +202,7 @@ public struct SlurmBackend: Backend {
         }
     }
 
-    private func note(_ line: String) async {
+    func note(_ line: String) async {
         await sink.standardError(Array((line + "\n").utf8))
     }
 }

@@ -54,7 +54,8 @@ public enum SlurmError: UserFacingError, Equatable {
         case .remoteCommandFailed(let host, let command, let detail):
             return "\(command) on \(host) failed: \(detail)"
         case .invalidJobID(let id):
-            return "'\(id)' is not a Slurm job id; give the number 'mrun run' printed (see 'mrun list')"
+            return "'\(id)' is not a Slurm job id; give the number 'mrun run' printed, or ID_INDEX for a"
+                + " sweep's point (see 'mrun list')"
         case .unknownJob(let host, let id):
             return "no job \(id) on \(host) (Slurm may have forgotten it already; see 'mrun list')"
         case .cancelNotConfirmed(let host, let id, let state):

@@ -95,7 +95,8 @@ public struct SlurmJob: Sendable, Equatable {
 /// Reading what the Slurm commands print.
 enum SlurmOutput {
     /// The squeue `-O` format mrun asks for; every field ends in `|`.
-    static let squeueFields = "JobID:|,Name:|,State:|,Reason:|,WorkDir:|,STDOUT:|,SubmitTime:|"
+    static let squeueFields =
+        "JobID:|,Name:|,State:|,Reason:|,WorkDir:|,STDOUT:|,SubmitTime:|,ArrayJobID:|,ArrayTaskID:|"
     /// The sacct `-o` format mrun asks for (with `-P`, so fields are `|`-separated).
     static let sacctFields = "jobid,jobname,state,exitcode,workdir,submit,user"
 
@@ -106,6 +107,12 @@ enum SlurmOutput {
             }
             guard fields.count >= 7, isJobID(fields[0]) else { return nil }
             var job = SlurmJob(id: fields[0], name: fields[1], slurmState: fields[2])
+            // A job array's tasks (a sweep's points) are listed as ARRAY_INDEX; the pending ones
+            // Slurm has not split yet as ARRAY_[RANGE].
+            if fields.count >= 9, isJobID(fields[7]), let task = nonEmpty(fields[8]), task != "N/A" {
+                job.id =
+                    task.allSatisfy { $0.isASCII && $0.isNumber } ? "\(fields[7])_\(task)" : "\(fields[7])_[\(task)]"
+            }
             job.reason = nonEmpty(fields[3])
             job.workDir = nonEmpty(fields[4])
             job.output = nonEmpty(fields[5]).map { expand($0, job: job) }
@@ -150,7 +157,13 @@ enum SlurmOutput {
                 fields[key, default: ""] += " " + token
             }
         }
-        guard let id = fields["JobId"], isJobID(id) else { return nil }
+        guard var id = fields["JobId"], isJobID(id) else { return nil }
+        // A job array's task is known by the array's id and its index (a sweep's point).
+        if let array = fields["ArrayJobId"], let task = fields["ArrayTaskId"], isJobID(array),
+            !task.isEmpty, task.allSatisfy({ $0.isASCII && $0.isNumber })
+        {
+            id = "\(array)_\(task)"
+        }
         var job = SlurmJob(id: id, name: fields["JobName"] ?? "", slurmState: fields["JobState"] ?? "")
         (job.exitCode, job.signal) = fields["ExitCode"].map(exitCode) ?? (nil, nil)
         job.reason = fields["Reason"].flatMap { $0 == "None" ? nil : nonEmpty($0) }
@@ -169,8 +182,12 @@ enum SlurmOutput {
         return (code, signal == 0 ? nil : signal)
     }
 
-    /// Expands the filename patterns Slurm knows before the job runs: `%j`, `%x`, `%%`.
+    /// Expands the filename patterns Slurm knows before the job runs: `%j`, `%x`, `%%`, and for a
+    /// job array `%A` (the array's id) and, for one of its tasks (`ID_INDEX`), `%a`.
     static func expand(_ pattern: String, job: SlurmJob) -> String {
+        let parts = job.id.split(separator: "_", maxSplits: 1).map(String.init)
+        let array = parts.first ?? job.id
+        let task = parts.count > 1 && parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) ? parts[1] : nil
         var result = ""
         var iterator = pattern.makeIterator()
         while let character = iterator.next() {
@@ -179,7 +196,9 @@ enum SlurmOutput {
                 continue
             }
             switch iterator.next() {
-            case "j": result += job.id
+            case "j" where task == nil: result += job.id
+            case "A": result += array
+            case "a" where task != nil: result += task ?? ""
             case "x": result += job.name
             case "%": result += "%"
             case let other?: result += "%" + String(other)
@@ -189,8 +208,10 @@ enum SlurmOutput {
         return result
     }
 
+    /// A job id (`123`), or a job array's task (`123_4`).
     static func isJobID(_ text: String) -> Bool {
-        !text.isEmpty && text.allSatisfy { $0.isASCII && $0.isNumber }
+        let parts = text.split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
     }
 
     private static func lines(_ text: String) -> [String] {

@@ -28,13 +28,21 @@ public struct SlurmJobRecords: Sendable {
         try AtomicFile.write(text, to: directory.appendingPathComponent("\(record.id).json"), mode: 0o600)
     }
 
-    /// The record of job `id`, or nil when there is none or it cannot be read.
+    /// The record of job `id`, or nil when there is none or it cannot be read. A task of a job
+    /// array (`123_4`, a sweep's point) has its array's record, with its own output file.
     public func load(_ id: String) -> SlurmJobRecord? {
-        guard SlurmOutput.isJobID(id),
-            let data = try? Data(contentsOf: directory.appendingPathComponent("\(id).json"))
-        else { return nil }
+        guard SlurmOutput.isJobID(id) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(SlurmJobRecord.self, from: data)
+        if let data = try? Data(contentsOf: directory.appendingPathComponent("\(id).json")) {
+            return try? decoder.decode(SlurmJobRecord.self, from: data)
+        }
+        guard let underscore = id.firstIndex(of: "_"),
+            let data = try? Data(contentsOf: directory.appendingPathComponent("\(id[..<underscore]).json")),
+            var record = try? decoder.decode(SlurmJobRecord.self, from: data)
+        else { return nil }
+        record.id = id
+        record.output = SlurmOutput.expand(record.output, job: SlurmJob(id: id, name: record.name, slurmState: ""))
+        return record
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+
+/// A whole sweep, planned: the plan its points share (one code snapshot, one image, one Slurm job
+/// directory and array script) and, per point, the plan of the experiment it runs (its name, its
+/// arguments, its `MRUN_PARAMS`).
+public struct SweepPlan: Sendable {
+    /// Short id of this launch, in every point's name (`<base>-<id>-<index>`).
+    public var id: String
+    /// What the points share, named `<base>-<id>`. Its arguments and Dockerfile hold no point's
+    /// parameters, so one image serves them all.
+    public var base: ExperimentPlan
+    public var points: [SweepPoint]
+    /// One plan per point, in the order of `points`.
+    public var plans: [ExperimentPlan]
+    /// Points the grid and zip make before `--limit`.
+    public var totalPoints: Int
+    /// The shuffle's seed, when shuffled.
+    public var seed: UInt64?
+    /// Clusters: how many points run at once (nil: as many as the cluster allows).
+    public var maxParallel: Int?
+    /// Local contexts: how many points run at once on this machine.
+    public var parallel: Int
+
+    public var name: String { base.experiment.name }
+}
+
+/// What a sweep asks of the plan shared by its points.
+struct SweepInput {
+    var points: [SweepPoint]
+    var maxParallel: Int?
+}
+
+/// The `sweep` variable of the templates: the array script lists every point; a point's own
+/// artefacts (its Kubernetes Job) see `index`.
+struct SweepRendering: Encodable {
+    struct Point: Encodable {
+        var index: Int
+        var name: String
+        /// The point's own arguments, appended after the experiment's.
+        var args: [String]
+        /// The point's `MRUN_PARAMS`: the Neptune config's parameters, then the point's.
+        var params: String
+        var parameters: [SweepPoint.Parameter]
+    }
+
+    var id: String
+    var name: String
+    /// The number of points (`count` would be Stencil's count of this mapping's keys).
+    var size: Int
+    var maxParallel: Int?
+    /// Slurm's `--array` value: `0-11`, or `0-11%4` with a limit on tasks at once.
+    var array: String
+    var points: [Point]
+    /// Set while rendering one point's own artefacts.
+    var index: Int?
+
+    init(id: String, name: String, input: SweepInput, neptune: [(name: String, json: String)]) {
+        self.id = id
+        self.name = name
+        size = input.points.count
+        maxParallel = input.maxParallel
+        array = "0-\(max(input.points.count - 1, 0))" + (input.maxParallel.map { "%\($0)" } ?? "")
+        points = input.points.map { point in
+            let own = Set(point.parameters.map(\.name))
+            let members = neptune.filter { !own.contains($0.name) } + point.parameters.map { ($0.name, $0.value.json) }
+            return Point(
+                index: point.index, name: Naming.pointName(sweep: name, index: point.index), args: point.arguments,
+                params: SweepPoint.json(members), parameters: point.parameters)
+        }
+    }
+}
+
+extension PlanBuilder {
+    /// Plans the sweep `spec` of the experiment `request` asks for. Reads the same files as
+    /// ``plan(_:context:)`` and, like it, runs and writes nothing.
+    public func sweep(_ request: RunRequest, spec requested: SweepSpec, context: Context) throws -> SweepPlan {
+        var spec = requested
+        if spec.shuffle && spec.seed == nil { spec.seed = randomSeed() }
+        let points = try spec.expand()
+        let prepared = try prepare(
+            request, context: context, suffix: suffix(),
+            sweep: SweepInput(points: points, maxParallel: spec.maxParallel))
+        guard let rendering = prepared.sweep else {
+            throw ExperimentError.backendUnavailable(type: context.type, issue: "the sweep was not planned")
+        }
+        var plans: [ExperimentPlan] = []
+        plans.reserveCapacity(points.count)
+        for point in rendering.points {
+            plans.append(try pointPlan(prepared, point: point, sweep: rendering))
+        }
+        return SweepPlan(
+            id: rendering.id, base: prepared.plan, points: points, plans: plans, totalPoints: spec.totalPoints ?? 0,
+            seed: spec.shuffle ? spec.seed : nil, maxParallel: spec.maxParallel, parallel: spec.parallel ?? 1)
+    }
+
+    /// The plan of one point: the shared plan under the point's name, with its arguments appended
+    /// and its `MRUN_PARAMS`.
+    func pointPlan(_ prepared: Prepared, point: SweepRendering.Point, sweep: SweepRendering) throws -> ExperimentPlan {
+        var plan = prepared.plan
+        plan.experiment.name = point.name
+        plan.experiment.args += point.args
+        plan.experiment.argv += point.args
+        plan.experiment.commandLine = plan.experiment.argv.map(TemplateFilters.shellQuote).joined(separator: " ")
+        plan.experiment.parameters = point.params
+        plan.environment.set("MRUN_EXPERIMENT", to: point.name, after: [])
+        plan.environment.set("MRUN_PARAMS", to: point.params, after: ["STORAGE_DIR", "PYTHONUNBUFFERED"])
+        var own = sweep
+        own.index = point.index
+        try prepared.rendering.completePoint(&plan, sweep: own)
+        return plan
+    }
+}
+
+extension [EnvironmentVariable] {
+    /// Sets `name`'s value where it is, or adds it after the first of `anchors` present (else first).
+    mutating func set(_ name: String, to value: String, after anchors: [String]) {
+        if let index = firstIndex(where: { $0.name == name }) {
+            self[index].value = value
+            return
+        }
+        let names = map(\.name)
+        let position = anchors.compactMap { anchor in names.firstIndex(of: anchor) }.first
+        insert(EnvironmentVariable(name: name, value: value), at: position.map { $0 + 1 } ?? 0)
+    }
+}
