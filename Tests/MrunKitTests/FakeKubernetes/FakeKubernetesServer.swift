@@ -1,0 +1,198 @@
+import Foundation
+import NIOCore
+import Synchronization
+
+@testable import MrunKit
+
+/// An in-process kube-apiserver for tests, over real TLS on 127.0.0.1 with an ephemeral port. It
+/// reproduces the behaviours recorded in the shared k8s fixtures (status codes, Status objects,
+/// defaulting, resourceVersions, selectors, deletion, logs, watches), authenticates client
+/// certificates and tokens, applies RBAC rules, and can inject faults or replay recorded answers.
+///
+/// ```swift
+/// let server = try await FakeKubernetesServer.started()
+/// defer { Task { await server.stop() } }
+/// let connection = try server.connection(for: .certificate("alice"))
+/// await server.controller.onJobCreated { job in … }
+/// ```
+final class FakeKubernetesServer: Sendable {
+    /// How a kubeconfig authenticates.
+    enum User: Sendable {
+        /// A client certificate from ``FakeKubernetesPKI/clientNames``.
+        case certificate(String)
+        case token(String)
+        case anonymous
+        /// An exec plugin: the command and its arguments.
+        case exec(command: String, arguments: [String])
+    }
+
+    /// Which CA the kubeconfig trusts.
+    enum Authority: Sendable {
+        case cluster
+        /// A CA that did not sign the server's certificate.
+        case other
+        /// The system trust store (which does not know the fake's CA).
+        case system
+        case insecureSkipVerify
+    }
+
+    struct RequestRecord: Sendable {
+        var method: String
+        var path: String
+        var query: [String: String]
+        /// The authenticated user; nil when authentication failed or a fault answered.
+        var user: String?
+        var status: Int?
+        var fault: FakeFault?
+        var body: Data
+    }
+
+    let pki: FakeKubernetesPKI
+    /// Store, controller hooks, logs and watches.
+    let controller = FakeKubernetesCluster()
+    let authorizer = FakeAuthorizer()
+    let faults = FakeFaults()
+    /// Serve a certificate signed by a CA the cluster CA does not vouch for.
+    let untrustedCertificate: Bool
+    private let state = Mutex(State())
+
+    private struct State {
+        var port = 0
+        var run: Task<Void, Never>?
+        var records: [RequestRecord] = []
+        var replay: [Fixture]?
+        var directory: URL?
+    }
+
+    init(pki: FakeKubernetesPKI, untrustedCertificate: Bool = false) {
+        self.pki = pki
+        self.untrustedCertificate = untrustedCertificate
+    }
+
+    /// A started server with the shared test PKI.
+    static func started(untrustedCertificate: Bool = false) async throws -> FakeKubernetesServer {
+        let server = FakeKubernetesServer(pki: try await .shared(), untrustedCertificate: untrustedCertificate)
+        try await server.start()
+        return server
+    }
+
+    var port: Int { state.withLock { $0.port } }
+    var url: URL { URL(string: "https://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/") }
+    /// Where kubeconfigs and other per-server files go; removed by ``stop()``.
+    var workDirectory: URL { state.withLock { $0.directory } ?? FileManager.default.temporaryDirectory }
+    /// Every request so far, in arrival order.
+    var requests: [RequestRecord] { state.withLock { $0.records } }
+
+    func start() async throws {
+        let channel = try await FakeKubernetesNetwork.bind(
+            certificatePEM: untrustedCertificate ? pki.untrustedServerCertificatePEM : pki.serverCertificatePEM,
+            keyPEM: pki.serverKeyPEM, authorityPEM: pki.caPEM)
+        let port = channel.channel.localAddress?.port ?? 0
+        let run = Task {
+            // Cancelled by stop(); the listening socket closes with it.
+            _ = try? await withThrowingDiscardingTaskGroup { group in
+                try await channel.executeThenClose { inbound in
+                    for try await (connection, connectionState) in inbound {
+                        group.addTask {
+                            await FakeKubernetesNetwork.serve(connection, state: connectionState) { request in
+                                await self.respond(request)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrun-fake-k8s-\(port)-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        state.withLock {
+            $0.port = port
+            $0.run = run
+            $0.directory = directory
+        }
+        _ = try await controller.create(
+            Kubernetes.Namespace(metadata: .init(name: "default")), namespace: nil)
+    }
+
+    /// Closes the listening socket and every connection, ending streams.
+    func stop() async {
+        let (run, directory) = state.withLock { ($0.run, $0.directory) }
+        run?.cancel()
+        await run?.value
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// From now on, answers each request with the recorded exchange of the same method, path and
+    /// query (the first one, in file order), whoever asks; requests without one get 404.
+    func replay(_ fixtures: [Fixture]) {
+        state.withLock { $0.replay = fixtures }
+    }
+
+    private func respond(_ request: FakeHTTPRequest) async -> FakeAction {
+        var record = RequestRecord(
+            method: request.method, path: request.path, query: request.query, body: request.body)
+        defer { state.withLock { $0.records.append(record) } }
+        if let fault = faults.take(method: request.method, path: request.path) {
+            record.fault = fault
+            switch fault {
+            case .status(let code):
+                record.status = code
+                return .reply(.error(FakeAPIError(code: code, reason: .internalError, message: "injected fault")))
+            case .reset: return .reset
+            case .stall(let duration): return .stall(duration)
+            case .resetAfterHandling:
+                let (_, user) = await FakeKubernetesRouter(cluster: controller, authorizer: authorizer).handle(request)
+                record.user = user
+                return .reset
+            }
+        }
+        if let fixtures = state.withLock({ $0.replay }) {
+            let response = Self.replayed(request, from: fixtures)
+            record.status = response.status
+            return .reply(response)
+        }
+        let (response, user) = await FakeKubernetesRouter(cluster: controller, authorizer: authorizer).handle(request)
+        record.user = user
+        record.status = response.status
+        return .reply(response)
+    }
+
+    private static func replayed(_ request: FakeHTTPRequest, from fixtures: [Fixture]) -> FakeHTTPResponse {
+        guard
+            let fixture = fixtures.first(where: {
+                $0.request.method == request.method && $0.request.path == request.path
+                    && $0.request.query == request.query
+            })
+        else {
+            return .error(
+                FakeAPIError(
+                    code: 404, reason: .notFound, message: "no recorded exchange for \(request.method) \(request.path)")
+            )
+        }
+        var headers: [(String, String)] = []
+        for (name, value) in fixture.response.headers.sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case .string(let text): headers.append((name, text))
+            case .array(let values): headers += values.compactMap(\.string).map { (name, $0) }
+            default: break
+            }
+        }
+        let body: Data
+        if let text = fixture.text {
+            body = Data(text.utf8)
+        } else {
+            body = (try? JSONEncoder().encode(fixture.response.body)) ?? Data()
+        }
+        let streamed = fixture.request.query["follow"] == "true" || fixture.request.query["watch"] == "true"
+        if streamed {
+            // Line by line, as the server flushed them.
+            let (stream, continuation) = AsyncStream<Data>.makeStream()
+            for line in String(decoding: body, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            where !line.isEmpty {
+                continuation.yield(Data((line + "\n").utf8))
+            }
+            continuation.finish()
+            return FakeHTTPResponse(status: fixture.response.status, headers: headers, body: .stream(stream))
+        }
+        return FakeHTTPResponse(status: fixture.response.status, headers: headers, body: .data(body))
+    }
+}
