@@ -40,6 +40,8 @@ final class FakeKubernetesServer: Sendable {
         var method: String
         var path: String
         var query: [String: String]
+        /// The request's headers by lowercased name, with the Authorization value replaced by `Bearer REDACTED`.
+        var headers: [String: String]
         /// The authenticated user; nil when authentication failed or a fault answered.
         var user: String?
         var status: Int?
@@ -128,8 +130,10 @@ final class FakeKubernetesServer: Sendable {
     }
 
     private func respond(_ request: FakeHTTPRequest) async -> FakeAction {
+        var headers = Dictionary(request.headers.map { ($0.key.lowercased(), $0.value) }) { $1 }
+        if headers["authorization"] != nil { headers["authorization"] = "Bearer REDACTED" }
         var record = RequestRecord(
-            method: request.method, path: request.path, query: request.query, body: request.body)
+            method: request.method, path: request.path, query: request.query, headers: headers, body: request.body)
         defer { state.withLock { $0.records.append(record) } }
         if let fault = faults.take(method: request.method, path: request.path) {
             record.fault = fault
