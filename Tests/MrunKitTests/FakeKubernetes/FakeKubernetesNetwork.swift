@@ -88,7 +88,9 @@ enum FakeKubernetesNetwork {
                         }
                     }
                     try child.pipeline.syncOperations.addHandler(tls)
-                    try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                    // Without pipelining assistance, which stops reading while a response is out:
+                    // a client closing a followed log must be noticed mid-stream.
+                    try child.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false)
                     return (try FakeConnection(wrappingChannelSynchronously: child), state)
                 }
             }

@@ -64,6 +64,10 @@ final class FakeKubernetesServer: Sendable {
         var records: [RequestRecord] = []
         var replay: [Fixture]?
         var directory: URL?
+        var listener: (any Channel)?
+        /// Open connections, closed by stop(): pooled keep-alive connections would otherwise
+        /// hold it until the client's idle timeout.
+        var connections: [ObjectIdentifier: any Channel] = [:]
     }
 
     init(pki: FakeKubernetesPKI, untrustedCertificate: Bool = false) {
@@ -95,10 +99,13 @@ final class FakeKubernetesServer: Sendable {
             _ = try? await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
                     for try await (connection, connectionState) in inbound {
+                        let id = ObjectIdentifier(connection.channel)
+                        self.state.withLock { $0.connections[id] = connection.channel }
                         group.addTask {
                             await FakeKubernetesNetwork.serve(connection, state: connectionState) { request in
                                 await self.respond(request)
                             }
+                            _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
                         }
                     }
                 }
@@ -110,6 +117,7 @@ final class FakeKubernetesServer: Sendable {
             $0.port = port
             $0.run = run
             $0.directory = directory
+            $0.listener = channel.channel
         }
         _ = try await controller.create(
             Kubernetes.Namespace(metadata: .init(name: "default")), namespace: nil)
@@ -117,8 +125,12 @@ final class FakeKubernetesServer: Sendable {
 
     /// Closes the listening socket and every connection, ending streams.
     func stop() async {
-        let (run, directory) = state.withLock { ($0.run, $0.directory) }
+        let (run, directory, listener, connections) = state.withLock {
+            ($0.run, $0.directory, $0.listener, Array($0.connections.values))
+        }
         run?.cancel()
+        try? await listener?.close()
+        for connection in connections { try? await connection.close() }
         await run?.value
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
