@@ -5,9 +5,10 @@ import Testing
 
 /// Runs `body` against a started ``FakeKubernetesServer`` and stops it afterwards, also on failure.
 func withFakeKubernetes<Result>(
-    untrustedCertificate: Bool = false, _ body: (FakeKubernetesServer) async throws -> Result
+    certificate: FakeKubernetesServer.ServerCertificate = .standard,
+    _ body: (FakeKubernetesServer) async throws -> Result
 ) async throws -> Result {
-    let server = try await FakeKubernetesServer.started(untrustedCertificate: untrustedCertificate)
+    let server = try await FakeKubernetesServer.started(certificate: certificate)
     do {
         let result = try await body(server)
         await server.stop()

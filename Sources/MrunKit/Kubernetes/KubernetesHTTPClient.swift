@@ -52,6 +52,9 @@ public final class KubernetesHTTPClient: Sendable {
             config.connectionPool = .init(
                 idleTimeout: configuration.idleTimeout.timeAmount,
                 concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConnectionsPerHost)
+            // AsyncHTTPClient would retry a failed connection until the deadline, even an untrusted
+            // certificate; KubernetesClient retries what is worth it, and reports the rest at once.
+            config.connectionPool.retryConnectionEstablishment = false
             config.decompression = .disabled
             if let override { config.dnsOverride = [override: host] }
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)

@@ -74,6 +74,8 @@ enum FakeKubernetesNetwork {
         configuration.certificateVerification = .optionalVerification
         configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authorityPEM.utf8)))
         configuration.applicationProtocols = ["http/1.1"]
+        // A peer that vanished without close_notify must not hold stop() for the default 5 s.
+        configuration.shutdownTimeout = .milliseconds(200)
         let context = try NIOSSLContext(configuration: configuration)
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)

@@ -18,6 +18,9 @@ struct FakeKubernetesPKI: Sendable {
     /// The same server key pair signed by the other CA: a server whose certificate the cluster CA
     /// does not vouch for.
     let untrustedServerCertificatePEM: String
+    /// The server key pair for `DNS:kubernetes.fake` only, without an IP address: TLS clients
+    /// connecting to 127.0.0.1 must be told that name (tls-server-name).
+    let namedServerCertificatePEM: String
     let clients: [String: ClientCredential]
 
     /// Client certificates by name: `alice` (RSA PKCS#1 key, group system:masters), `bob` (RSA
@@ -44,6 +47,9 @@ struct FakeKubernetesPKI: Sendable {
         try openssl.sign(
             "server", subject: "/CN=kube-apiserver", ca: "other-ca", extensions: serverExtensions,
             output: "server-untrusted")
+        try openssl.sign(
+            "server", subject: "/CN=kube-apiserver", ca: "ca",
+            extensions: "subjectAltName=DNS:kubernetes.fake\nextendedKeyUsage=serverAuth", output: "server-named")
         try openssl.run(["genrsa", "-traditional", "-out", "alice.key", "2048"])
         try openssl.run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "bob.key"])
         for name in ["carol", "expired", "stranger"] { try openssl.ecKey(name) }
@@ -64,7 +70,8 @@ struct FakeKubernetesPKI: Sendable {
         return FakeKubernetesPKI(
             directory: directory, caPEM: try read("ca.crt"), otherCAPEM: try read("other-ca.crt"),
             serverCertificatePEM: try read("server.crt"), serverKeyPEM: try read("server.key"),
-            untrustedServerCertificatePEM: try read("server-untrusted.crt"), clients: clients)
+            untrustedServerCertificatePEM: try read("server-untrusted.crt"),
+            namedServerCertificatePEM: try read("server-named.crt"), clients: clients)
     }
 }
 

@@ -54,8 +54,17 @@ final class FakeKubernetesServer: Sendable {
     let controller = FakeKubernetesCluster()
     let authorizer = FakeAuthorizer()
     let faults = FakeFaults()
-    /// Serve a certificate signed by a CA the cluster CA does not vouch for.
-    let untrustedCertificate: Bool
+    /// Which certificate the server presents.
+    enum ServerCertificate: Sendable {
+        /// Signed by the cluster CA for 127.0.0.1 and localhost.
+        case standard
+        /// Signed by a CA the cluster CA does not vouch for.
+        case untrusted
+        /// Signed by the cluster CA for `kubernetes.fake` only.
+        case namedOnly
+    }
+
+    let certificate: ServerCertificate
     private let state = Mutex(State())
 
     private struct State {
@@ -70,14 +79,14 @@ final class FakeKubernetesServer: Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
 
-    init(pki: FakeKubernetesPKI, untrustedCertificate: Bool = false) {
+    init(pki: FakeKubernetesPKI, certificate: ServerCertificate = .standard) {
         self.pki = pki
-        self.untrustedCertificate = untrustedCertificate
+        self.certificate = certificate
     }
 
     /// A started server with the shared test PKI.
-    static func started(untrustedCertificate: Bool = false) async throws -> FakeKubernetesServer {
-        let server = FakeKubernetesServer(pki: try await .shared(), untrustedCertificate: untrustedCertificate)
+    static func started(certificate: ServerCertificate = .standard) async throws -> FakeKubernetesServer {
+        let server = FakeKubernetesServer(pki: try await .shared(), certificate: certificate)
         try await server.start()
         return server
     }
@@ -89,9 +98,17 @@ final class FakeKubernetesServer: Sendable {
     /// Every request so far, in arrival order.
     var requests: [RequestRecord] { state.withLock { $0.records } }
 
+    private var certificatePEM: String {
+        switch certificate {
+        case .standard: pki.serverCertificatePEM
+        case .untrusted: pki.untrustedServerCertificatePEM
+        case .namedOnly: pki.namedServerCertificatePEM
+        }
+    }
+
     func start() async throws {
         let channel = try await FakeKubernetesNetwork.bind(
-            certificatePEM: untrustedCertificate ? pki.untrustedServerCertificatePEM : pki.serverCertificatePEM,
+            certificatePEM: certificatePEM,
             keyPEM: pki.serverKeyPEM, authorityPEM: pki.caPEM)
         let port = channel.channel.localAddress?.port ?? 0
         let run = Task {
