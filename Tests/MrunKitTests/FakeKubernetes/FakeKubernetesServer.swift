@@ -169,7 +169,7 @@ final class FakeKubernetesServer: Sendable {
             switch fault {
             case .status(let code):
                 record.status = code
-                return .reply(.error(FakeAPIError(code: code, reason: .internalError, message: "injected fault")))
+                return .reply(.error(FakeAPIError(code: code, reason: .forHTTPStatus(code), message: "injected fault")))
             case .reset: return .reset
             case .stall(let duration): return .stall(duration)
             case .resetAfterHandling:
