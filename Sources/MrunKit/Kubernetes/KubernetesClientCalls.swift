@@ -107,8 +107,10 @@ extension KubernetesClient {
             reportWarnings(exchange.headers)
             return nil
         }
-        try checked(exchange, request: request)
-        if let status = try? Kubernetes.decode(Kubernetes.Status.self, from: exchange.body), status.kind == "Status" {
+        if (200..<300).contains(exchange.status),
+            let status = try? Kubernetes.decode(Kubernetes.Status.self, from: exchange.body), status.kind == "Status"
+        {
+            reportWarnings(exchange.headers)
             return nil
         }
         return try decoded(Object.self, from: exchange, request: request)

@@ -175,7 +175,10 @@ enum FakeKubernetesNetwork {
         case .stream(let stream):
             headers.add(name: "Cache-Control", value: "no-cache, private")
             try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
-            // A quiet stream would otherwise outlive a client that went away.
+            // A quiet stream would otherwise outlive a client that went away. (A future's get() cannot
+            // be cancelled, hence the stream.)
+            let (closed, closing) = AsyncStream<Void>.makeStream()
+            channel.closeFuture.whenComplete { _ in closing.finish() }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await chunk in stream {
@@ -184,8 +187,8 @@ enum FakeKubernetesNetwork {
                     try await outbound.write(.end(nil))
                 }
                 group.addTask {
-                    try await channel.closeFuture.get()
-                    throw CancellationError()
+                    for await _ in closed {}
+                    if !Task.isCancelled { throw CancellationError() }
                 }
                 try await group.next()
                 group.cancelAll()

@@ -152,8 +152,9 @@ final class FakeKubernetesServer: Sendable {
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 
-    /// From now on, answers each request with the recorded exchange of the same method, path and
-    /// query (the first one, in file order), whoever asks; requests without one get 404.
+    /// From now on, answers each request with a recorded exchange of the same method, path and
+    /// query, whoever asks: the first not yet served, in the given order (the same GET is recorded
+    /// before and after a change), else the last one. Requests without one get 404.
     func replay(_ fixtures: [Fixture]) {
         state.withLock { $0.replay = fixtures }
     }
@@ -178,8 +179,7 @@ final class FakeKubernetesServer: Sendable {
                 return .reset
             }
         }
-        if let fixtures = state.withLock({ $0.replay }) {
-            let response = Self.replayed(request, from: fixtures)
+        if let response = state.withLock({ Self.replayed(request, from: &$0.replay) }) {
             record.status = response.status
             return .reply(response)
         }
@@ -189,9 +189,12 @@ final class FakeKubernetesServer: Sendable {
         return .reply(response)
     }
 
-    private static func replayed(_ request: FakeHTTPRequest, from fixtures: [Fixture]) -> FakeHTTPResponse {
+    /// nil when not replaying. Of several recordings of one request the first not yet served
+    /// answers (the same GET is recorded before and after a change); served ones go to the back.
+    private static func replayed(_ request: FakeHTTPRequest, from fixtures: inout [Fixture]?) -> FakeHTTPResponse? {
+        guard let all = fixtures else { return nil }
         guard
-            let fixture = fixtures.first(where: {
+            let index = all.firstIndex(where: {
                 $0.request.method == request.method && $0.request.path == request.path
                     && $0.request.query == request.query
             })
@@ -201,6 +204,9 @@ final class FakeKubernetesServer: Sendable {
                     code: 404, reason: .notFound, message: "no recorded exchange for \(request.method) \(request.path)")
             )
         }
+        let fixture = all[index]
+        fixtures?.remove(at: index)
+        fixtures?.append(fixture)
         var headers: [(String, String)] = []
         for (name, value) in fixture.response.headers.sorted(by: { $0.key < $1.key }) {
             switch value {
