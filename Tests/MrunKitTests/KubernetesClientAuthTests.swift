@@ -108,6 +108,8 @@ import Testing
                     + " kubeconfig context: its token may be expired or wrong, or its client certificate not"
                     + " trusted; mrun sent the bearer token of context 'fake'")
 
+            #expect(unauthorized.map { !"\($0)".contains("no-such-token") } == true)
+
             let nobody = try server.client(.token("nobody-token"))
             let forbidden = await thrownError(KubernetesError.self) {
                 _ = try await nobody.createJob(Sample.job("exp-1"), namespace: "default")
