@@ -155,4 +155,34 @@ import Testing
             #expect(followers == 0)
         }
     }
+
+    @Test func jobCreatedHookRunsEveryJobAndTheWatchSeesItDeleted() async throws {
+        try await withFakeKubernetes { server in
+            let namespace = try await server.makeNamespace()
+            let client = try server.client()
+            let controller = server.controller
+            await controller.onJobCreated { job in
+                _ = try? await controller.run(
+                    job: job.metadata.name ?? "", namespace: job.metadata.namespace ?? "", lines: ["done"], exitCode: 3)
+            }
+            let from = try #require(try await client.listJobs(namespace: namespace).metadata.resourceVersion)
+            let events = client.watchJobs(namespace: namespace, resourceVersion: from, timeoutSeconds: 10)
+            _ = try await client.createJob(Sample.job("exp-1"), namespace: namespace)
+            var types: [Kubernetes.WatchEventType] = []
+            for try await event in events {
+                types.append(event.type)
+                if event.type == .deleted { break }
+                if event.object?.phase == .failed {
+                    let failed = try #require(event.object?.status?.condition("Failed"))
+                    #expect(failed.reason == "BackoffLimitExceeded")
+                    try await client.deleteJob("exp-1", namespace: namespace)
+                }
+            }
+            #expect(types.first == .added)
+            #expect(types.last == .deleted)
+            #expect(types.filter { $0 == .modified }.count == 4)
+            let pods = await controller.pods(ofJob: "exp-1", namespace: namespace)
+            #expect(pods.isEmpty, "Background deletion removed the pod")
+        }
+    }
 }

@@ -176,6 +176,21 @@ import Testing
             #expect(name.count == "exp-lr-".count + 5 && name.hasPrefix("exp-lr-"))
         }
     }
+
+    @Test func sharedConnectionsShutDownCleanly() async throws {
+        try await withFakeKubernetes { server in
+            let http = KubernetesHTTPClient()
+            let client = KubernetesClient(
+                connection: try server.connection(for: .certificate("alice")), http: http, options: .fast())
+            #expect(try await client.version().major == "1")
+            try await http.shutdown()
+            let error = await thrownError(KubernetesClientError.self) { _ = try await client.version() }
+            #expect(
+                error?.description
+                    == "the request to the Kubernetes API server https://127.0.0.1:\(server.port) to reach the"
+                    + " Kubernetes API server failed: mrun's HTTP client was already shut down")
+        }
+    }
 }
 
 /// Collects warnings handed to ``KubernetesClient/Options/warningHandler``.

@@ -15,6 +15,8 @@ public struct KubernetesClientError: UserFacingError, Equatable {
         /// The server's certificate is trusted but not issued for the name mrun checks.
         case serverNameMismatch(name: String)
         case tlsFailed
+        /// Anything else the HTTP layer refused, e.g. a request after ``KubernetesHTTPClient/shutdown()``.
+        case failed
         /// The kubeconfig's certificate authority or client certificate/key cannot be loaded.
         case invalidTLSMaterial
         /// A 2xx answer whose body is not what the API promises.
@@ -77,6 +79,8 @@ public struct KubernetesClientError: UserFacingError, Equatable {
         case .tlsFailed:
             return "the TLS connection to the Kubernetes API server \(server) of context '\(contextName)' failed"
                 + " to \(action): \(detail)"
+        case .failed:
+            return "the request to the Kubernetes API server \(server) to \(action) failed: \(detail)"
         case .invalidTLSMaterial:
             return "the kubeconfig of context '\(contextName)' holds unusable TLS material: \(detail)"
         case .invalidResponse:

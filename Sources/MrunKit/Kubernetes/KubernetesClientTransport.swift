@@ -125,6 +125,7 @@ extension KubernetesClient {
         case .nameMismatch:
             return make(.serverNameMismatch(name: connection.tlsServerName ?? connection.server.host ?? ""))
         case .tls: return make(.tlsFailed)
+        case .failed: return make(.failed)
         }
     }
 }
@@ -139,6 +140,7 @@ struct TransportFailure: Error, Sendable {
         case untrusted
         case nameMismatch
         case tls
+        case failed
         case fatal(KubernetesClientError)
     }
 
@@ -164,8 +166,11 @@ struct TransportFailure: Error, Sendable {
             case .remoteConnectionClosed, .uncleanShutdown, .cancelled:
                 kind = .connectionLost
                 detail = "the server closed the connection"
+            case .alreadyShutdown:
+                kind = .failed
+                detail = "mrun's HTTP client was already shut down"
             default:
-                kind = .tls
+                kind = .failed
             }
             return
         }
@@ -194,7 +199,7 @@ struct TransportFailure: Error, Sendable {
     var isRetryable: Bool {
         switch kind {
         case .timedOut, .connectionLost, .unreachable: return true
-        case .untrusted, .nameMismatch, .tls, .fatal: return false
+        case .untrusted, .nameMismatch, .tls, .failed, .fatal: return false
         }
     }
 
@@ -202,7 +207,7 @@ struct TransportFailure: Error, Sendable {
     var mayHaveArrived: Bool {
         switch kind {
         case .timedOut, .connectionLost: return true
-        case .unreachable, .untrusted, .nameMismatch, .tls, .fatal: return false
+        case .unreachable, .untrusted, .nameMismatch, .tls, .failed, .fatal: return false
         }
     }
 }
