@@ -137,13 +137,25 @@ enum FakeKubernetesNetwork {
                         try? await channel.close()
                         return
                     case .stall(let duration):
-                        try? await Task.sleep(for: duration)
+                        await withTaskGroup(of: Void.self) { group in
+                            group.addTask { try? await Task.sleep(for: duration) }
+                            group.addTask { for await _ in closed(channel) {} }
+                            await group.next()
+                            group.cancelAll()
+                        }
                         try? await channel.close()
                         return
                     }
                 }
             }
         }
+    }
+
+    /// Ends when the channel closes; unlike a future's get(), iterating it can be cancelled.
+    private static func closed(_ channel: any Channel) -> AsyncStream<Void> {
+        let (closed, closing) = AsyncStream<Void>.makeStream()
+        channel.closeFuture.whenComplete { _ in closing.finish() }
+        return closed
     }
 
     private static func makeRequest(_ head: HTTPRequestHead, body: ByteBuffer, state: FakeConnectionState)
@@ -175,10 +187,8 @@ enum FakeKubernetesNetwork {
         case .stream(let stream):
             headers.add(name: "Cache-Control", value: "no-cache, private")
             try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
-            // A quiet stream would otherwise outlive a client that went away. (A future's get() cannot
-            // be cancelled, hence the stream.)
-            let (closed, closing) = AsyncStream<Void>.makeStream()
-            channel.closeFuture.whenComplete { _ in closing.finish() }
+            // A quiet stream would otherwise outlive a client that went away.
+            let closed = closed(channel)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await chunk in stream {

@@ -77,6 +77,7 @@ final class FakeKubernetesServer: Sendable {
         /// Open connections, closed by stop(): pooled keep-alive connections would otherwise
         /// hold it until the client's idle timeout.
         var connections: [ObjectIdentifier: any Channel] = [:]
+        var stopping = false
     }
 
     init(pki: FakeKubernetesPKI, certificate: ServerCertificate = .standard) {
@@ -111,16 +112,25 @@ final class FakeKubernetesServer: Sendable {
             certificatePEM: certificatePEM,
             keyPEM: pki.serverKeyPEM, authorityPEM: pki.caPEM)
         let port = channel.channel.localAddress?.port ?? 0
+        // Ends when stop() closes the listener. Every accepted connection must go through
+        // executeThenClose, even one arriving while stopping: NIO traps on an abandoned one.
         let run = Task {
-            // Cancelled by stop(); the listening socket closes with it.
             _ = try? await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
                     for try await (connection, connectionState) in inbound {
                         let id = ObjectIdentifier(connection.channel)
-                        self.state.withLock { $0.connections[id] = connection.channel }
+                        let accepted = self.state.withLock { state in
+                            if state.stopping { return false }
+                            state.connections[id] = connection.channel
+                            return true
+                        }
                         group.addTask {
-                            await FakeKubernetesNetwork.serve(connection, state: connectionState) { request in
-                                await self.respond(request)
+                            if accepted {
+                                await FakeKubernetesNetwork.serve(connection, state: connectionState) { request in
+                                    await self.respond(request)
+                                }
+                            } else {
+                                try? await connection.executeThenClose { _, _ in }
                             }
                             _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
                         }
@@ -143,11 +153,11 @@ final class FakeKubernetesServer: Sendable {
     /// Closes the listening socket and every connection, ending streams.
     func stop() async {
         let (run, directory, listener, connections) = state.withLock {
-            ($0.run, $0.directory, $0.listener, Array($0.connections.values))
+            $0.stopping = true
+            return ($0.run, $0.directory, $0.listener, Array($0.connections.values))
         }
-        run?.cancel()
         try? await listener?.close()
-        for connection in connections { try? await connection.close() }
+        for connection in connections { connection.close(promise: nil) }
         await run?.value
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
