@@ -168,4 +168,16 @@ import Testing
             #expect(server.requests.last?.user == "admin")
         }
     }
+
+    @Test func failingExecPluginIsReportedAsItselfAndNotRetried() async throws {
+        try await withFakeKubernetes { server in
+            let script = server.workDirectory.appendingPathComponent("broken-plugin.sh")
+            try Data("#!/bin/sh\necho 'ERROR: not logged in' >&2\nexit 2\n".utf8).write(to: script)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+            let client = try server.client(.exec(command: script.path, arguments: []))
+            let error = await thrownError(KubeconfigError.self) { _ = try await client.version() }
+            #expect(error?.description.contains("failed with exit status 2: ERROR: not logged in") == true)
+            #expect(server.requests.isEmpty)
+        }
+    }
 }

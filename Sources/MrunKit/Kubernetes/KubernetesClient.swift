@@ -98,14 +98,14 @@ public struct KubernetesClient: Sendable {
             attempt += 1
             let outcome: Attempt
             do {
-                outcome = .answer(try await sendOnce(request, streaming: false))
+                outcome = .answer(try await sendOnce(request))
             } catch let failure as TransportFailure {
                 outcome = .failed(failure)
             }
             switch outcome {
-            case .answer(.streaming):
-                preconditionFailure("a non-streaming send returned a stream")
-            case .answer(.complete(let status, let headers, let body)):
+            case .answer(let answer):
+                let status = answer.status
+                let headers = answer.headers
                 if status == 401, !refreshed, connection.refreshesCredentials {
                     // An exec plugin's token may have been revoked before its stated expiry.
                     refreshed = true
@@ -119,7 +119,8 @@ public struct KubernetesClient: Sendable {
                     continue
                 }
                 return Exchange(
-                    status: status, headers: headers, body: body, afterUncertainAttempt: uncertain, attempts: attempt)
+                    status: status, headers: headers, body: answer.body, afterUncertainAttempt: uncertain,
+                    attempts: attempt)
             case .failed(let failure):
                 if failure.isRetryable, allowsRetry(retry, notApplied: !failure.mayHaveArrived),
                     attempt < options.maxAttempts
@@ -134,7 +135,7 @@ public struct KubernetesClient: Sendable {
     }
 
     private enum Attempt {
-        case answer(Reply)
+        case answer(Complete)
         case failed(TransportFailure)
     }
 

@@ -113,7 +113,7 @@ extension KubernetesClient {
             attempt += 1
             let reply: Reply
             do {
-                reply = try await sendOnce(request, streaming: true)
+                reply = try await openOnce(request)
             } catch let failure as TransportFailure {
                 guard failure.isRetryable, attempt < options.maxAttempts else {
                     throw clientError(failure, request: request.info, attempts: attempt)
@@ -125,7 +125,8 @@ extension KubernetesClient {
             case .streaming(let response):
                 reportWarnings(response.headers)
                 return response
-            case .complete(let status, let headers, let body):
+            case .complete(let answer):
+                let (status, headers, body) = (answer.status, answer.headers, answer.body)
                 if status == 401, !refreshed, connection.refreshesCredentials {
                     refreshed = true
                     await connection.invalidateCredentials()

@@ -8,43 +8,70 @@ import NIOSSL
 
 /// One HTTP exchange with the API server, and what its failures mean for a retry.
 extension KubernetesClient {
+    /// An answer read to its end, whatever its status.
+    struct Complete: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: Data
+    }
+
     enum Reply: Sendable {
-        case complete(status: Int, headers: HTTPHeaders, body: Data)
+        case complete(Complete)
         /// A 2xx stream; the caller reads the body.
         case streaming(HTTPClientResponse)
     }
 
-    /// Sends once. Throws only ``TransportFailure``; error statuses are replies.
-    func sendOnce(_ request: APIRequest, streaming: Bool) async throws -> Reply {
-        let prepared: HTTPClientRequest
-        let client: HTTPClient
-        do {
-            prepared = try await httpRequest(request)
-            client = try http.client(serverName: connection.tlsServerName, host: connection.server.host ?? "")
-        } catch let error as KubernetesClientError {
-            throw TransportFailure(kind: .fatal(error))
-        } catch {
-            throw TransportFailure(error, timeout: options.requestTimeout)
+    /// Sends once and reads the whole answer within the request timeout. Throws
+    /// ``TransportFailure`` for a failed exchange; errors of the credential sources (an exec plugin
+    /// that fails) pass through unchanged.
+    func sendOnce(_ request: APIRequest) async throws -> Complete {
+        let (client, prepared) = try await prepare(request)
+        return try await transportFailures {
+            let response = try await client.execute(prepared, timeout: options.requestTimeout.timeAmount)
+            return try await complete(response)
         }
-        let timeout = options.requestTimeout
-        do {
-            if !streaming {
-                let response = try await client.execute(prepared, timeout: timeout.timeAmount)
-                let body = try await response.body.collect(upTo: options.maxResponseBytes)
-                return .complete(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
-            }
-            let response = try await Self.withHeadTimeout(timeout) {
+    }
+
+    /// Sends once and waits for the answer's headers only; a 2xx body is left to the caller.
+    func openOnce(_ request: APIRequest) async throws -> Reply {
+        let (client, prepared) = try await prepare(request)
+        return try await transportFailures {
+            let response = try await Self.withHeadTimeout(options.requestTimeout) {
                 try await client.execute(prepared, deadline: .distantFuture)
             }
             guard (200..<300).contains(response.status.code), response.status != .noContent else {
-                let body = try await response.body.collect(upTo: options.maxResponseBytes)
-                return .complete(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
+                return .complete(try await complete(response))
             }
             return .streaming(response)
+        }
+    }
+
+    private func complete(_ response: HTTPClientResponse) async throws -> Complete {
+        let body = try await response.body.collect(upTo: options.maxResponseBytes)
+        return Complete(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
+    }
+
+    private func prepare(_ request: APIRequest) async throws -> (HTTPClient, HTTPClientRequest) {
+        let client: HTTPClient
+        do {
+            client = try http.client(serverName: connection.tlsServerName, host: connection.server.host ?? "")
+        } catch {
+            throw TransportFailure(error, timeout: options.requestTimeout)
+        }
+        do {
+            return (client, try await httpRequest(request))
+        } catch let error as KubernetesClientError {
+            throw TransportFailure(kind: .fatal(error))
+        }
+    }
+
+    private func transportFailures<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
         } catch let error as CancellationError {
             throw error
         } catch {
-            throw TransportFailure(error, timeout: timeout)
+            throw TransportFailure(error, timeout: options.requestTimeout)
         }
     }
 
