@@ -77,7 +77,9 @@ enum FakeKubernetesNetwork {
         // A peer that vanished without close_notify must not hold stop() for the default 5 s.
         configuration.shutdownTimeout = .milliseconds(200)
         let context = try NIOSSLContext(configuration: configuration)
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        // One loop for the listener and its connections keeps accepting and closing in order.
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        return try await ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { child in
                 child.eventLoop.makeCompletedFuture {

@@ -156,8 +156,13 @@ final class FakeKubernetesServer: Sendable {
             $0.stopping = true
             return ($0.run, $0.directory, $0.listener, Array($0.connections.values))
         }
-        try? await listener?.close()
+        // A client may still be opening connections (a pool warming up). Stop accepting first and
+        // let the accepted ones arrive, to be closed by the accept loop: a connection the loop never
+        // takes would trap in NIO. Those still in the kernel's backlog are reset with the socket.
+        try? await listener?.setOption(ChannelOptions.autoRead, value: false)
         for connection in connections { connection.close(promise: nil) }
+        try? await Task.sleep(for: .milliseconds(100))
+        try? await listener?.close()
         await run?.value
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
