@@ -29,7 +29,9 @@ import Testing
             let perSecond = Double(Self.jobs) / elapsed.seconds
             print(
                 "KubernetesClientLoad: \(Self.jobs) Jobs created, \(Self.inFlight) in flight, in"
-                    + " \(String(format: "%.3f", elapsed.seconds)) s (\(Int(perSecond)) creates/s)")
+                    + " \(String(format: "%.3f", elapsed.seconds)) s (\(Int(perSecond)) creates/s) over"
+                    + " \(server.acceptedConnections) TLS connections")
+            #expect(server.acceptedConnections <= Self.inFlight + 1)
             // Generous: a loaded 2-core CI machine still does this in a few seconds.
             #expect(elapsed < .seconds(60))
         }

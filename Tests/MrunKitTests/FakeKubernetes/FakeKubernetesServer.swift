@@ -78,6 +78,7 @@ final class FakeKubernetesServer: Sendable {
         /// hold it until the client's idle timeout.
         var connections: [ObjectIdentifier: any Channel] = [:]
         var stopping = false
+        var accepted = 0
     }
 
     init(pki: FakeKubernetesPKI, certificate: ServerCertificate = .standard) {
@@ -94,6 +95,8 @@ final class FakeKubernetesServer: Sendable {
 
     var port: Int { state.withLock { $0.port } }
     var url: URL { URL(string: "https://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/") }
+    /// TCP connections accepted so far.
+    var acceptedConnections: Int { state.withLock { $0.accepted } }
     /// Where kubeconfigs and other per-server files go; removed by ``stop()``.
     var workDirectory: URL { state.withLock { $0.directory } ?? FileManager.default.temporaryDirectory }
     /// Every request so far, in arrival order.
@@ -121,6 +124,7 @@ final class FakeKubernetesServer: Sendable {
                         let id = ObjectIdentifier(connection.channel)
                         let accepted = self.state.withLock { state in
                             if state.stopping { return false }
+                            state.accepted += 1
                             state.connections[id] = connection.channel
                             return true
                         }
