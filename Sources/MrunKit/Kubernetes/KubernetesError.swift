@@ -9,11 +9,15 @@ public struct KubernetesError: UserFacingError, Equatable {
     public var status: Kubernetes.Status?
     /// Nil for non-resource requests such as `/version`.
     public var request: Kubernetes.RequestInfo?
+    /// What the client knows and the server did not say, e.g. that the client certificate it sent
+    /// has expired; appended to the message.
+    public var note: String?
 
-    public init(statusCode: Int, status: Kubernetes.Status?, request: Kubernetes.RequestInfo?) {
+    public init(statusCode: Int, status: Kubernetes.Status?, request: Kubernetes.RequestInfo?, note: String? = nil) {
         self.statusCode = statusCode
         self.status = status
         self.request = request
+        self.note = note
     }
 
     /// From a watch `ERROR` event, whose Status carries the code.
@@ -45,6 +49,10 @@ public struct KubernetesError: UserFacingError, Equatable {
     }
 
     public var description: String {
+        note.map { message + "; " + $0 } ?? message
+    }
+
+    private var message: String {
         switch statusCode {
         case 401: return unauthorized
         case 403: return forbidden
@@ -130,7 +138,7 @@ public struct KubernetesError: UserFacingError, Equatable {
 
     private var expired: String {
         if request?.verb == .watch {
-            let watched = request.map(collection) ?? "objects"
+            let watched = request.map(Self.collection) ?? "objects"
             return "the watch of \(watched) started from a resourceVersion the server no longer keeps"
                 + " (\(codeAndReason): \(serverMessage)); list again and watch from the list's resourceVersion"
         }
@@ -167,12 +175,16 @@ public struct KubernetesError: UserFacingError, Equatable {
         request?.namespace.map { " in namespace \(quoted($0))" } ?? ""
     }
 
-    /// `list jobs in namespace "x"`, `get the log of Pod "p" in namespace "x"`, `create Job "j" …`.
-    private var action: String {
+    private var action: String { Self.action(request) }
+
+    /// `list jobs in namespace "x"`, `get the log of Pod "p" in namespace "x"`, `create Job "j" …`;
+    /// also what transport errors say they were doing.
+    static func action(_ request: Kubernetes.RequestInfo?) -> String {
         guard let request else { return "reach the Kubernetes API server" }
+        let namespaceSuffix = request.namespace.map { " in namespace \(quoted($0))" } ?? ""
         let kind = Self.kindName(forResource: request.resource)
         if [.list, .watch, .deletecollection].contains(request.verb) {
-            return "\(request.verb.rawValue) \(collection(request))"
+            return "\(request.verb.rawValue) \(Self.collection(request))"
         }
         var object = request.name.map { "\(kind) \(quoted($0))" } ?? (request.verb == .create ? "a \(kind)" : kind)
         if request.subresource == "log" {
@@ -183,13 +195,15 @@ public struct KubernetesError: UserFacingError, Equatable {
     }
 
     /// `jobs in namespace "x"`, `jobs in all namespaces`, `namespaces`.
-    private func collection(_ request: Kubernetes.RequestInfo) -> String {
+    private static func collection(_ request: Kubernetes.RequestInfo) -> String {
         if let namespace = request.namespace { return "\(request.resource) in namespace \(quoted(namespace))" }
         let everywhere = Self.namespacedResources.contains(request.resource) ? " in all namespaces" : ""
         return request.resource + everywhere
     }
 
-    private func quoted(_ text: String) -> String { "\"\(text)\"" }
+    private func quoted(_ text: String) -> String { Self.quoted(text) }
+
+    private static func quoted(_ text: String) -> String { "\"\(text)\"" }
 
     private static let namespacedResources: Set<String> = [
         Kubernetes.Job.resource, Kubernetes.Pod.resource, Kubernetes.Secret.resource,
