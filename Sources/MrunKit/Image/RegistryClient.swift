@@ -34,11 +34,11 @@ struct RegistryClient: Sendable {
         let session = URLSession(
             configuration: Self.configuration(timeout: timeout), delegate: ChallengeRecorder(), delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
-        var failure = TransportFailure(reason: "no URL scheme to try")
+        var failure = RegistryTransportFailure(reason: "no URL scheme to try")
         for scheme in schemes {
             do {
                 return try await lookup(scheme: scheme, session: session)
-            } catch let error as TransportFailure {
+            } catch let error as RegistryTransportFailure {
                 failure = error
             }
         }
@@ -161,13 +161,13 @@ struct RegistryClient: Sendable {
             guard let url = request.url, let method = (session.delegate as? ChallengeRecorder)?.challenge(for: url),
                 let answer = HTTPURLResponse(
                     url: url, statusCode: 401, httpVersion: "HTTP/1.1", headerFields: ["WWW-Authenticate": method])
-            else { throw TransportFailure(error) }
+            else { throw RegistryTransportFailure(error) }
             return (answer, Data())
         } catch {
-            throw TransportFailure(error)
+            throw RegistryTransportFailure(error)
         }
         guard let http = response as? HTTPURLResponse else {
-            throw TransportFailure(reason: "not an HTTP answer")
+            throw RegistryTransportFailure(reason: "not an HTTP answer")
         }
         return (http, data)
     }
@@ -219,7 +219,7 @@ private final class ChallengeRecorder: NSObject, URLSessionTaskDelegate, Sendabl
 }
 
 /// The request never got an HTTP answer.
-private struct TransportFailure: Error {
+private struct RegistryTransportFailure: Error {
     var reason: String
 
     init(reason: String) { self.reason = reason }
