@@ -51,6 +51,12 @@ struct GlobalOptions: ParsableArguments {
     var host: HostEnvironment { .current }
     var store: ConfigStore { ConfigStore(home: host.mrunHome) }
 
+    /// The chosen context when it is a Kubernetes one, whose jobs `KubernetesJobs` controls.
+    func kubernetesContext() throws -> Context? {
+        let context = try store.resolveContext(override: context)
+        return context.type == .kubernetes ? context : nil
+    }
+
     /// Job control on the chosen context, which must be a Slurm one.
     func slurmJobs() throws -> SlurmJobs {
         let store = store

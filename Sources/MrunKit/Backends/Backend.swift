@@ -25,13 +25,7 @@ public enum Backends {
         case .local:
             return LocalBackend(host: host, sink: StandardStreamsSink())
         case .kubernetes:
-            // Hook for the Kubernetes backend. A sweep is planned for it already: build and push
-            // `sweep.base.image` once from `sweep.base`'s Dockerfile (it holds no point's
-            // parameters), apply the shared namespace, PVC and Secret from `sweep.base.artefacts`,
-            // then create one Job per point from `sweep.plans[i].artefact(.job)` (its args and
-            // MRUN_PARAMS are the point's; it is labelled `mrun/sweep: <sweep name>`), at most
-            // `sweep.maxParallel` at a time when set.
-            throw ExperimentError.backendUnavailable(type: type, issue: "the Kubernetes backend is being built")
+            return KubernetesBackend(host: host, sink: StandardStreamsSink())
         case .slurm:
             return SlurmBackend(host: host, store: store, sink: StandardStreamsSink(), runner: SystemProcessRunner())
         }

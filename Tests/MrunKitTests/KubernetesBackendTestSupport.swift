@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import MrunKit
+
+/// An image step that finds every image in the registry, for tests of the cluster side.
+final class StubImageBuilder: ImageBuilder {
+    static let digest = "sha256:" + String(repeating: "ab", count: 32)
+    private let count = Mutex(0)
+
+    var calls: Int { count.withLock { $0 } }
+
+    func ensureImage(for plan: ExperimentPlan, progress: some OutputSink) async throws -> ImageResult {
+        count.withLock { $0 += 1 }
+        let tag = plan.image?.tag ?? ""
+        return ImageResult(outcome: .alreadyInRegistry(tag: tag, digest: Self.digest), timings: [], buildSteps: [])
+    }
+}
+
+/// A project and a Kubernetes context whose kubeconfig reaches a ``FakeKubernetesServer``.
+struct KubernetesProject {
+    static let token = "nep-TOKEN-k8s-do-not-leak-\(UUID().uuidString.prefix(8))"
+    static let script = "import sys\nprint('args', sys.argv[1:])\n"
+
+    let server: FakeKubernetesServer
+    let sandbox: Sandbox
+    var variables: [String: String]
+    var context: Context
+    let images = StubImageBuilder()
+
+    init(server: FakeKubernetesServer, user: FakeKubernetesServer.User = .certificate("alice")) throws {
+        self.server = server
+        sandbox = try Sandbox()
+        try sandbox.write(Self.script, to: "exp.py")
+        variables = ["KUBECONFIG": try server.kubeconfig(for: user).path, "NEPTUNE_API_TOKEN": Self.token]
+        context = Context(name: "k", type: .kubernetes)
+        context.kubernetes.registryURL = "127.0.0.1:5000"
+        context.project = "proj"
+    }
+
+    var host: HostEnvironment { sandbox.host(variables) }
+    var namespace: String { context.kubernetes.namespace ?? "proj" }
+
+    func plan(_ arguments: [String] = ["--epochs", "3"], name: String? = nil) throws -> ExperimentPlan {
+        var request = RunRequest(script: "exp.py", arguments: arguments)
+        request.name = name
+        return try PlanBuilder(host: host, store: sandbox.store).plan(request, context: context)
+    }
+
+    func sweep(_ grid: [String], suffix: String = "swp01") throws -> SweepPlan {
+        let spec = SweepSpec(grid: try grid.map { try SweepAxis.parse($0, flag: "--grid") })
+        let builder = PlanBuilder(host: host, store: sandbox.store, suffix: { suffix })
+        return try builder.sweep(
+            RunRequest(script: "exp.py", arguments: ["--epochs", "1"]), spec: spec, context: context)
+    }
+
+    /// A backend with its own HTTP client (shut down when it is done) and test-speed retries.
+    func backend(
+        _ sink: any OutputSink, options: KubernetesClient.Options = .fast(), maxConcurrentCreates: Int = 32
+    ) -> KubernetesBackend {
+        KubernetesBackend(
+            host: host, sink: sink, imageBuilder: images, http: KubernetesHTTPClient(), shutsDownHTTPClient: true,
+            clientOptions: options, maxConcurrentCreates: maxConcurrentCreates)
+    }
+
+    /// Runs the plan; returns the exit status or the error, and what was printed.
+    func run(_ plan: ExperimentPlan, options: KubernetesClient.Options = .fast()) async -> Outcome {
+        let sink = RecordingSink()
+        do {
+            let status = try await backend(sink, options: options).execute(plan)
+            return Outcome(
+                status: status, error: nil, output: await sink.text(of: .output), notes: await sink.text(of: .error))
+        } catch {
+            return Outcome(
+                status: nil, error: error, output: await sink.text(of: .output), notes: await sink.text(of: .error))
+        }
+    }
+
+    struct Outcome {
+        var status: Int32?
+        var error: (any Error)?
+        var output: String
+        var notes: String
+
+        var message: String { error.map { "\($0)" } ?? "" }
+    }
+
+    /// Lifecycle commands over a client of their own.
+    func jobs(options: KubernetesClient.Options = .fast()) throws -> KubernetesJobs {
+        var jobs = KubernetesJobs(
+            context: context, client: try server.client(options: options), namespace: namespace)
+        jobs.pollInterval = .milliseconds(20)
+        return jobs
+    }
+}
+
+extension FakeKubernetesServer {
+    /// The bodies of the requests that created objects of `resource`.
+    func createBodies(_ resource: String) -> [Data] {
+        requests.filter { $0.method == "POST" && $0.path.hasSuffix("/\(resource)") && $0.status == 201 }.map(\.body)
+    }
+}
