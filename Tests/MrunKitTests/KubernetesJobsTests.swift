@@ -80,11 +80,14 @@ import Testing
             let cluster = server.controller
             async let followed = jobs.logs(String(name.prefix(8)), follow: true, sink: sink)
 
-            try await Task.sleep(for: .milliseconds(100))
+            let waiting = "mrun: waiting for the pod of job \(name) to start"
+            try await waitUntil { await sink.text(of: .error).contains(waiting + "\n") }
             let pod = try await cluster.createPod(forJob: name, namespace: "proj").metadata.name ?? ""
-            try await Task.sleep(for: .milliseconds(100))
+            try await waitUntil { await sink.text(of: .error).contains(waiting + " (not scheduled yet)\n") }
             try await cluster.schedule(pod: pod, namespace: "proj")
-            try await Task.sleep(for: .milliseconds(100))
+            try await waitUntil { await sink.text(of: .error).contains(waiting + " (ContainerCreating)\n") }
+            // The log answers as for a pod not started yet, once more after the pod has.
+            server.faults.inject(.status(204), count: 1, method: "GET", pathContains: "/log")
             try await cluster.start(pod: pod, namespace: "proj")
             try await cluster.log(pod: pod, namespace: "proj", "epoch 1/3\n")
             // The follower connects within its poll interval and gets what was written so far.
@@ -98,9 +101,11 @@ import Testing
             #expect(end.state == .completed)
             #expect(await sink.text(of: .output) == "epoch 1/3\nepoch 2/3\nepoch 3/3\n")
             let notes = await sink.text(of: .error)
-            #expect(notes.hasPrefix("mrun: waiting for the pod of job \(name) to start"), "\(notes)")
-            #expect(notes.contains("(ContainerCreating)"), "\(notes)")
-            #expect(notes.hasSuffix("mrun: job \(name) COMPLETED, exit code 0\n"), "\(notes)")
+            #expect(
+                notes
+                    == "\(waiting)\n\(waiting) (not scheduled yet)\n\(waiting) (ContainerCreating)\n"
+                    + "mrun: job \(name) COMPLETED, exit code 0\n")
+            #expect(server.requests.contains { $0.path.hasSuffix("/log") && $0.status == 204 })
         }
     }
 

@@ -82,19 +82,20 @@ public struct KubernetesBackend: SweepBackend {
 
     /// The plan's Job, running `image`, with extra labels (on the Job and its pods) and, for a
     /// deterministic create, its request id. Fields the template sets that mrun cannot send are
-    /// reported; a secret's value in the Job is refused.
-    func jobObject(of plan: ExperimentPlan, image: String, labels: [String: String], requestID: String?) throws
-        -> Kubernetes.Job
-    {
+    /// reported (with `reportDropped`); a secret's value in the Job is refused.
+    func jobObject(
+        of plan: ExperimentPlan, image: String, labels: [String: String], requestID: String?,
+        reportDropped: Bool = true
+    ) throws -> Kubernetes.Job {
         guard let artefact = plan.artefact(.job) else {
             throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "the plan has no Job")
         }
         for secret in plan.secrets where secret.value.count >= 6 && artefact.content.contains(secret.value) {
             throw KubernetesBackendError.secretInManifest(artefact: artefact.name, variable: secret.name)
         }
-        let converted = try KubernetesManifests.object(Kubernetes.Job.self, from: artefact)
+        let converted = try KubernetesManifests.object(Kubernetes.Job.self, from: artefact, findDropped: reportDropped)
         var job = converted.object
-        if !converted.dropped.isEmpty {
+        if reportDropped && !converted.dropped.isEmpty {
             FileHandleSink.standardError(
                 "mrun: warning: \(artefact.name) sets fields mrun does not send: "
                     + converted.dropped.joined(separator: ", ") + "\n")

@@ -13,21 +13,26 @@ enum KubernetesManifests {
         var dropped: [String]
     }
 
-    /// The artefact as an object of type `Object`.
-    static func object<Object: KubernetesObject>(_ type: Object.Type, from artefact: Artefact) throws
-        -> Converted<Object>
-    {
-        let json = try json(of: artefact)
+    /// The artefact as an object of type `Object`; with `findDropped`, the fields it leaves out.
+    static func object<Object: KubernetesObject>(
+        _ type: Object.Type, from artefact: Artefact, findDropped: Bool = true
+    ) throws -> Converted<Object> {
+        let tree = try json(of: artefact)
         let object: Object
         do {
-            object = try JSONDecoder().decode(Object.self, from: JSONEncoder().encode(json))
+            let data = try JSONSerialization.data(withJSONObject: tree)
+            object = try JSONDecoder().decode(Object.self, from: data)
         } catch let error as DecodingError {
             throw KubernetesBackendError.invalidManifest(
                 artefact: artefact.name, template: artefact.template, reason: "not a \(Object.kind): \(describe(error))"
             )
+        } catch {
+            throw KubernetesBackendError.invalidManifest(
+                artefact: artefact.name, template: artefact.template, reason: "no JSON form: \(error)")
         }
-        let sent = try JSONDecoder().decode(JSONValue.self, from: Kubernetes.encode(object))
-        return Converted(object: object, dropped: droppedPaths(json, kept: sent, path: ""))
+        guard findDropped else { return Converted(object: object, dropped: []) }
+        let sent = try JSONSerialization.jsonObject(with: Kubernetes.encode(object))
+        return Converted(object: object, dropped: droppedPaths(tree, kept: sent, path: ""))
     }
 
     /// The Secret with the real values of the plan's secrets, rendered from the template the plan
@@ -63,7 +68,9 @@ enum KubernetesManifests {
 
     // MARK: - YAML to JSON
 
-    static func json(of artefact: Artefact) throws -> JSONValue {
+    /// The artefact's YAML as a JSON object tree (dictionaries, arrays, strings, numbers, booleans,
+    /// NSNull), the form `JSONSerialization` writes.
+    static func json(of artefact: Artefact) throws -> Any {
         let loaded: Any?
         do {
             loaded = try Yams.load(yaml: artefact.content)
@@ -73,7 +80,9 @@ enum KubernetesManifests {
                 reason: "not YAML: " + "\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))
         }
         do {
-            return quantitiesAsStrings(try jsonValue(loaded as Any), key: nil)
+            let tree = try jsonTree(loaded ?? NSNull(), key: nil)
+            guard tree is [String: Any] else { throw ConversionProblem(reason: "not a mapping of fields") }
+            return tree
         } catch let problem as ConversionProblem {
             throw KubernetesBackendError.invalidManifest(
                 artefact: artefact.name, template: artefact.template, reason: problem.reason)
@@ -84,72 +93,56 @@ enum KubernetesManifests {
         var reason: String
     }
 
-    private static func jsonValue(_ value: Any) throws -> JSONValue {
+    /// Yams' values as JSON's. Kubernetes takes quantities (`cpu: 4`, `nvidia.com/gpu: 1`) as
+    /// numbers or strings; the typed objects keep them as strings.
+    private static func jsonTree(_ value: Any, key: String?) throws -> Any {
+        let quantities = key == "limits" || key == "requests" || key == "capacity"
         switch value {
-        case is NSNull: return .null
-        case let flag as Bool: return .bool(flag)
-        case let integer as Int: return .integer(Int64(integer))
+        case is NSNull, is Bool, is String, is Int:
+            return value
         case let number as Double:
             guard number.isFinite else { throw ConversionProblem(reason: "\(number) is not a JSON number") }
-            return .number(number)
-        case let text as String: return .string(text)
-        case let date as Date: return .string(date.formatted(.iso8601))
-        case let data as Data: return .string(data.base64EncodedString())
-        case let items as [Any]: return .array(try items.map(jsonValue))
+            return number
+        case let date as Date: return date.formatted(.iso8601)
+        case let data as Data: return data.base64EncodedString()
+        case let items as [Any]: return try items.map { try jsonTree($0, key: key) }
         case let fields as [AnyHashable: Any]:
-            var object: [String: JSONValue] = [:]
-            for (key, item) in fields { object["\(key.base)"] = try jsonValue(item) }
-            return .object(object)
-        case let fields as [String: Any]:
-            return .object(try fields.mapValues(jsonValue))
+            var object: [String: Any] = [:]
+            for (name, item) in fields {
+                let name = "\(name.base)"
+                switch (quantities, item) {
+                case (true, let integer as Int): object[name] = String(integer)
+                case (true, let number as Double): object[name] = number.formatted(.number.grouping(.never))
+                default: object[name] = try jsonTree(item, key: name)
+                }
+            }
+            return object
         default:
             throw ConversionProblem(reason: "a value of YAML type \(type(of: value)) has no JSON form")
         }
     }
 
-    /// Kubernetes takes quantities (`cpu: 4`, `nvidia.com/gpu: 1`) as JSON numbers or strings; the
-    /// typed objects keep them as strings.
-    private static func quantitiesAsStrings(_ value: JSONValue, key: String?) -> JSONValue {
-        switch value {
-        case .object(let fields):
-            let quantities = key == "limits" || key == "requests" || key == "capacity"
-            return .object(
-                Dictionary(
-                    uniqueKeysWithValues: fields.map { name, field in
-                        switch (quantities, field) {
-                        case (true, .integer(let integer)): return (name, .string(String(integer)))
-                        case (true, .number(let number)):
-                            return (name, .string(number.formatted(.number.grouping(.never))))
-                        default: return (name, quantitiesAsStrings(field, key: name))
-                        }
-                    }))
-        case .array(let items):
-            return .array(items.map { quantitiesAsStrings($0, key: key) })
-        default:
-            return value
-        }
-    }
-
     /// What `source` sets that `kept` lacks; empty values and nulls do not count.
-    static func droppedPaths(_ source: JSONValue, kept: JSONValue?, path: String) -> [String] {
-        switch (source, kept) {
-        case (.null, _), (.object([:]), _), (.array([]), _):
-            return []
-        case (_, nil), (_, .null?):
-            return [path]
-        case (.object(let fields), .object(let keptFields)?):
+    static func droppedPaths(_ source: Any, kept: Any?, path: String) -> [String] {
+        if source is NSNull { return [] }
+        if let fields = source as? [String: Any] {
+            guard !fields.isEmpty else { return [] }
+            guard let keptFields = kept as? [String: Any] else { return [path] }
             return fields.keys.sorted().flatMap { key in
-                droppedPaths(fields[key] ?? .null, kept: keptFields[key], path: path.isEmpty ? key : "\(path).\(key)")
+                droppedPaths(
+                    fields[key] ?? NSNull(), kept: keptFields[key], path: path.isEmpty ? key : "\(path).\(key)")
             }
-        case (.array(let items), .array(let keptItems)?):
+        }
+        if let items = source as? [Any] {
+            guard !items.isEmpty else { return [] }
+            guard let keptItems = kept as? [Any] else { return [path] }
             return items.indices.flatMap { index in
                 droppedPaths(
                     items[index], kept: keptItems.indices.contains(index) ? keptItems[index] : nil,
                     path: "\(path)[\(index)]")
             }
-        default:
-            return []
         }
+        return kept == nil || kept is NSNull ? [path] : []
     }
 
     /// `codingPath: message`, without the values of the document.

@@ -54,16 +54,22 @@ extension KubernetesBackend {
         case failed(index: Int, message: String)
     }
 
-    /// Creates every point's Job, at most ``maxConcurrentCreates`` at once. A point that fails does
-    /// not stop the others.
+    /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, each converted from its
+    /// YAML in its own task. A point that fails does not stop the others; a template that does not
+    /// convert fails at the first point, before anything is created.
     func createJobs(_ sweep: SweepPlan, launch: Launch) async throws -> SweepOutcome {
-        let jobs = try sweep.plans.enumerated().map { offset, plan in
-            let index = sweep.points.indices.contains(offset) ? sweep.points[offset].index : offset
-            let requestID = "sweep/\(sweep.name)/\(index)/\(plan.experiment.contentHash.prefix(16))"
-            return try jobObject(
-                of: plan, image: launch.image,
-                labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(index)], requestID: requestID)
+        let points = sweep.plans.enumerated().map { offset, plan in
+            (index: sweep.points.indices.contains(offset) ? sweep.points[offset].index : offset, plan: plan)
         }
+        let job = { @Sendable (point: (index: Int, plan: ExperimentPlan)) throws -> Kubernetes.Job in
+            let requestID = "sweep/\(sweep.name)/\(point.index)/\(point.plan.experiment.contentHash.prefix(16))"
+            return try jobObject(
+                of: point.plan, image: launch.image,
+                labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(point.index)], requestID: requestID,
+                reportDropped: point.index == points.first?.index)
+        }
+        guard let first = points.first else { return SweepOutcome() }
+        let firstJob = try job(first)
         let client = launch.client
         let namespace = launch.namespace
         var outcome = SweepOutcome()
@@ -71,13 +77,19 @@ extension KubernetesBackend {
         await withTaskGroup(of: PointResult.self) { group in
             var next = 0
             func submitNext() {
-                guard next < jobs.count else { return }
-                let job = jobs[next]
-                let index = next
+                guard next < points.count else { return }
+                let point = points[next]
                 next += 1
-                group.addTask { await Self.create(job, index: index, client: client, namespace: namespace) }
+                group.addTask {
+                    do {
+                        let object = point.index == first.index ? firstJob : try job(point)
+                        return await Self.create(object, index: point.index, client: client, namespace: namespace)
+                    } catch {
+                        return .failed(index: point.index, message: "\(error)")
+                    }
+                }
             }
-            for _ in 0..<min(maxConcurrentCreates, jobs.count) { submitNext() }
+            for _ in 0..<min(maxConcurrentCreates, points.count) { submitNext() }
             while let result = await group.next() {
                 switch result {
                 case .created: outcome.created += 1
