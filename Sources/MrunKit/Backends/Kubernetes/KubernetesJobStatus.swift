@@ -24,6 +24,8 @@ public struct KubernetesJobStatus: Sendable, Equatable {
     public var signal: Int?
     /// The newest pod of the Job.
     public var pod: String?
+    /// The experiment's container in it: `main`, as the built-in template names it, else the first.
+    public var container: String?
     /// The pod's container has started (its log can be read).
     public var containerStarted: Bool
     /// The pod's container has ended.
@@ -43,7 +45,10 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         namespace = job.metadata.namespace ?? ""
         let newest = pods.max { Self.date($0.metadata.creationTimestamp) < Self.date($1.metadata.creationTimestamp) }
         pod = newest?.metadata.name
-        let container = newest.flatMap { $0.containerStatus(Self.containerName) ?? $0.containerStatus() }
+        let names = newest?.spec?.containers.map(\.name) ?? []
+        let chosen = names.contains(Self.containerName) ? Self.containerName : names.first
+        self.container = chosen
+        let container = newest.flatMap { pod in chosen.flatMap { pod.containerStatus($0) } }
         let terminated = container?.state?.terminated
         containerStarted = container?.state?.running != nil || terminated != nil
         containerEnded = terminated != nil

@@ -60,7 +60,7 @@ extension KubernetesJobs {
         var written = 0
         do {
             let chunks = client.podLog(
-                name: pod, namespace: status.namespace, container: KubernetesJobStatus.containerName, follow: follow)
+                name: pod, namespace: status.namespace, container: status.container, follow: follow)
             for try await chunk in chunks {
                 var bytes = [UInt8](chunk)
                 if toSkip > 0 {

@@ -28,10 +28,12 @@ extension KubernetesBackend {
                     created: outcome.created, existing: outcome.existing, failed: outcome.failed,
                     namespace: namespace, firstError: outcome.firstError ?? "unknown error")
             }
-            let already = outcome.existing == 0 ? "" : " (\(outcome.existing) of them already existed)"
-            let count = sweep.plans.count
-            await sink.standardOutput(
-                Array("Created \(count) job\(count == 1 ? "" : "s") in namespace \(namespace)\(already)\n".utf8))
+            let created = outcome.created
+            var summary = "Created \(created) job\(created == 1 ? "" : "s") in namespace \(namespace)"
+            if outcome.existing > 0 {
+                summary += "; \(outcome.existing) were there already, from an earlier submission of this sweep"
+            }
+            await sink.standardOutput(Array((summary + "\n").utf8))
             let context = sweep.base.context.name
             let first = Naming.pointName(sweep: sweep.name, index: 0)
             await note(
