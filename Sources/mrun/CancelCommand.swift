@@ -5,7 +5,7 @@ struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel", abstract: "Cancel a job and wait until it has ended.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Job id, as 'mrun run' printed it.") var job: String
+    @Argument(help: "Job id (Slurm) or name (Kubernetes), as 'mrun run' printed it.") var job: String
 
     func run() async throws {
         if let context = try global.kubernetesContext() {

@@ -5,7 +5,7 @@ struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs", abstract: "Print a job's output; with -f, follow it until the job ends.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Job id, as 'mrun run' printed it.") var job: String
+    @Argument(help: "Job id (Slurm) or name (Kubernetes), as 'mrun run' printed it.") var job: String
     @Flag(name: [.short, .long], help: "Keep printing new output until the job ends.") var follow = false
 
     func run() async throws {

@@ -5,7 +5,7 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show a job's state and exit code (Slurm: and output file).")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Job id, as 'mrun run' printed it.") var job: String
+    @Argument(help: "Job id (Slurm) or name (Kubernetes), as 'mrun run' printed it.") var job: String
 
     func run() async throws {
         if let context = try global.kubernetesContext() {

@@ -109,6 +109,64 @@ import Testing
         }
     }
 
+    @Test func aFollowTheServerEndsEarlyIsReopenedWithoutRepeatingOutput() async throws {
+        try await withFakeKubernetes { server in
+            let project = try KubernetesProject(server: server)
+            let name = try await launch(project, name: "train")
+            let cluster = server.controller
+            let pod = try await cluster.createPod(forJob: name, namespace: "proj").metadata.name ?? ""
+            try await cluster.start(pod: pod, namespace: "proj")
+            try await cluster.log(pod: pod, namespace: "proj", "one\n")
+            let sink = RecordingSink()
+            async let followed = project.jobs().logs(name, follow: true, sink: sink)
+            try await waitUntil { await sink.text(of: .output) == "one\n" }
+            // The API server closes the stream while the container still runs (e.g. its timeout).
+            await cluster.endFollowers(pod: pod, namespace: "proj", container: "main")
+            try await cluster.log(pod: pod, namespace: "proj", "two\n")
+            try await waitUntil { await sink.text(of: .output).contains("two") }
+            try await cluster.log(pod: pod, namespace: "proj", "three\n")
+            try await waitUntil { await sink.text(of: .output).contains("three") }
+            try await cluster.finish(pod: pod, namespace: "proj", exitCode: 0)
+            #expect(try await followed.state == .completed)
+            #expect(await sink.text(of: .output) == "one\ntwo\nthree\n")
+            let follows = server.requests.filter { $0.path.hasSuffix("/\(pod)/log") && $0.query["follow"] == "true" }
+            #expect(follows.count >= 2, "the follow was reopened")
+        }
+    }
+
+    @Test func statesFromPodsThatDoNotStart() throws {
+        var job = Sample.job("exp-abcde")
+        job.metadata.namespace = "proj"
+        job.metadata.creationTimestamp = "2026-11-21T20:00:00Z"
+        job.status = .init(startTime: "2026-11-21T20:00:01Z", active: 1)
+        var pod = Kubernetes.Pod(metadata: .init(name: "exp-abcde-x1"), spec: job.spec?.template.spec)
+        pod.status = .init(
+            phase: .pending,
+            conditions: [
+                .init(type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes have a GPU")
+            ])
+        var status = KubernetesJobStatus(job: job, pods: [pod])
+        #expect(status.stateDescription == "PENDING (Unschedulable)")
+        #expect(status.message == "0/3 nodes have a GPU")
+
+        pod.spec?.nodeName = "node-1"
+        pod.status?.conditions = nil
+        pod.status?.containerStatuses = [
+            .init(name: "main", state: .init(waiting: .init(reason: "ImagePullBackOff", message: "pull access denied")))
+        ]
+        status = KubernetesJobStatus(job: job, pods: [pod])
+        #expect(status.stateDescription == "PENDING (ImagePullBackOff)")
+        #expect(!status.containerStarted)
+
+        job.metadata.deletionTimestamp = "2026-11-21T20:05:00Z"
+        status = KubernetesJobStatus(job: job, pods: [pod])
+        #expect(status.stateDescription == "CANCELLED (being deleted)")
+        let now = try #require(Kubernetes.date(from: "2026-11-21T21:02:03Z"))
+        #expect(status.statusText(now: now).contains("Created    2026-11-21T20:00:00Z (1h2m ago)\n"))
+        #expect(KubernetesJobStatus.age(59) == "59s" && KubernetesJobStatus.age(192) == "3m12s")
+        #expect(KubernetesJobStatus.age(3 * 86400 + 4 * 3600 + 5) == "3d4h")
+    }
+
     @Test func logsOfAFinishedJobPrintTheWholeLog() async throws {
         try await withFakeKubernetes { server in
             let project = try KubernetesProject(server: server)
