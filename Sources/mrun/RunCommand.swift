@@ -17,10 +17,6 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, json
-    }
-
     @OptionGroup var global: GlobalOptions
 
     @Argument(help: "The experiment's Python script, inside the current directory (or 'script:' in --spec).")
