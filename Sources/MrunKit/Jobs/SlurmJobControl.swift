@@ -25,7 +25,9 @@ public struct SlurmJobControl: JobControl {
             return Self.status(try await jobs.status(id))
         } catch SlurmError.unknownJob {
             // A task of an array Slurm forgot, on a cluster without slurmdbd: ask as list does.
-            return try await jobs.jobs([id])[id].map(Self.status) ?? Self.untraced(id, host: jobs.session.name)
+            guard var job = try await jobs.jobs([id])[id] else { return Self.untraced(id, host: jobs.session.name) }
+            if job.output == nil { job.output = jobs.records.load(id)?.output }
+            return Self.status(job)
         }
     }
 

@@ -1,27 +1,45 @@
 extension SlurmJobs {
     /// Slurm's view of the jobs `ids` (plain jobs and array tasks, `123_4`), in one round trip:
-    /// `squeue` for the jobs Slurm still holds, accounting (`sacct -c`, else `sacct`) for the rest.
-    /// Ids Slurm has no trace of are missing from the result.
+    /// `scontrol` for the jobs Slurm still holds (state and exit code; a job array's tasks, one
+    /// line each), accounting (`sacct -c`, else `sacct`) for the rest. Ids Slurm has no trace of
+    /// are missing from the result.
     ///
     /// An array task Slurm has not started yet is listed under its array's range
-    /// (`123_[4-11%4]`): it is reported pending. The job completion log (`sacct -c`) names array
-    /// tasks by their own job ids only, so once Slurm has forgotten a task, only a cluster with
-    /// slurmdbd still tells its state.
+    /// (`ArrayTaskId=4-11%4`): it is reported pending. The job completion log (`sacct -c`) names
+    /// array tasks by their own job ids only, so once Slurm has forgotten a task, only a cluster
+    /// with slurmdbd still tells its state.
     public func jobs(_ ids: [String]) async throws -> [String: SlurmJob] {
         let wanted = Array(Set(ids.filter(SlurmOutput.isJobID))).sorted()
         guard !wanted.isEmpty else { return [:] }
-        let arrays = Set(wanted.map(Self.arrayID)).sorted().joined(separator: ",")
+        let arrays = Set(wanted.map(Self.arrayID)).sorted()
+        let list = arrays.joined(separator: ",")
+        let taskArrays = Set(wanted.filter { $0.contains("_") }.map(Self.arrayID)).sorted()
+        // The job completion log as a file (jobcomp/filetxt) names each task's array and index.
+        let completion =
+            taskArrays.isEmpty
+            ? ""
+            : """
+            echo @jobcomp
+            log=$(scontrol show config 2>/dev/null | sed -n 's/^JobCompLoc *= *//p')
+            [ -f "$log" ] && grep -E ' ArrayJobId=(\(taskArrays.joined(separator: "|"))) ' "$log" 2>/dev/null
+            """
         let command = """
-            squeue -h -t all -j \(arrays) -O '\(SlurmOutput.squeueFields)' 2>/dev/null
+            for job in \(arrays.joined(separator: " ")); do scontrol -o show job "$job" 2>/dev/null; done
             echo @sacct
-            sacct -c -j \(arrays) -P -n -o \(SlurmOutput.sacctFields) 2>/dev/null \
-            || sacct -X -j \(arrays) -P -n -o \(SlurmOutput.sacctFields) 2>/dev/null
+            sacct -c -j \(list) -P -n -o \(SlurmOutput.sacctFields) 2>/dev/null \
+            || sacct -X -j \(list) -P -n -o \(SlurmOutput.sacctFields) 2>/dev/null
+            \(completion)
             exit 0
             """
         let result = try await session.run(command)
         let sections = result.standardOutput.components(separatedBy: "@sacct\n")
-        let queued = SlurmOutput.squeue(sections.first ?? "")
-        let accounted = SlurmOutput.sacct(sections.dropFirst().joined())
+        let queued = (sections.first ?? "").split(whereSeparator: \.isNewline).compactMap { Self.held(String($0)) }
+        let rest = sections.dropFirst().joined().components(separatedBy: "@jobcomp\n")
+        let accounted =
+            SlurmOutput.sacct(rest.first ?? "")
+            + rest.dropFirst().joined().split(whereSeparator: \.isNewline).compactMap {
+                SlurmOutput.scontrol(String($0))
+            }
         var found: [String: SlurmJob] = [:]
         for id in wanted {
             if let job = queued.first(where: { $0.id == id }) {
@@ -34,6 +52,21 @@ extension SlurmJobs {
             }
         }
         return found
+    }
+
+    /// A job from one line of `scontrol -o show job`; an array's pending tasks as `123_[4-11%4]`.
+    static func held(_ line: String) -> SlurmJob? {
+        guard var job = SlurmOutput.scontrol(line) else { return nil }
+        let fields = line.split(separator: " ")
+        func value(_ key: String) -> String? {
+            fields.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+        }
+        if let array = value("ArrayJobId"), let task = value("ArrayTaskId"), SlurmOutput.isJobID(array),
+            !task.isEmpty, !task.allSatisfy({ $0.isASCII && $0.isNumber })
+        {
+            job.id = "\(array)_[\(task)]"
+        }
+        return job
     }
 
     /// `123` for `123_4`, the id itself otherwise.

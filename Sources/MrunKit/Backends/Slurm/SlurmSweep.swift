@@ -34,7 +34,7 @@ extension SlurmBackend: SweepBackend {
                 ? "\(id)_0 … \(id)_\(indexes.count - 1)" : indexes.map { "\(id)_\($0)" }.joined(separator: " ")
         await sink.standardOutput(
             Array(
-                "Submitted job array \(id) (\(sweep.name), \(sweep.points.count) points: \(tasks))\nOutput: \(output) (%a: the point's index)\n"
+                "Submitted job array \(id) (\(sweep.name), \(sweep.points.count) point\(sweep.points.count == 1 ? "" : "s"): \(tasks))\nOutput: \(output) (%a: the point's index)\n"
                     .utf8))
         await record(submission, plan: sweep.base, output: output)
         await note("mrun: follow point N with 'mrun --context \(sweep.base.context.name) logs -f \(id)_N'")
