@@ -24,6 +24,8 @@ struct RerunCommand: AsyncParsableCommand {
             throw HistoryError.notFound(reference: launch)
         }
         let relauncher = Relauncher(history: try resolver.openHistory(), host: global.host, store: global.store)
+        // Missing --env values are an error before anything is said about launching.
+        _ = try recorded.inputs.map { try $0.request(environment: environment) }
         if !dryRun { Terminal.note("mrun: launching \(recorded.id) (\(recorded.experimentName)) again") }
         let (status, plan) = try await relauncher.rerun(recorded, environment: environment, dryRun: dryRun)
         if let plan { print(plan, terminator: "") }
