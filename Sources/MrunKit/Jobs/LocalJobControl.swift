@@ -11,7 +11,7 @@ public struct LocalJobControl: JobControl {
     /// Pause between checks while following output or waiting for a cancelled run to end.
     var pollInterval: Duration = .milliseconds(200)
     /// How long the mrun running a launch gets to record its end after the process ended.
-    var recordGrace: Duration = .seconds(2)
+    var recordGrace: Duration = .seconds(1)
 
     public init(history: HistoryStore) {
         self.history = history
@@ -28,8 +28,9 @@ public struct LocalJobControl: JobControl {
     public func status(_ launch: LaunchRecord) async throws -> JobStatus {
         var current = try history.launch(id: launch.id) ?? launch
         if !current.state.isFinal, let pid = current.jobId, !Self.isRunning(pid, name: current.experimentName) {
-            // The process ended: the mrun running it records how, unless it ended too.
-            current = try await recorded(current, within: recordGrace)
+            // The process ended: the mrun running it records how, unless it ended too (then the
+            // launch is `unknown` already, and there is nothing to wait for).
+            if current.state != .unknown { current = try await recorded(current, within: recordGrace) }
             if !current.state.isFinal { current.state = .unknown }
         }
         return Self.status(current)
