@@ -66,5 +66,44 @@ extension SlurmTests {
             #expect(show.standardOutput.contains("Job           \(failed)\n"), "\(show.standardOutput)")
             try await slurm.cleanUp()
         }
+
+        @Test func resumeSubmitsOnlyTheCancelledPoint() async throws {
+            let slurm = try await SlurmSandbox()
+            try slurm.sandbox.write(Self.script, to: "exit.py")
+            let run = try await slurm.mrun(
+                ["run", "exit.py", "--zip", "n=0,1,2", "--max-parallel", "1", "--", "0", "600"])
+            #expect(run.status == 0, "\(run.standardError)")
+            let sweep = try HistoryCLITests.sweepID(run.standardOutput)
+            let history = try HistoryStore(home: slurm.sandbox.mrunHome)
+            let points = try history.launches(sweep: sweep)
+            try #require(points.count == 3)
+            let array = try #require(points[0].jobId?.split(separator: "_").first.map(String.init))
+
+            let cancel = try await slurm.mrun(["cancel", points[2].id])
+            #expect(cancel.status == 0, "\(cancel.standardError)")
+            #expect(cancel.standardOutput.contains("Cancelled job \(array)_2 "), "\(cancel.standardOutput)")
+            let resume = try await slurm.mrun(["resume", sweep])
+            #expect(resume.status == 0, "\(resume.standardError)")
+            #expect(resume.standardError.contains("resuming sweep \(sweep): 1 of 3 points (2)"))
+            let submitted = try #require(
+                resume.standardOutput.split(separator: "\n").first { $0.hasPrefix("Submitted job array ") })
+            let again = try #require(submitted.split(separator: " ").dropFirst(3).first.map(String.init))
+            #expect(submitted == "Submitted job array \(again) (exit-\(sweep), 1 point: \(again)_2)")
+            let nothing = try await slurm.mrun(["resume", sweep])
+            #expect(nothing.standardOutput.contains("nothing to resume"), "\(nothing.standardOutput)")
+
+            let after = try history.launches(sweep: sweep)
+            #expect(after.map(\.jobId) == ["\(array)_0", "\(array)_1", "\(array)_2", "\(again)_2"])
+            #expect(after.map(\.experimentName) == ["0", "1", "2", "2"].map { "exit-\(sweep)-\($0)" })
+            // The whole sweep: the newest launch of each point.
+            let stop = try await slurm.mrun(["cancel", "--sweep", sweep])
+            #expect(stop.status == 0, "\(stop.standardError)")
+            for job in ["\(array)_0", "\(array)_1", "\(again)_2"] {
+                #expect(stop.standardOutput.contains("Cancelled job \(job) "), "\(stop.standardOutput)")
+            }
+            let list = try await slurm.mrun(["list", "--sweep", sweep, "--state", "cancelled"])
+            #expect(list.standardOutput.split(separator: "\n").count == 5, "\(list.standardOutput)")
+            try await slurm.cleanUp()
+        }
     }
 }
