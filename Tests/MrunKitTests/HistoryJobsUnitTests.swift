@@ -86,8 +86,8 @@ import Testing
         var request = RunRequest(script: "train.py", arguments: ["--epochs", "3"])
         request.environment = ["TOKEN=secret-value", "MODE=fast"]
         let host = HostEnvironment(
-            variables: [:], homeDirectory: URL(fileURLWithPath: "/home/x"),
-            currentDirectory: URL(fileURLWithPath: "/work/project"))
+            variables: [:], homeDirectory: URL(fileURLWithPath: "/nonexistent/home"),
+            currentDirectory: URL(fileURLWithPath: "/nonexistent/project"))
         let inputs = LaunchInputs(request: request, host: host)
         #expect(inputs.environmentNames == ["TOKEN", "MODE"])
         let encoded = String(decoding: try JSONEncoder().encode(inputs), as: UTF8.self)

@@ -84,7 +84,6 @@ public enum RelaunchError: UserFacingError, Equatable {
     case contextVariablesMissing(context: String, names: [String])
     case sweepNotFound(String)
     case sweepBusy(String)
-    case nothingToResume(sweep: String, points: Int)
 
     public var description: String {
         switch self {
@@ -103,8 +102,6 @@ public enum RelaunchError: UserFacingError, Equatable {
                 + " or the sweep's name"
         case .sweepBusy(let sweep):
             return "sweep \(sweep) is being launched or resumed by another mrun right now; try again when it is done"
-        case .nothingToResume(let sweep, let points):
-            return "every point of sweep \(sweep) (\(points)) has been launched already; nothing to resume"
         }
     }
 }
