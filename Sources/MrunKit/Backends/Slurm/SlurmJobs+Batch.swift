@@ -1,20 +1,20 @@
 extension SlurmJobs {
-    /// Slurm's view of the jobs `ids` (plain jobs and array tasks, `123_4`), in one round trip:
-    /// `scontrol` for the jobs Slurm still holds (state and exit code; a job array's tasks, one
-    /// line each), accounting (`sacct -c`, else `sacct`) for the rest. Ids Slurm has no trace of
-    /// are missing from the result.
+    /// Slurm's view of the jobs `ids` (plain jobs and array tasks, `123_4`), in one round trip
+    /// with one `squeue` and one `sacct` for all of them: `squeue` for the jobs Slurm still holds,
+    /// accounting (`sacct -c`, the job completion log, else `sacct`) for the rest and for the exit
+    /// codes of jobs that ended. Ids Slurm has no trace of are missing from the result.
     ///
     /// An array task Slurm has not started yet is listed under its array's range
-    /// (`ArrayTaskId=4-11%4`): it is reported pending. The job completion log (`sacct -c`) names
-    /// array tasks by their own job ids only, so once Slurm has forgotten a task, only a cluster
-    /// with slurmdbd still tells its state.
+    /// (`123_[4-11%4]`): it is reported pending. `sacct -c` names array tasks by their own job ids
+    /// only; where the job completion log is a file the user can read (`jobcomp/filetxt`), its
+    /// lines for the arrays asked about are read instead. A job that ended without an exit code in
+    /// accounting (just written, or no accounting at all) is asked about once more, with
+    /// `scontrol`, in a second round trip.
     public func jobs(_ ids: [String]) async throws -> [String: SlurmJob] {
         let wanted = Array(Set(ids.filter(SlurmOutput.isJobID))).sorted()
         guard !wanted.isEmpty else { return [:] }
-        let arrays = Set(wanted.map(Self.arrayID)).sorted()
-        let list = arrays.joined(separator: ",")
+        let list = Set(wanted.map(Self.arrayID)).sorted().joined(separator: ",")
         let taskArrays = Set(wanted.filter { $0.contains("_") }.map(Self.arrayID)).sorted()
-        // The job completion log as a file (jobcomp/filetxt) names each task's array and index.
         let completion =
             taskArrays.isEmpty
             ? ""
@@ -24,7 +24,7 @@ extension SlurmJobs {
             [ -f "$log" ] && grep -E ' ArrayJobId=(\(taskArrays.joined(separator: "|"))) ' "$log" 2>/dev/null
             """
         let command = """
-            for job in \(arrays.joined(separator: " ")); do scontrol -o show job "$job" 2>/dev/null; done
+            squeue -h -t all -j \(list) -O '\(SlurmOutput.squeueFields)' 2>/dev/null
             echo @sacct
             sacct -c -j \(list) -P -n -o \(SlurmOutput.sacctFields) 2>/dev/null \
             || sacct -X -j \(list) -P -n -o \(SlurmOutput.sacctFields) 2>/dev/null
@@ -33,7 +33,7 @@ extension SlurmJobs {
             """
         let result = try await session.run(command)
         let sections = result.standardOutput.components(separatedBy: "@sacct\n")
-        let queued = (sections.first ?? "").split(whereSeparator: \.isNewline).compactMap { Self.held(String($0)) }
+        let queued = SlurmOutput.squeue(sections.first ?? "")
         let rest = sections.dropFirst().joined().components(separatedBy: "@jobcomp\n")
         let accounted =
             SlurmOutput.sacct(rest.first ?? "")
@@ -42,13 +42,28 @@ extension SlurmJobs {
             }
         var found: [String: SlurmJob] = [:]
         for id in wanted {
-            if let job = queued.first(where: { $0.id == id }) {
+            let recorded = accounted.last { $0.id == id }
+            if var job = queued.first(where: { $0.id == id }) {
+                if job.state.isFinal, let recorded {
+                    (job.exitCode, job.signal) = (recorded.exitCode, recorded.signal)
+                }
                 found[id] = job
             } else if var range = queued.first(where: { Self.range($0.id, contains: id) }) {
                 range.id = id
                 found[id] = range
-            } else if let job = accounted.last(where: { $0.id == id }) {
-                found[id] = job
+            } else if let recorded {
+                found[id] = recorded
+            }
+        }
+        let lacking = found.values.filter { $0.state.isFinal && $0.exitCode == nil }.map(\.id).sorted()
+        if !lacking.isEmpty {
+            let held = try await session.run(
+                "for job in \(lacking.joined(separator: " ")); do scontrol -o show job \"$job\" 2>/dev/null; done; exit 0"
+            )
+            for job in held.standardOutput.split(whereSeparator: \.isNewline).compactMap({ Self.held(String($0)) })
+            where found[job.id] != nil {
+                found[job.id]?.exitCode = job.exitCode
+                found[job.id]?.signal = job.signal
             }
         }
         return found
