@@ -14,10 +14,13 @@ struct Mrun: AsyncParsableCommand {
               mrun context add --name gke.sandbox --type kubernetes --registry_url gcr.io/proj
               mrun config set current_context gke.sandbox
               mrun --context plgrid.agents logs -f 123456
+              mrun list --state running
+              mrun diff 7hx2 k3m9
             """,
         version: MrunKitVersion.version,
         subcommands: [
-            RunCommand.self, StatusCommand.self, LogsCommand.self, CancelCommand.self, ListCommand.self,
+            RunCommand.self, ListCommand.self, ShowCommand.self, StatusCommand.self, LogsCommand.self,
+            CancelCommand.self, WaitCommand.self, DiffCommand.self, RerunCommand.self, ResumeCommand.self,
             ContextCommand.self, ConfigCommand.self,
         ]
     )
@@ -51,12 +54,22 @@ struct GlobalOptions: ParsableArguments {
     var host: HostEnvironment { .current }
     var store: ConfigStore { ConfigStore(home: host.mrunHome) }
 
+    /// Resolves job commands' arguments: history references, and Slurm job ids on a Slurm context.
+    func resolver() -> JobResolver {
+        let store = store
+        return JobResolver(host: host, store: store, contextOverride: context)
+    }
+
     /// Job control on the chosen context, which must be a Slurm one.
     func slurmJobs() throws -> SlurmJobs {
         let store = store
         return try SlurmJobs(
             context: store.resolveContext(override: context), host: host, store: store, runner: SystemProcessRunner())
     }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }
 
 enum Terminal {
@@ -66,5 +79,9 @@ enum Terminal {
 
     static func note(_ message: String) {
         FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("mrun: warning: \(message)\n".utf8))
     }
 }
