@@ -1,23 +1,71 @@
 import ArgumentParser
+import Foundation
 import MrunKit
 
 struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cancel", abstract: "Cancel a job and wait until it has ended.")
+        commandName: "cancel",
+        abstract: "Cancel launches, or every point of a sweep, and wait until they have ended.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Job id (Slurm) or name (Kubernetes), as 'mrun run' printed it.") var job: String
+    @Argument(
+        help: "Launch ids or prefixes, names, patterns, sweep ids; on a Slurm context also job ids (ID_INDEX).")
+    var jobs: [String] = []
+    @Option(help: "Cancel every point of this sweep (its id or name).") var sweep: String?
+
+    func validate() throws {
+        if jobs.isEmpty && sweep == nil { throw ValidationError("Name a launch to cancel, or a sweep with --sweep") }
+    }
 
     func run() async throws {
-        if let context = try global.kubernetesContext() {
-            let done = try await KubernetesJobs.using(context: context, host: global.host) { try await $0.cancel(job) }
-            print(done.summary, terminator: "")
-            return
+        let resolver = global.resolver()
+        var failed = false
+        var launches: [LaunchRecord] = []
+        for reference in jobs + (sweep.map { [$0] } ?? []) {
+            for target in try JobTargets.resolve(reference, resolver: resolver, sweep: reference == sweep) {
+                switch target {
+                case .slurmJob(let slurm, let id):
+                    let (before, after) = try await slurm.cancel(id)
+                    if before.state.isFinal {
+                        print("Job \(id) had already ended: \(before.stateDescription)")
+                    } else {
+                        print("Cancelled job \(id) (\(after.name)): \(after.stateDescription)")
+                    }
+                case .launch(let launch):
+                    if !launches.contains(where: { $0.id == launch.id }) { launches.append(launch) }
+                }
+            }
         }
-        let (before, after) = try await global.slurmJobs().cancel(job)
-        if before.state.isFinal {
-            print("Job \(job) had already ended: \(before.stateDescription)")
-        } else {
-            print("Cancelled job \(job) (\(after.name)): \(after.stateDescription)")
+        guard !launches.isEmpty else { return }
+        for (launch, result) in try await resolver.service().cancel(launches) {
+            let job =
+                launch.jobId.map { "job \($0) (\(launch.experimentName), launch \(launch.id))" }
+                ?? "launch \(launch.id) (\(launch.experimentName))"
+            switch result {
+            case .success(let (before, after)):
+                if before.state.isFinal || before.state == .unknown {
+                    print("\(job.prefix(1).uppercased() + job.dropFirst()) had already ended: \(before.summary)")
+                } else {
+                    print("Cancelled \(job): \(after.summary)")
+                }
+            case .failure(let error):
+                failed = true
+                Terminal.error("\(launch.id) (\(launch.experimentName)): \(error)")
+            }
         }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+/// What a job command's argument names: a sweep (all its points), or one launch or Slurm job.
+enum JobTargets {
+    static func resolve(_ reference: String, resolver: JobResolver, sweep explicit: Bool) throws -> [JobTarget] {
+        let slurmID = resolver.slurmJobID(reference)
+        if explicit || !slurmID, case .success = resolver.history,
+            let found = try resolver.sweepLaunches(reference)
+        {
+            return found.launches.map { .launch($0) }
+        }
+        if explicit { throw RelaunchError.sweepNotFound(reference) }
+        return [try resolver.resolve(reference)]
     }
 }

@@ -3,18 +3,54 @@ import MrunKit
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List your experiments' jobs (Kubernetes: in the project's namespace).")
+        commandName: "list",
+        abstract: "List launches from the history, newest first, their states refreshed from the backends.",
+        discussion: """
+            Launches that have not ended are asked about first, one call per context (on Slurm one \
+            squeue/sacct for all its jobs), several contexts at once. --context lists one context's \
+            launches; with --all, a Slurm context's jobs as Slurm lists them (yours, including jobs \
+            not launched from here).
+            """)
     @OptionGroup var global: GlobalOptions
-    @Flag(help: "Include jobs whose names mrun did not give.") var all = false
+    @Option(help: "Only the points of this sweep (its id or name).") var sweep: String?
+    @Option(help: "Only launches in this state: submitted, running, completed, failed, cancelled, unknown.")
+    var state: LaunchState?
+    @Option(help: "At most N launches (the newest).") var limit: Int?
+    @Option(help: "text or json.") var output: OutputFormat = .text
+    @Flag(
+        help:
+            "Slurm: every job of yours on the --context cluster, as Slurm lists it; Kubernetes: mrun's Jobs in the namespace."
+    )
+    var all = false
 
     func run() async throws {
-        if let context = try global.kubernetesContext() {
-            let jobs = try await KubernetesJobs.using(context: context, host: global.host) {
-                try await $0.list(all: all)
+        if all {
+            if let context = try global.kubernetesContext() {
+                let jobs = try await KubernetesJobs.connect(context: context, host: global.host).list()
+                print(KubernetesJobStatus.table(jobs), terminator: "")
+                return
             }
-            print(KubernetesJobStatus.table(jobs), terminator: "")
+            print(SlurmJob.table(try await global.slurmJobs().list(all: true)), terminator: "")
             return
         }
-        print(SlurmJob.table(try await global.slurmJobs().list(all: all)), terminator: "")
+        let resolver = global.resolver()
+        let service = try resolver.service()
+        var sweepID: String?
+        if let sweep {
+            guard let found = try resolver.sweepLaunches(sweep) else { throw RelaunchError.sweepNotFound(sweep) }
+            sweepID = found.sweep
+        }
+        var launches = try service.history.list(context: global.context, sweep: sweepID)
+        let (refreshed, warnings) = await service.refresh(launches)
+        for warning in warnings { Terminal.warning(warning) }
+        launches = refreshed.filter { state == nil || $0.state == state }
+        if sweepID != nil { launches.sort { ($0.sweepIndex ?? -1, $0.created) < ($1.sweepIndex ?? -1, $1.created) } }
+        if let limit { launches = Array(launches.prefix(max(limit, 0))) }
+        switch output {
+        case .text: print(LaunchPrinter.table(launches), terminator: "")
+        case .json: print(try LaunchPrinter.json(launches), terminator: "")
+        }
     }
 }
+
+extension LaunchState: ExpressibleByArgument {}

@@ -3,23 +3,30 @@ import MrunKit
 
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logs", abstract: "Print a job's output; with -f, follow it until the job ends.")
+        commandName: "logs", abstract: "Print a launch's output; with -f, follow it until the launch ends.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Job id (Slurm) or name (Kubernetes), as 'mrun run' printed it.") var job: String
-    @Flag(name: [.short, .long], help: "Keep printing new output until the job ends.") var follow = false
+    @Argument(help: "Launch id or prefix, name or pattern; on a Slurm context also a job id (ID_INDEX: a point).")
+    var job: String
+    @Flag(name: [.short, .long], help: "Keep printing new output until the launch ends.") var follow = false
 
     func run() async throws {
-        if let context = try global.kubernetesContext() {
-            _ = try await KubernetesJobs.using(context: context, host: global.host) {
-                try await $0.logs(job, follow: follow, sink: StandardStreamsSink())
-            }
-            return
+        let resolver = global.resolver()
+        let summary: String
+        let pending: Bool
+        switch try resolver.resolve(job) {
+        case .slurmJob(let jobs, let id):
+            let end = try await jobs.logs(id, follow: follow, sink: StandardStreamsSink())
+            (summary, pending) = (end.stateDescription, end.state == .pending)
+        case .launch(let launch):
+            let service = try resolver.service()
+            let end = try await service.control(for: launch).logs(launch, follow: follow, sink: StandardStreamsSink())
+            service.record(end, of: launch)
+            (summary, pending) = (end.summary, end.state == .submitted)
         }
-        let end = try await global.slurmJobs().logs(job, follow: follow, sink: StandardStreamsSink())
-        if end.state == .pending && !follow {
+        if pending && !follow {
             Terminal.note("mrun: job \(job) is PENDING: no output yet; follow it with 'mrun logs -f \(job)'")
         } else if follow {
-            Terminal.note("mrun: job \(job) \(end.stateDescription)")
+            Terminal.note("mrun: job \(job) \(summary)")
         }
     }
 }

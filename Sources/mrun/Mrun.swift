@@ -14,10 +14,13 @@ struct Mrun: AsyncParsableCommand {
               mrun context add --name gke.sandbox --type kubernetes --registry_url gcr.io/proj
               mrun config set current_context gke.sandbox
               mrun --context plgrid.agents logs -f 123456
+              mrun list --state running
+              mrun diff 7hx2 k3m9
             """,
         version: MrunKitVersion.version,
         subcommands: [
-            RunCommand.self, StatusCommand.self, LogsCommand.self, CancelCommand.self, ListCommand.self,
+            RunCommand.self, ListCommand.self, ShowCommand.self, StatusCommand.self, LogsCommand.self,
+            CancelCommand.self, WaitCommand.self, DiffCommand.self, RerunCommand.self, ResumeCommand.self,
             ContextCommand.self, ConfigCommand.self,
         ]
     )
@@ -35,11 +38,19 @@ struct Mrun: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as any UserFacingError {
+            await closeConnections()
             Terminal.error(error.description)
             Foundation.exit(1)
         } catch {
+            await closeConnections()
             exit(withError: error)
         }
+        await closeConnections()
+    }
+
+    /// Closes the pooled connections to Kubernetes API servers, if any were opened.
+    static func closeConnections() async {
+        try? await KubernetesHTTPClient.shared.shutdown()
     }
 }
 
@@ -51,7 +62,13 @@ struct GlobalOptions: ParsableArguments {
     var host: HostEnvironment { .current }
     var store: ConfigStore { ConfigStore(home: host.mrunHome) }
 
-    /// The chosen context when it is a Kubernetes one, whose jobs `KubernetesJobs` controls.
+    /// Resolves job commands' arguments: history references, and Slurm job ids on a Slurm context.
+    func resolver() -> JobResolver {
+        let store = store
+        return JobResolver(host: host, store: store, contextOverride: context)
+    }
+
+    /// The chosen context when it is a Kubernetes one.
     func kubernetesContext() throws -> Context? {
         let context = try store.resolveContext(override: context)
         return context.type == .kubernetes ? context : nil
@@ -65,6 +82,10 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
 enum Terminal {
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
@@ -72,5 +93,9 @@ enum Terminal {
 
     static func note(_ message: String) {
         FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("mrun: warning: \(message)\n".utf8))
     }
 }

@@ -17,10 +17,6 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, json
-    }
-
     @OptionGroup var global: GlobalOptions
 
     @Argument(help: "The experiment's Python script, inside the current directory (or 'script:' in --spec).")
@@ -118,6 +114,7 @@ struct RunCommand: AsyncParsableCommand {
         request.templatesDir = templatesDir
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
+        let launcher = Launcher(host: host, store: store)
         if let spec = try sweepOptions.resolve(into: &request, host: host) {
             try sweepOptions.check(for: context.type)
             let sweep = try builder.sweep(request, spec: spec, context: context)
@@ -125,8 +122,7 @@ struct RunCommand: AsyncParsableCommand {
                 print(output == .json ? try SweepPrinter.json(sweep) : SweepPrinter.text(sweep), terminator: "")
                 return
             }
-            let backend = try Backends.sweepBackend(for: context.type, host: host, store: store)
-            let status = try await backend.execute(sweep)
+            let status = try await launcher.launch(sweep, inputs: LaunchInputs(request: request, host: host))
             if status != 0 { throw ExitCode(status) }
             return
         }
@@ -135,8 +131,7 @@ struct RunCommand: AsyncParsableCommand {
             print(output == .json ? try PlanPrinter.json(plan) : PlanPrinter.text(plan), terminator: "")
             return
         }
-        let backend = try Backends.backend(for: context.type, host: host, store: store)
-        let status = try await backend.execute(plan)
+        let status = try await launcher.launch(plan, inputs: LaunchInputs(request: request, host: host))
         if status != 0 { throw ExitCode(status) }
     }
 

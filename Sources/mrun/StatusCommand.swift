@@ -3,18 +3,21 @@ import MrunKit
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show a job's state and exit code (Slurm: and output file).")
+        commandName: "status", abstract: "Show a launch's state, exit code and output, as its backend reports it.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Job id (Slurm) or name (Kubernetes), as 'mrun run' printed it.") var job: String
+    @Argument(help: "Launch id or prefix, name or pattern; on a Slurm context also a job id (ID_INDEX: a point).")
+    var job: String
 
     func run() async throws {
-        if let context = try global.kubernetesContext() {
-            let status = try await KubernetesJobs.using(context: context, host: global.host) {
-                try await $0.status(job)
-            }
-            print(status.statusText(), terminator: "")
-            return
+        let resolver = global.resolver()
+        switch try resolver.resolve(job) {
+        case .slurmJob(let jobs, let id):
+            print(try await jobs.status(id).statusText, terminator: "")
+        case .launch(let launch):
+            let service = try resolver.service()
+            let status = try await service.control(for: launch).status(launch)
+            service.record(status, of: launch)
+            print(LaunchPrinter.status(launch, status), terminator: "")
         }
-        print(try await global.slurmJobs().status(job).statusText, terminator: "")
     }
 }

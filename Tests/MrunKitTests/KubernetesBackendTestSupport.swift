@@ -57,18 +57,28 @@ struct KubernetesProject {
 
     /// A backend with its own HTTP client (shut down when it is done) and test-speed retries.
     func backend(
-        _ sink: any OutputSink, options: KubernetesClient.Options = .fast(), maxConcurrentCreates: Int = 32
+        _ sink: any OutputSink, options: KubernetesClient.Options = .fast(), maxConcurrentCreates: Int = 32,
+        recorder: LaunchRecorder? = nil
     ) -> KubernetesBackend {
         KubernetesBackend(
             host: host, sink: sink, imageBuilder: images, http: KubernetesHTTPClient(), shutsDownHTTPClient: true,
-            clientOptions: options, maxConcurrentCreates: maxConcurrentCreates)
+            clientOptions: options, maxConcurrentCreates: maxConcurrentCreates, recorder: recorder)
+    }
+
+    /// Records launches in the sandbox's history, as `mrun run` does.
+    func recorder() throws -> LaunchRecorder {
+        LaunchRecorder(
+            store: try HistoryStore(home: sandbox.mrunHome), user: "tester", git: nil,
+            inputs: LaunchInputs(request: RunRequest(script: "exp.py"), host: host))
     }
 
     /// Runs the plan; returns the exit status or the error, and what was printed.
-    func run(_ plan: ExperimentPlan, options: KubernetesClient.Options = .fast()) async -> Outcome {
+    func run(
+        _ plan: ExperimentPlan, options: KubernetesClient.Options = .fast(), recorder: LaunchRecorder? = nil
+    ) async -> Outcome {
         let sink = RecordingSink()
         do {
-            let status = try await backend(sink, options: options).execute(plan)
+            let status = try await backend(sink, options: options, recorder: recorder).execute(plan)
             return Outcome(
                 status: status, error: nil, output: await sink.text(of: .output), notes: await sink.text(of: .error))
         } catch {

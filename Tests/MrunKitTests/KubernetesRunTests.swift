@@ -44,7 +44,9 @@ import Testing
                     separator: " "
                 )
                 .dropFirst(2).first.map(String.init))
-            #expect(first.standardOutput == "Created job \(name) in namespace mrun-k8s-e2e\n")
+            let launchLine = first.standardOutput.split(separator: "\n").last ?? ""
+            #expect(first.standardOutput == "Created job \(name) in namespace mrun-k8s-e2e\n\(launchLine)\n")
+            #expect(launchLine.hasPrefix("Launch: ") && launchLine.count == 16, "recorded in the history")
             #expect(first.standardError.contains("'mrun --context k logs \(name) -f'"))
 
             // The cluster got the namespace, the claim, the Secret with the token, the Job without it.
@@ -186,40 +188,58 @@ import Testing
     @Test func lifecycleCommandsThroughTheBinary() async throws {
         try await withFakeKubernetes { server in
             let project = try KubernetesProject(server: server)
+            let recorder = try project.recorder()
             let plan = try project.plan(name: "life")
-            #expect(await project.run(plan).status == 0)
+            #expect(await project.run(plan, recorder: recorder).status == 0)
             let name = plan.experiment.name
+            let other = try project.plan(name: "other")
+            #expect(await project.run(other, recorder: recorder).status == 0)
             let add = try await CLI.run(
                 [
                     "context", "add", "--name", "k", "--type", "kubernetes", "--registry_url", "127.0.0.1:5000",
                     "--project", "proj",
-                ],
-                sandbox: project.sandbox)
+                ], sandbox: project.sandbox)
             #expect(add.status == 0)
-            let env = project.variables
             func mrun(_ arguments: [String]) async throws -> CLIResult {
-                try await CLI.run(["--context", "k"] + arguments, sandbox: project.sandbox, environment: env)
+                try await CLI.run(arguments, sandbox: project.sandbox, environment: project.variables)
             }
             let pending = try await mrun(["logs", name])
-            #expect(pending.status == 0)
+            #expect(pending.status == 0, "\(pending.standardError)")
             #expect(
                 pending.standardError
-                    == "mrun: job \(name) is PENDING: no output yet; follow it with 'mrun logs \(name) -f'\n")
+                    == "mrun: job \(name) is PENDING: no output yet; follow it with 'mrun logs -f \(name)'\n")
+
             try await server.controller.run(job: name, namespace: "proj", lines: ["hello", "world"], exitCode: 3)
-            let status = try await mrun(["status", String(name.prefix(6))])
+            let status = try await mrun(["status", name])
             #expect(status.status == 0, "\(status.standardError)")
+            #expect(status.standardOutput.contains("Context    k (kubernetes)\nJob        \(name) (namespace proj)\n"))
             #expect(status.standardOutput.contains("State      FAILED (BackoffLimitExceeded), exit code 3\n"))
             let logs = try await mrun(["logs", name, "-f"])
             #expect(logs.standardOutput == "hello\nworld\n")
             #expect(logs.standardError == "mrun: job \(name) FAILED (BackoffLimitExceeded), exit code 3\n")
+
+            let pod = try await server.controller.createPod(forJob: other.experiment.name, namespace: "proj")
+            try await server.controller.start(pod: pod.metadata.name ?? "", namespace: "proj")
             let list = try await mrun(["list"])
-            #expect(list.standardOutput.split(separator: "\n").count == 2)
-            #expect(list.standardOutput.contains(name))
-            let cancel = try await mrun(["cancel", name])
-            #expect(cancel.standardOutput.hasPrefix("Job \(name) (namespace proj) had already ended"))
-            let missing = try await mrun(["status", "nope"])
-            #expect(missing.status == 1)
-            #expect(missing.standardError.hasPrefix("error: no Job \"nope\" in namespace \"proj\""))
+            #expect(list.status == 0, "\(list.standardError)")
+            let rows = list.standardOutput.split(separator: "\n")
+            #expect(rows.count == 3)
+            #expect(rows.contains { $0.contains(name) && $0.contains("failed") }, "\(list.standardOutput)")
+            #expect(
+                rows.contains { $0.contains(other.experiment.name) && $0.contains("running") }, "\(list.standardOutput)"
+            )
+            let all = try await mrun(["--context", "k", "list", "--all"])
+            #expect(all.standardOutput.split(separator: "\n").count == 3, "\(all.standardOutput)")
+
+            let cancel = try await mrun(["cancel", other.experiment.name])
+            #expect(cancel.status == 0, "\(cancel.standardError)")
+            #expect(cancel.standardOutput.hasPrefix("Cancelled job \(other.experiment.name) ("))
+            #expect(cancel.standardOutput.hasSuffix(": CANCELLED (Job deleted with its pods)\n"))
+            #expect(await server.controller.pods(ofJob: other.experiment.name, namespace: "proj").isEmpty)
+            let ended = try await mrun(["cancel", name])
+            #expect(ended.standardOutput.contains("had already ended: FAILED"), "\(ended.standardOutput)")
+            let after = try await mrun(["status", other.experiment.name])
+            #expect(after.standardOutput.contains("State      CANCELLED"), "\(after.standardOutput)")
         }
     }
 }

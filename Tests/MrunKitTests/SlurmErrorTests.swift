@@ -98,7 +98,7 @@ extension SlurmTests {
             let good = try await SlurmSandbox(
                 contextFlags: ["--identity_file", rightKey], host: "mrun-testbed", sshConfig: config.path,
                 sandbox: sandbox)
-            let list = try await good.mrun(["list"])
+            let list = try await good.mrun(["list", "--all"])
             #expect(list.status == 0, "identity_file reaches ssh as -i: \(list.standardError)")
         }
 
@@ -152,6 +152,11 @@ extension SlurmTests {
             let local = try await CLI.run(["status", "1"], sandbox: slurm.sandbox)
             #expect(
                 failure(local)
+                    == "error: no launch matches '1'; use an id, an id prefix, an experiment or job name, or a name"
+                    + " pattern such as 'train-*'")
+            let other = try await CLI.run(["list", "--all"], sandbox: slurm.sandbox)
+            #expect(
+                failure(other)
                     == "error: context 'local' is of type local; this command works on slurm contexts (choose one with --context)"
             )
         }

@@ -56,8 +56,9 @@ extension SlurmTests {
             #expect(
                 status.standardOutput.contains("Output     \(jobDir.path)/slurm-\(id).out"), "\(status.standardOutput)")
             let list = try await slurm.mrun(["list"])
+            let rows = list.standardOutput.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
             for job in [id, ticker, short] {
-                #expect(list.standardOutput.contains("\n\(job) "), "\(list.standardOutput)")
+                #expect(rows.contains { $0.contains(job) }, "\(list.standardOutput)")
             }
             let samples = await sampler.stop()
             // No ssh: no control socket under this MRUN_HOME, and no ssh process seen naming it.

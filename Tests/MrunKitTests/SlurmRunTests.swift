@@ -86,7 +86,9 @@ extension SlurmTests {
             let status = try await slurm.mrun(["status", id])
             let list = try await slurm.mrun(["list"])
             let listed = list.standardOutput.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-            #expect(listed.contains { $0.prefix(3) == [id, name, "COMPLETED"] }, "\(list.standardOutput)")
+            #expect(
+                listed.contains { $0.count >= 5 && $0[1...4] == [name, "tb", "completed", id] },
+                "\(list.standardOutput)")
             for result in [run, logs, status, list] {
                 #expect(!(result.standardOutput + result.standardError).contains(token), "mrun printed the token")
             }

@@ -90,6 +90,21 @@ extension SlurmTests {
             let logs = try await slurm.mrun(["logs", "\(id)_5"])
             #expect(logs.status == 0, "\(logs.standardError)")
             #expect(logs.standardOutput.contains(#""name": "\#(name)-5""#), "\(logs.standardOutput)")
+
+            // Every point is in the history, with its task's id, recorded at submission.
+            let history = try HistoryStore(home: slurm.sandbox.mrunHome)
+            let launches = try history.launches(sweep: String(sweepID))
+            #expect(launches.map(\.jobId) == (0..<12).map { "\(id)_\($0)" })
+            #expect(launches.map(\.experimentName) == (0..<12).map { "\(name)-\($0)" })
+            #expect(launches.map(\.sweepIndex) == Array(0..<12))
+            #expect(launches[11].parameters == ["seed": "2", "lr": "0.001", "opt": "it's a b"])
+            #expect(try history.sweep(String(sweepID))?.points.count == 12)
+            let wait = try await slurm.mrun(["wait", String(sweepID)])
+            #expect(wait.status == 0, "\(wait.standardOutput)\(wait.standardError)")
+            let list = try await slurm.mrun(["list", "--sweep", String(sweepID), "--output", "json"])
+            let rows = try #require(
+                try JSONSerialization.jsonObject(with: Data(list.standardOutput.utf8)) as? [[String: Any]])
+            #expect(rows.count == 12 && rows.allSatisfy { $0["state"] as? String == "completed" }, "\(rows)")
             try await slurm.cleanUp()
         }
     }

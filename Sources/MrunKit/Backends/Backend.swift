@@ -14,20 +14,25 @@ public protocol SweepBackend: Backend {
 }
 
 public enum Backends {
-    public static func backend(for type: ContextType, host: HostEnvironment, store: ConfigStore) throws -> any Backend {
-        try sweepBackend(for: type, host: host, store: store)
+    /// The backend for a context type; with a recorder, it records each launch in the history.
+    public static func backend(
+        for type: ContextType, host: HostEnvironment, store: ConfigStore, recorder: LaunchRecorder? = nil
+    ) throws -> any Backend {
+        try sweepBackend(for: type, host: host, store: store, recorder: recorder)
     }
 
-    public static func sweepBackend(for type: ContextType, host: HostEnvironment, store: ConfigStore) throws
-        -> any SweepBackend
-    {
+    public static func sweepBackend(
+        for type: ContextType, host: HostEnvironment, store: ConfigStore, recorder: LaunchRecorder? = nil
+    ) throws -> any SweepBackend {
         switch type {
         case .local:
-            return LocalBackend(host: host, sink: StandardStreamsSink())
+            return LocalBackend(host: host, sink: StandardStreamsSink(), recorder: recorder)
         case .kubernetes:
-            return KubernetesBackend(host: host, sink: StandardStreamsSink())
+            return KubernetesBackend(host: host, sink: StandardStreamsSink(), recorder: recorder)
         case .slurm:
-            return SlurmBackend(host: host, store: store, sink: StandardStreamsSink(), runner: SystemProcessRunner())
+            return SlurmBackend(
+                host: host, store: store, sink: StandardStreamsSink(), runner: SystemProcessRunner(), recorder: recorder
+            )
         }
     }
 }

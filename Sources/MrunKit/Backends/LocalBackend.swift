@@ -6,13 +6,51 @@ import Foundation
 public struct LocalBackend<Sink: OutputSink>: Backend {
     public var host: HostEnvironment
     public var sink: Sink
+    /// Records each run in the history: before it starts, its process id, how it ended.
+    public var recorder: LaunchRecorder?
 
-    public init(host: HostEnvironment, sink: Sink) {
+    public init(host: HostEnvironment, sink: Sink, recorder: LaunchRecorder? = nil) {
         self.host = host
         self.sink = sink
+        self.recorder = recorder
     }
 
     public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
+        try await execute(plan, sweepId: nil, point: nil)
+    }
+
+    /// Runs `plan`, a sweep's point when `point` is given, recorded in the history.
+    func execute(_ plan: ExperimentPlan, sweepId: String?, point: SweepPoint?) async throws -> Int32 {
+        guard let recorder else { return try await run(plan, launch: nil).shellCode }
+        let record = recorder.launch(plan, sweepId: sweepId, point: point)
+        let launch = recorder.record([record]) ? record.id : nil
+        do {
+            let status = try await run(plan, launch: launch)
+            if let launch {
+                let (state, code) = Self.outcome(status)
+                recorder.finished(launch, state: state, exitCode: code)
+            }
+            return status.shellCode
+        } catch {
+            if let launch { recorder.finished(launch, state: .failed, exitCode: nil) }
+            throw error
+        }
+    }
+
+    /// A local run's state and exit code in the history: signals mrun forwards (and the shell's
+    /// codes for them) mean it was interrupted or cancelled.
+    static func outcome(_ status: ExitStatus) -> (LaunchState, Int32) {
+        let interrupting = [SIGINT, SIGTERM, SIGHUP, SIGKILL]
+        switch status {
+        case .exited(0): return (.completed, 0)
+        case .exited(let code) where interrupting.contains(code - 128): return (.cancelled, code)
+        case .exited(let code): return (.failed, code)
+        case .signalled(let signal): return (interrupting.contains(signal) ? .cancelled : .failed, status.shellCode)
+        }
+    }
+
+    /// Prepares the run directory and runs the experiment; `launch` is its id in the history.
+    private func run(_ plan: ExperimentPlan, launch: String?) async throws -> ExitStatus {
         guard let local = plan.local else {
             throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a local plan")
         }
@@ -26,14 +64,20 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         if let program = argv.first, program.hasPrefix("./") {
             argv[0] = runDirectory.appendingPathComponent(String(program.dropFirst(2))).path
         }
-        await sink.standardError(Array("mrun: running \(plan.experiment.name) in \(local.runDirectory)\n".utf8))
+        let recorded = launch.map { " (launch \($0))" } ?? ""
+        await sink.standardError(
+            Array("mrun: running \(plan.experiment.name) in \(local.runDirectory)\(recorded)\n".utf8))
+        let recorder = launch == nil ? nil : self.recorder
         let status = try await StreamingProcess.run(
             StreamingCommand(
                 argv: argv, environment: environment, workingDirectory: runDirectory.path, logFile: local.logFile),
-            sink: sink)
+            sink: sink
+        ) { pid in
+            if let launch, let recorder { recorder.started([(launch, String(pid))], state: .running) }
+        }
         await sink.standardError(
             Array("mrun: \(plan.experiment.name) \(describe(status)); log: \(local.logFile)\n".utf8))
-        return status.shellCode
+        return status
     }
 
     private func describe(_ status: ExitStatus) -> String {

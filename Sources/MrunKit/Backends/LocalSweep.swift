@@ -31,7 +31,7 @@ extension LocalBackend: SweepBackend {
         var outcomes: [Int: Outcome] = [:]
         if width == 1 {
             for (index, plan) in plans.enumerated() {
-                let outcome = await run(plan, label: nil)
+                let outcome = await run(plan, sweep: sweep, position: index, labelled: false)
                 outcomes[index] = outcome
                 if outcome.isInterrupted { break }
             }
@@ -42,7 +42,9 @@ extension LocalBackend: SweepBackend {
                 var results: [Int: Outcome] = [:]
                 for _ in 0..<width {
                     let index = next
-                    group.addTask { (index, await self.run(plans[index], label: "[\(index)] ")) }
+                    group.addTask {
+                        (index, await self.run(plans[index], sweep: sweep, position: index, labelled: true))
+                    }
                     next += 1
                 }
                 for await (index, outcome) in group {
@@ -50,7 +52,9 @@ extension LocalBackend: SweepBackend {
                     stopping = stopping || outcome.isInterrupted
                     if !stopping && next < plans.count {
                         let index = next
-                        group.addTask { (index, await self.run(plans[index], label: "[\(index)] ")) }
+                        group.addTask {
+                            (index, await self.run(plans[index], sweep: sweep, position: index, labelled: true))
+                        }
                         next += 1
                     }
                 }
@@ -60,19 +64,21 @@ extension LocalBackend: SweepBackend {
         return try await finish(sweep, outcomes: outcomes)
     }
 
-    /// Runs one point; with a label, its output lines carry it.
-    private func run(_ plan: ExperimentPlan, label: String?) async -> Outcome {
-        guard let label else {
+    /// Runs the point at `position`; `labelled`, its output lines start with `[INDEX] `.
+    private func run(_ plan: ExperimentPlan, sweep: SweepPlan, position: Int, labelled: Bool) async -> Outcome {
+        let point = sweep.points[position]
+        guard labelled else {
             do {
-                return .finished(try await execute(plan))
+                return .finished(try await execute(plan, sweepId: sweep.id, point: point))
             } catch {
                 return .failed(error)
             }
         }
-        let prefixed = PrefixedSink(base: sink, prefix: label)
+        let prefixed = PrefixedSink(base: sink, prefix: "[\(point.index)] ")
         let outcome: Outcome
         do {
-            outcome = .finished(try await LocalBackend<PrefixedSink<Sink>>(host: host, sink: prefixed).execute(plan))
+            let backend = LocalBackend<PrefixedSink<Sink>>(host: host, sink: prefixed, recorder: recorder)
+            outcome = .finished(try await backend.execute(plan, sweepId: sweep.id, point: point))
         } catch {
             outcome = .failed(error)
         }
@@ -86,8 +92,9 @@ extension LocalBackend: SweepBackend {
         var failed: [String] = []
         var firstStatus: Int32 = 0
         var firstError: (any Error)?
-        for index in outcomes.keys.sorted() {
-            switch outcomes[index] {
+        for position in outcomes.keys.sorted() {
+            let index = sweep.points[position].index
+            switch outcomes[position] {
             case .finished(0)?, nil: break
             case .finished(let status)?:
                 failed.append("\(index) (exit status \(status))")

@@ -64,7 +64,7 @@ public struct PlanBuilder: Sendable {
         let project = try resolveProject(request, context: context, neptune: neptuneConfig, root: root)
         let baseName = Naming.baseName(request.name ?? neptuneConfig?.name ?? stem(of: script))
         let name =
-            points.map { Naming.sweepName(base: baseName, id: suffix, count: $0.points.count) }
+            points.map { Naming.sweepName(base: baseName, id: suffix, count: $0.pointCount) }
             ?? Naming.uniqueName(base: baseName, suffix: suffix)
 
         let snapshot = try CodeSnapshotter.snapshot(root: root)

@@ -26,8 +26,11 @@ public struct SweepPlan: Sendable {
 
 /// What a sweep asks of the plan shared by its points.
 struct SweepInput {
+    /// The points to launch: all of them, or those a resumed sweep still lacks.
     var points: [SweepPoint]
     var maxParallel: Int?
+    /// All points of the sweep, which the name is shortened for.
+    var pointCount: Int
 }
 
 /// The `sweep` variable of the templates: the array script lists every point; a point's own
@@ -59,7 +62,7 @@ struct SweepRendering: Encodable {
         self.name = name
         size = input.points.count
         maxParallel = input.maxParallel
-        array = "0-\(max(input.points.count - 1, 0))" + (input.maxParallel.map { "%\($0)" } ?? "")
+        array = Self.ranges(input.points.map(\.index)) + (input.maxParallel.map { "%\($0)" } ?? "")
         points = input.points.map { point in
             let own = Set(point.parameters.map(\.name))
             let members = neptune.filter { !own.contains($0.name) } + point.parameters.map { ($0.name, $0.value.json) }
@@ -67,6 +70,20 @@ struct SweepRendering: Encodable {
                 index: point.index, name: Naming.pointName(sweep: name, index: point.index), args: point.arguments,
                 params: SweepPoint.json(members), parameters: point.parameters)
         }
+    }
+
+    /// Slurm's `--array` list of task indexes: `0-11`, or `2,5-7` for some of them.
+    static func ranges(_ indexes: [Int]) -> String {
+        var parts: [String] = []
+        var index = 0
+        let sorted = indexes.sorted()
+        while index < sorted.count {
+            var end = index
+            while end + 1 < sorted.count && sorted[end + 1] == sorted[end] + 1 { end += 1 }
+            parts.append(end == index ? "\(sorted[index])" : "\(sorted[index])-\(sorted[end])")
+            index = end + 1
+        }
+        return parts.isEmpty ? "0-0" : parts.joined(separator: ",")
     }
 }
 
@@ -77,9 +94,39 @@ extension PlanBuilder {
         var spec = requested
         if spec.shuffle && spec.seed == nil { spec.seed = randomSeed() }
         let points = try spec.expand()
+        return try sweep(
+            request, id: suffix(), points: points, pointCount: points.count, totalPoints: spec.totalPoints ?? 0,
+            seed: spec.shuffle ? spec.seed : nil, maxParallel: spec.maxParallel, parallel: spec.parallel ?? 1,
+            context: context)
+    }
+
+    /// Plans a sweep recorded in the history again: the same id, names and points, launching only
+    /// the points at `indexes` (`mrun resume`).
+    public func sweep(_ request: RunRequest, resuming record: SweepRecord, indexes: Set<Int>, context: Context)
+        throws -> SweepPlan
+    {
+        try sweep(
+            request, id: record.id, points: record.points.filter { indexes.contains($0.index) },
+            pointCount: record.points.count, totalPoints: record.totalPoints, seed: record.seed.flatMap { UInt64($0) },
+            maxParallel: record.maxParallel, parallel: record.parallel, context: context)
+    }
+
+    /// Plans a sweep of one point with these parameters: a sweep's point launched again (`mrun rerun`).
+    public func sweep(_ request: RunRequest, point parameters: [SweepPoint.Parameter], context: Context) throws
+        -> SweepPlan
+    {
+        try sweep(
+            request, id: suffix(), points: [SweepPoint(index: 0, parameters: parameters)], pointCount: 1,
+            totalPoints: 1, seed: nil, maxParallel: nil, parallel: 1, context: context)
+    }
+
+    func sweep(
+        _ request: RunRequest, id: String, points: [SweepPoint], pointCount: Int, totalPoints: Int, seed: UInt64?,
+        maxParallel: Int?, parallel: Int, context: Context
+    ) throws -> SweepPlan {
         let prepared = try prepare(
-            request, context: context, suffix: suffix(),
-            sweep: SweepInput(points: points, maxParallel: spec.maxParallel))
+            request, context: context, suffix: id,
+            sweep: SweepInput(points: points, maxParallel: maxParallel, pointCount: pointCount))
         guard let rendering = prepared.sweep else {
             throw ExperimentError.backendUnavailable(type: context.type, issue: "the sweep was not planned")
         }
@@ -89,8 +136,8 @@ extension PlanBuilder {
             plans.append(try pointPlan(prepared, point: point, sweep: rendering))
         }
         return SweepPlan(
-            id: rendering.id, base: prepared.plan, points: points, plans: plans, totalPoints: spec.totalPoints ?? 0,
-            seed: spec.shuffle ? spec.seed : nil, maxParallel: spec.maxParallel, parallel: spec.parallel ?? 1)
+            id: rendering.id, base: prepared.plan, points: points, plans: plans, totalPoints: totalPoints, seed: seed,
+            maxParallel: maxParallel, parallel: parallel)
     }
 
     /// The plan of one point: the shared plan under the point's name, with its arguments appended

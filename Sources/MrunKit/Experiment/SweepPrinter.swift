@@ -7,8 +7,16 @@ public enum SweepPrinter {
     /// The line a launch starts with, naming the sweep id.
     public static func announcement(_ sweep: SweepPlan) -> String {
         let count = sweep.points.count
-        let first = Naming.pointName(sweep: sweep.name, index: 0)
-        let names = count == 1 ? first : "\(first) … \(Naming.pointName(sweep: sweep.name, index: count - 1))"
+        let indexes = sweep.points.map(\.index)
+        let first = Naming.pointName(sweep: sweep.name, index: indexes.first ?? 0)
+        let names: String
+        if count <= 1 {
+            names = first
+        } else if indexes == Array(indexes[0]..<(indexes[0] + count)) {
+            names = "\(first) … \(Naming.pointName(sweep: sweep.name, index: indexes[count - 1]))"
+        } else {
+            names = indexes.map { Naming.pointName(sweep: sweep.name, index: $0) }.joined(separator: ", ")
+        }
         var line = "Sweep \(sweep.id): \(count) point\(count == 1 ? "" : "s") (\(names))"
         if let seed = sweep.seed { line += ", shuffled with --seed \(seed)" }
         return line + "\n"

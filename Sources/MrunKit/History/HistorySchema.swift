@@ -42,11 +42,34 @@ enum HistorySchema {
             }
             try db.execute(sql: "PRAGMA user_version = 1")
         }
+        // What rerun and resume need: each launch's inputs and its place in its sweep, and each
+        // sweep's expanded points, recorded before the first of them is launched.
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: LaunchRecord.databaseTableName) { table in
+                table.add(column: "sweepIndex", .integer)
+                table.add(column: "inputs", .jsonText)
+            }
+            try db.create(table: SweepRecord.databaseTableName) { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull().indexed()
+                table.column("created", .datetime).notNull()
+                table.column("user", .text).notNull()
+                table.column("contextName", .text).notNull()
+                table.column("context", .jsonText).notNull()
+                table.column("inputs", .jsonText).notNull()
+                table.column("points", .jsonText).notNull()
+                table.column("totalPoints", .integer).notNull()
+                table.column("seed", .text)
+                table.column("maxParallel", .integer)
+                table.column("parallel", .integer).notNull()
+            }
+            try db.execute(sql: "PRAGMA user_version = 2")
+        }
         return migrator
     }
 
     /// The `user_version` of the newest migration above.
-    static let version = 1
+    static let version = 2
 
     /// What a database holds, read before anything is written to it.
     enum Status: Equatable {

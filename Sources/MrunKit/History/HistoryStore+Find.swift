@@ -60,3 +60,17 @@ extension HistoryStore {
             more: total - min(total, Self.candidateLimit))
     }
 }
+
+extension HistoryStore {
+    /// The newest launch on context `context` whose job id is `jobId` (a Slurm job id, a local
+    /// process id), if any.
+    public func launch(jobId: String, context: String) throws -> LaunchRecord? {
+        try read { db in
+            try LaunchRecord
+                .filter(LaunchRecord.Columns.jobId == jobId && LaunchRecord.Columns.contextName == context)
+                .order(LaunchRecord.Columns.created.desc, LaunchRecord.Columns.id)
+                .fetchOne(db)
+                .map { try Self.withFiles([$0], db)[0] }
+        }
+    }
+}

@@ -39,8 +39,10 @@ public struct LaunchDiff: Sendable, Equatable {
         to = b.id
         context = Self.changes(Self.flatten(a.context), Self.flatten(b.context), rank: Self.contextRank)
         if a.script != b.script { command.append(Change(key: "script", old: a.script, new: b.script)) }
-        if a.args != b.args {
-            command.append(Change(key: "args", old: Self.shellLine(a.args), new: Self.shellLine(b.args)))
+        // A sweep point's own `--NAME VALUE` arguments show as its parameters, not twice.
+        let (argsA, argsB) = Self.ownArguments(a, b)
+        if argsA != argsB {
+            command.append(Change(key: "args", old: Self.shellLine(argsA), new: Self.shellLine(argsB)))
         }
         parameters = Self.changes(a.parameters, b.parameters)
         for (path, hash) in b.files.sorted(by: { $0.key < $1.key }) {
@@ -121,6 +123,15 @@ public struct LaunchDiff: Sendable, Equatable {
             }
         }
         return pairs
+    }
+
+    /// The arguments to compare: without the points' own `--NAME VALUE` when both launches are
+    /// sweep points whose inputs were recorded, else all of them.
+    static func ownArguments(_ a: LaunchRecord, _ b: LaunchRecord) -> ([String], [String]) {
+        guard let inputsA = a.inputs, let inputsB = b.inputs, inputsA.point != nil, inputsB.point != nil else {
+            return (a.args, b.args)
+        }
+        return (inputsA.arguments, inputsB.arguments)
     }
 
     static func shellLine(_ args: [String]) -> String {

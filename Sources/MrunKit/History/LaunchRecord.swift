@@ -52,6 +52,11 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     public var script: String
     public var args: [String]
     public var sweepId: String?
+    /// The point's index in its sweep (its name ends in `-INDEX`).
+    public var sweepIndex: Int?
+    /// What `mrun run` was asked, for `mrun rerun` and `mrun resume`; nil in launches recorded
+    /// before mrun kept it.
+    public var inputs: LaunchInputs?
     /// The sweep point's parameters, else the Neptune `--config` parameters; values as text.
     public var parameters: [String: String]
     public var tags: [String]
@@ -66,16 +71,16 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
         case storedContext = "context"
         case backend, jobId, runDirectory
         case imageTag, imageDigest, contentHash, codeHash, gitCommit, gitDirty, script, args, sweepId
-        case parameters, tags, state, exitCode, updated
+        case parameters, tags, state, exitCode, updated, sweepIndex, inputs
     }
 
     public init(
         id: String = LaunchID.generate(), experimentName: String, project: String, created: Date, user: String,
         context: Context, jobId: String? = nil, runDirectory: String? = nil, imageTag: String? = nil,
         imageDigest: String? = nil, contentHash: String, codeHash: String, files: [String: String] = [:],
-        git: GitState? = nil, script: String, args: [String] = [], sweepId: String? = nil,
-        parameters: [String: String] = [:], tags: [String] = [], state: LaunchState = .submitted,
-        exitCode: Int32? = nil, updated: Date? = nil
+        git: GitState? = nil, script: String, args: [String] = [], sweepId: String? = nil, sweepIndex: Int? = nil,
+        inputs: LaunchInputs? = nil, parameters: [String: String] = [:], tags: [String] = [],
+        state: LaunchState = .submitted, exitCode: Int32? = nil, updated: Date? = nil
     ) {
         self.id = id
         self.experimentName = experimentName
@@ -97,6 +102,8 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
         self.script = script
         self.args = args
         self.sweepId = sweepId
+        self.sweepIndex = sweepIndex
+        self.inputs = inputs
         self.parameters = parameters
         self.tags = tags
         self.state = state
@@ -114,8 +121,8 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     ///     parameters are recorded.
     public init(
         plan: ExperimentPlan, id: String = LaunchID.generate(), user: String, jobId: String? = nil,
-        imageDigest: String? = nil, git: GitState?, sweepId: String? = nil, parameters: [String: String]? = nil,
-        state: LaunchState = .submitted
+        imageDigest: String? = nil, git: GitState?, sweepId: String? = nil, sweepIndex: Int? = nil,
+        inputs: LaunchInputs? = nil, parameters: [String: String]? = nil, state: LaunchState = .submitted
     ) {
         let experiment = plan.experiment
         self.init(
@@ -125,8 +132,9 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
             runDirectory: plan.local?.runDirectory ?? plan.slurm?.jobDir, imageTag: plan.image?.tag,
             imageDigest: imageDigest, contentHash: experiment.contentHash, codeHash: plan.snapshot.contentHash,
             files: Dictionary(plan.snapshot.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { $1 }),
-            git: git, script: experiment.script, args: experiment.args, sweepId: sweepId,
-            parameters: parameters ?? Self.parameters(fromJSON: experiment.parameters), tags: experiment.tags,
+            git: git, script: experiment.script, args: experiment.args, sweepId: sweepId, sweepIndex: sweepIndex,
+            inputs: inputs, parameters: parameters ?? Self.parameters(fromJSON: experiment.parameters),
+            tags: experiment.tags,
             state: state)
     }
 
@@ -206,6 +214,7 @@ extension LaunchRecord: FetchableRecord, PersistableRecord {
         public static let jobId = Column(CodingKeys.jobId)
         public static let codeHash = Column(CodingKeys.codeHash)
         public static let sweepId = Column(CodingKeys.sweepId)
+        public static let sweepIndex = Column(CodingKeys.sweepIndex)
         public static let state = Column(CodingKeys.state)
         public static let exitCode = Column(CodingKeys.exitCode)
         public static let updated = Column(CodingKeys.updated)

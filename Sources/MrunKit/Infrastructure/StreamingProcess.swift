@@ -57,10 +57,13 @@ public enum StreamingProcess {
     /// is the child's own. If the log file stops accepting writes, output keeps flowing to `sink`
     /// and a warning goes to its standard error rather than stopping the experiment.
     ///
+    /// `started` receives the child's process id as soon as it runs.
+    ///
     /// - Throws: ``ProcessError`` when the log file can't be created or the program can't be started.
-    public static func run(_ command: StreamingCommand, sink: some OutputSink) async throws
-        -> ExitStatus
-    {
+    public static func run(
+        _ command: StreamingCommand, sink: some OutputSink,
+        started: @escaping @Sendable (Int32) async -> Void = { _ in }
+    ) async throws -> ExitStatus {
         let launch = try SubprocessLaunch(
             argv: command.argv,
             environment: command.environment,
@@ -79,6 +82,7 @@ public enum StreamingProcess {
                 error: .sequence
             ) { execution in
                 forwarding.track(execution.processIdentifier.value)
+                await started(Int32(execution.processIdentifier.value))
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await chunk in execution.standardOutput {

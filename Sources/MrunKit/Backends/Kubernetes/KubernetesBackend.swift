@@ -11,16 +11,21 @@ public struct KubernetesBackend: SweepBackend {
     public var sink: any OutputSink
     public var imageBuilder: any ImageBuilder
     public var http: KubernetesHTTPClient
-    /// Shut `http` down when done: true for the process's shared client in the command line.
+    /// Shut `http` down when done. The command line shuts the shared client down itself, after
+    /// the whole command.
     public var shutsDownHTTPClient: Bool
     public var clientOptions: KubernetesClient.Options
     /// Job creates in flight at once during a sweep.
     public var maxConcurrentCreates: Int
+    /// Records each launch in the history (with the pushed image's digest) before its Job is
+    /// created, then its Job name.
+    public var recorder: LaunchRecorder?
 
     public init(
         host: HostEnvironment, sink: any OutputSink, imageBuilder: (any ImageBuilder)? = nil,
-        http: KubernetesHTTPClient = .shared, shutsDownHTTPClient: Bool = true,
-        clientOptions: KubernetesClient.Options = KubernetesClient.Options(), maxConcurrentCreates: Int = 32
+        http: KubernetesHTTPClient = .shared, shutsDownHTTPClient: Bool = false,
+        clientOptions: KubernetesClient.Options = KubernetesClient.Options(), maxConcurrentCreates: Int = 32,
+        recorder: LaunchRecorder? = nil
     ) {
         self.host = host
         self.sink = sink
@@ -29,6 +34,7 @@ public struct KubernetesBackend: SweepBackend {
         self.shutsDownHTTPClient = shutsDownHTTPClient
         self.clientOptions = clientOptions
         self.maxConcurrentCreates = max(1, maxConcurrentCreates)
+        self.recorder = recorder
     }
 
     public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
@@ -36,13 +42,19 @@ public struct KubernetesBackend: SweepBackend {
             let launch = try await prepare(plan)
             let job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
             let namespace = launch.namespace
+            let name = plan.experiment.name
+            var record = recorder?.launch(plan)
+            record?.imageDigest = launch.digest
+            let recorded = record.map { recorder?.record([$0]) == true } ?? false
             do {
                 _ = try await launch.client.createJob(job, namespace: namespace)
             } catch {
+                if recorded, let record { recorder?.finished(record.id, state: .failed, exitCode: nil) }
                 throw KubernetesSetup.incomplete(error, present: launch.present)
             }
-            let name = plan.experiment.name
+            if recorded, let record { recorder?.started([(record.id, name)], state: .submitted) }
             await sink.standardOutput(Array("Created job \(name) in namespace \(namespace)\n".utf8))
+            if recorded, let record { await sink.standardOutput(Array("Launch: \(record.id)\n".utf8)) }
             let context = plan.context.name
             await note(
                 "mrun: follow it with 'mrun --context \(context) logs \(name) -f';"
@@ -57,6 +69,8 @@ public struct KubernetesBackend: SweepBackend {
         var namespace: String
         /// The image reference the Jobs run: the tag pinned to the pushed digest.
         var image: String
+        /// The pushed image's digest, `sha256:…`; nil when the image step gave none.
+        var digest: String?
         /// What exists now, for error messages.
         var present: [String]
     }
@@ -77,7 +91,9 @@ public struct KubernetesBackend: SweepBackend {
             throw KubernetesSetup.incomplete(error, present: present)
         }
         let pinned = result.digest.isEmpty ? image.tag : "\(image.tag)@\(result.digest)"
-        return Launch(client: client, namespace: target.namespace, image: pinned, present: present)
+        return Launch(
+            client: client, namespace: target.namespace, image: pinned,
+            digest: result.digest.isEmpty ? nil : result.digest, present: present)
     }
 
     /// The plan's Job, running `image`, with extra labels (on the Job and its pods) and, for a

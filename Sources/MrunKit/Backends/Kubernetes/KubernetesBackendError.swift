@@ -16,6 +16,8 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
     case sweepIncomplete(created: Int, existing: Int, failed: Int, namespace: String, firstError: String)
     case unknownJob(name: String, namespace: String, searchedAllNamespaces: Bool)
     case ambiguousJob(prefix: String, namespace: String, candidates: [String])
+    /// A launch's Job no longer exists (deleted, or removed by a TTL after it finished).
+    case jobGone(name: String, namespace: String)
     /// A secret's value turned up in an object that is sent in clear text.
     case secretInManifest(artefact: String, variable: String)
 
@@ -48,6 +50,9 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
             let more = candidates.count > 10 ? " and \(candidates.count - 10) more" : ""
             return "'\(prefix)' names \(candidates.count) Jobs in namespace \"\(namespace)\": \(shown)\(more);"
                 + " give more of the name"
+        case .jobGone(let name, let namespace):
+            return "Job \"\(name)\" no longer exists in namespace \"\(namespace)\" (deleted with its pods and log);"
+                + " 'mrun show' still has what was launched"
         case .secretInManifest(let artefact, let variable):
             return "\(artefact) holds the value of the secret \(variable), which must reach the experiment only"
                 + " through the Secret; use secretKeyRef in the template, as the built-in one does"

@@ -22,10 +22,12 @@ public struct KubernetesJobs: Sendable {
     }
 
     /// Connects to the context's cluster (printing a TLS warning to `sink` when the kubeconfig
-    /// asks to skip verification).
+    /// asks to skip verification); jobs are looked for in `namespace`, by default the one `mrun run`
+    /// from here would use.
     public static func connect(
         context: Context, host: HostEnvironment, http: KubernetesHTTPClient = .shared,
-        options: KubernetesClient.Options = KubernetesClient.Options(), sink: any OutputSink = StandardStreamsSink()
+        options: KubernetesClient.Options = KubernetesClient.Options(), sink: any OutputSink = StandardStreamsSink(),
+        namespace: String? = nil
     ) async throws -> KubernetesJobs {
         guard context.type == .kubernetes else {
             throw KubernetesBackendError.notKubernetesContext(name: context.name, type: context.type)
@@ -33,23 +35,8 @@ public struct KubernetesJobs: Sendable {
         let client = try await KubernetesSetup.connect(
             kubeContext: context.kubernetes.kubeContext, host: host, http: http, options: options, sink: sink)
         return KubernetesJobs(
-            context: context, client: client, namespace: try defaultNamespace(context: context, host: host))
-    }
-
-    /// Runs `body` with the jobs of `context` over the process's shared HTTP client, then shuts
-    /// that client down, as the command line must before exiting.
-    public static func using<Value: Sendable>(
-        context: Context, host: HostEnvironment, _ body: (KubernetesJobs) async throws -> Value
-    ) async throws -> Value {
-        let http = KubernetesHTTPClient.shared
-        do {
-            let value = try await body(try await connect(context: context, host: host, http: http))
-            try? await http.shutdown()
-            return value
-        } catch {
-            try? await http.shutdown()
-            throw error
-        }
+            context: context, client: client, namespace: try namespace ?? defaultNamespace(context: context, host: host)
+        )
     }
 
     /// The namespace `mrun run` from this directory would use without `--project`.
@@ -69,6 +56,11 @@ public struct KubernetesJobs: Sendable {
 
     /// mrun's jobs in the namespace (every Job there with `all`), oldest first.
     public func list(all: Bool = false) async throws -> [KubernetesJobStatus] {
+        try await list(in: namespace, all: all)
+    }
+
+    /// The jobs of `namespace`, each with its pods: two requests, whatever their number.
+    public func list(in namespace: String, all: Bool = false) async throws -> [KubernetesJobStatus] {
         let selector: Kubernetes.LabelSelector = all ? [] : Self.managedBySelector
         let jobs = try await client.listJobs(namespace: namespace, labelSelector: selector).items
         let pods = try await client.listPods(namespace: namespace, labelSelector: selector).items
@@ -99,8 +91,11 @@ public struct KubernetesJobs: Sendable {
     /// Deletes the Job with its pods (propagation Background) and waits until the pods are gone,
     /// up to ``cancelTimeout``. A job that has already ended is left alone, so its log stays.
     public func cancel(_ job: String) async throws -> Cancellation {
-        let found = try await resolve(job)
-        let before = try await status(of: found)
+        try await cancel(try await resolve(job))
+    }
+
+    public func cancel(_ job: Kubernetes.Job) async throws -> Cancellation {
+        let before = try await status(of: job)
         if before.state.isFinal { return Cancellation(before: before, deleted: false, podsLeft: []) }
         try await client.deleteJob(before.name, namespace: before.namespace, propagationPolicy: .background)
         let clock = ContinuousClock()

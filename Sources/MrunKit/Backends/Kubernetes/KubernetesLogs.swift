@@ -7,12 +7,23 @@ extension KubernetesJobs {
     /// then prints the log as it is written until the container ends; a stream the server closes
     /// early is reopened without repeating what was printed. Returns the job's state at the end.
     public func logs(_ job: String, follow: Bool, sink: any OutputSink) async throws -> KubernetesJobStatus {
-        var status = try await status(of: try await resolve(job))
+        try await logs(of: try await resolve(job), follow: follow, sink: sink, closingNote: true)
+    }
+
+    /// The log of `job`; with `closingNote`, a last note says there is no output yet, or (following)
+    /// the final state.
+    public func logs(of job: Kubernetes.Job, follow: Bool, sink: any OutputSink, closingNote: Bool) async throws
+        -> KubernetesJobStatus
+    {
+        let finish = { (status: KubernetesJobStatus) async -> KubernetesJobStatus in
+            closingNote ? await self.ending(status, follow: follow, sink: sink) : status
+        }
+        var status = try await status(of: job)
         var lastWait: String?
         var printed: (pod: String, bytes: Int)?
         while true {
             guard let pod = status.pod, status.containerStarted else {
-                if status.state.isFinal || !follow { return await ending(status, follow: follow, sink: sink) }
+                if status.state.isFinal || !follow { return await finish(status) }
                 let why = status.reason.map { " (\($0))" } ?? ""
                 if lastWait != why {
                     await note("mrun: waiting for the pod of job \(status.name) to start\(why)", sink: sink)
@@ -29,7 +40,7 @@ extension KubernetesJobs {
             let live = follow && !status.containerEnded
             let outcome = try await stream(pod: pod, of: status, follow: live, skip: skip, sink: sink)
             printed = (pod, skip + outcome.written)
-            if !follow { return await ending(status, follow: follow, sink: sink) }
+            if !follow { return await finish(status) }
             if outcome.notStarted == nil {
                 // The follow ended: the container ended, or the server closed the stream.
                 status = try await refreshed(status)
@@ -38,7 +49,7 @@ extension KubernetesJobs {
                     let rest = try await stream(
                         pod: pod, of: status, follow: false, skip: skip + outcome.written, sink: sink)
                     printed = (pod, skip + outcome.written + rest.written)
-                    if status.state.isFinal { return await ending(status, follow: follow, sink: sink) }
+                    if status.state.isFinal { return await finish(status) }
                 }
             }
             try await Task.sleep(for: pollInterval)

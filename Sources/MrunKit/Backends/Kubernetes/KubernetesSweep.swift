@@ -21,7 +21,31 @@ extension KubernetesBackend {
                         + " created now and the cluster's quotas decide how many run at once")
             }
             let launch = try await prepare(sweep.base)
-            let outcome = try await createJobs(sweep, launch: launch)
+            let records = recorder.map { recorder in
+                zip(sweep.plans, sweep.points).map { plan, point in
+                    var record = recorder.launch(plan, sweepId: sweep.id, point: point)
+                    record.imageDigest = launch.digest
+                    return record
+                }
+            }
+            let recorded = records.map { recorder?.record($0) == true } ?? false
+            let outcome: SweepOutcome
+            do {
+                outcome = try await createJobs(sweep, launch: launch)
+            } catch {
+                for record in records ?? [] where recorded {
+                    recorder?.finished(record.id, state: .failed, exitCode: nil)
+                }
+                throw KubernetesSetup.incomplete(error, present: launch.present)
+            }
+            if recorded, let records {
+                let submitted = outcome.submitted.sorted().filter(records.indices.contains)
+                recorder?.started(
+                    submitted.map { (records[$0].id, sweep.plans[$0].experiment.name) }, state: .submitted)
+                for offset in outcome.failedOffsets.sorted() where records.indices.contains(offset) {
+                    recorder?.finished(records[offset].id, state: .failed, exitCode: nil)
+                }
+            }
             let namespace = launch.namespace
             if outcome.failed > 0 {
                 throw KubernetesBackendError.sweepIncomplete(
@@ -38,7 +62,7 @@ extension KubernetesBackend {
             let first = Naming.pointName(sweep: sweep.name, index: 0)
             await note(
                 "mrun: follow point N with 'mrun --context \(context) logs \(sweep.name)-N -f'"
-                    + " (e.g. \(first)); all of them: 'mrun --context \(context) list'")
+                    + " (e.g. \(first)); all of them: 'mrun list --sweep \(sweep.id)'")
             return 0
         }
     }
@@ -48,12 +72,15 @@ extension KubernetesBackend {
         var existing = 0
         var failed = 0
         var firstError: String?
+        /// Positions in the sweep's plans of the points whose Job exists now, and of those without.
+        var submitted: [Int] = []
+        var failedOffsets: [Int] = []
     }
 
     private enum PointResult: Sendable {
-        case created
-        case existing
-        case failed(index: Int, message: String)
+        case created(offset: Int)
+        case existing(offset: Int)
+        case failed(offset: Int, index: Int, message: String)
     }
 
     /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, each converted from its
@@ -61,14 +88,16 @@ extension KubernetesBackend {
     /// convert fails at the first point, before anything is created.
     func createJobs(_ sweep: SweepPlan, launch: Launch) async throws -> SweepOutcome {
         let points = sweep.plans.enumerated().map { offset, plan in
-            (index: sweep.points.indices.contains(offset) ? sweep.points[offset].index : offset, plan: plan)
+            Point(
+                offset: offset, index: sweep.points.indices.contains(offset) ? sweep.points[offset].index : offset,
+                plan: plan)
         }
-        let job = { @Sendable (point: (index: Int, plan: ExperimentPlan)) throws -> Kubernetes.Job in
+        let job = { @Sendable (point: Point) throws -> Kubernetes.Job in
             let requestID = "sweep/\(sweep.name)/\(point.index)/\(point.plan.experiment.contentHash.prefix(16))"
             return try jobObject(
                 of: point.plan, image: launch.image,
                 labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(point.index)], requestID: requestID,
-                reportDropped: point.index == points.first?.index)
+                reportDropped: point.offset == 0)
         }
         guard let first = points.first else { return SweepOutcome() }
         let firstJob = try job(first)
@@ -84,20 +113,25 @@ extension KubernetesBackend {
                 next += 1
                 group.addTask {
                     do {
-                        let object = point.index == first.index ? firstJob : try job(point)
-                        return await Self.create(object, index: point.index, client: client, namespace: namespace)
+                        let object = point.offset == 0 ? firstJob : try job(point)
+                        return await Self.create(object, point: point, client: client, namespace: namespace)
                     } catch {
-                        return .failed(index: point.index, message: "\(error)")
+                        return .failed(offset: point.offset, index: point.index, message: "\(error)")
                     }
                 }
             }
             for _ in 0..<min(maxConcurrentCreates, points.count) { submitNext() }
             while let result = await group.next() {
                 switch result {
-                case .created: outcome.created += 1
-                case .existing: outcome.existing += 1
-                case .failed(let index, let message):
+                case .created(let offset):
+                    outcome.created += 1
+                    outcome.submitted.append(offset)
+                case .existing(let offset):
+                    outcome.existing += 1
+                    outcome.submitted.append(offset)
+                case .failed(let offset, let index, let message):
                     outcome.failed += 1
+                    outcome.failedOffsets.append(offset)
                     failures.append((index, message))
                 }
                 submitNext()
@@ -107,29 +141,38 @@ extension KubernetesBackend {
         return outcome
     }
 
+    struct Point: Sendable {
+        /// Position in the sweep's plans.
+        var offset: Int
+        /// The point's index in the sweep (its name ends in `-INDEX`).
+        var index: Int
+        var plan: ExperimentPlan
+    }
+
     /// Creates one point's Job; one that exists with the same request id was created by this sweep.
-    private static func create(_ job: Kubernetes.Job, index: Int, client: KubernetesClient, namespace: String) async
-        -> PointResult
+    private static func create(_ job: Kubernetes.Job, point: Point, client: KubernetesClient, namespace: String)
+        async -> PointResult
     {
+        let failed = { (message: String) in
+            PointResult.failed(offset: point.offset, index: point.index, message: message)
+        }
         do {
             _ = try await client.createJob(job, namespace: namespace)
-            return .created
+            return .created(offset: point.offset)
         } catch let error as KubernetesError where error.reason == .alreadyExists {
             let name = job.metadata.name ?? ""
             let marker = job.metadata.annotations?[KubernetesClient.requestIDAnnotation]
             do {
                 let stored = try await client.getJob(name, namespace: namespace)
                 if marker != nil && stored.metadata.annotations?[KubernetesClient.requestIDAnnotation] == marker {
-                    return .existing
+                    return .existing(offset: point.offset)
                 }
-                return .failed(
-                    index: index,
-                    message: KubernetesBackendError.foreignJob(name: name, namespace: namespace).description)
+                return failed(KubernetesBackendError.foreignJob(name: name, namespace: namespace).description)
             } catch {
-                return .failed(index: index, message: "\(error)")
+                return failed("\(error)")
             }
         } catch {
-            return .failed(index: index, message: "\(error)")
+            return failed("\(error)")
         }
     }
 }

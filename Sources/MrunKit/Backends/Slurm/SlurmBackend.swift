@@ -12,26 +12,42 @@ public struct SlurmBackend: Backend {
     public var store: ConfigStore
     public var sink: any OutputSink
     public var runner: any InputProcessRunning
+    /// Records each launch in the history before it is submitted, then its job id.
+    public var recorder: LaunchRecorder?
 
     /// Remote exit statuses of the preparation step.
     static let sbatchMissing: Int32 = 97
     static let jobDirectoryFailed: Int32 = 98
 
-    public init(host: HostEnvironment, store: ConfigStore, sink: any OutputSink, runner: any InputProcessRunning) {
+    public init(
+        host: HostEnvironment, store: ConfigStore, sink: any OutputSink, runner: any InputProcessRunning,
+        recorder: LaunchRecorder? = nil
+    ) {
         self.host = host
         self.store = store
         self.sink = sink
         self.runner = runner
+        self.recorder = recorder
     }
 
     public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
-        let submission = try await shipAndSubmit(plan)
+        let launch = recorder.map { $0.launch(plan) }
+        let recorded = launch.map { recorder?.record([$0]) == true } ?? false
+        let submission: Submission
+        do {
+            submission = try await shipAndSubmit(plan)
+        } catch {
+            if recorded, let launch { recorder?.finished(launch.id, state: .failed, exitCode: nil) }
+            throw error
+        }
+        if recorded, let launch { recorder?.started([(launch.id, submission.id)], state: .submitted) }
         let slurm = submission.slurm
         var job = SlurmJob(id: submission.id, name: plan.experiment.name, slurmState: "PENDING")
         let output = SlurmOutput.expand(submission.absolute(slurm.output), job: job)
         job.output = output
         await sink.standardOutput(
             Array("Submitted job \(submission.id) (\(plan.experiment.name))\nOutput: \(output)\n".utf8))
+        if recorded, let launch { await sink.standardOutput(Array("Launch: \(launch.id)\n".utf8)) }
         await record(submission, plan: plan, output: output)
         await note("mrun: follow it with 'mrun --context \(plan.context.name) logs -f \(submission.id)'")
         return 0

@@ -35,9 +35,14 @@ public struct SlurmJobs: Sendable {
             exit 0
             """
         let result = try await session.run(command)
-        let found =
-            SlurmOutput.scontrol(result.standardOutput)
+        var found =
+            SlurmOutput.scontrol(result.standardOutput).flatMap { $0.id == id || !id.contains("_") ? $0 : nil }
             ?? SlurmOutput.sacct(result.standardOutput).last { $0.id == id }
+        if found == nil && id.contains("_") {
+            // A task Slurm has not started yet is part of its array's pending range; a task Slurm
+            // forgot may be in the job completion log.
+            found = try await jobs([id])[id]
+        }
         guard var job = found else { throw SlurmError.unknownJob(host: session.name, id: id) }
         if job.output == nil { job.output = records.load(id)?.output }
         return job
@@ -87,7 +92,14 @@ public struct SlurmJobs: Sendable {
         let deadline = clock.now.advanced(by: cancelTimeout)
         var job = before
         while clock.now < deadline {
-            job = try await status(id)
+            do {
+                job = try await status(id)
+            } catch SlurmError.unknownJob where before.state == .pending && id.contains("_") {
+                // An array task cancelled before it started leaves no trace at all.
+                var cancelled = SlurmJob(id: id, name: before.name, slurmState: "CANCELLED")
+                cancelled.output = before.output
+                return (before, cancelled)
+            }
             if job.state.isFinal { return (before, job) }
             try await Task.sleep(for: pollInterval)
         }
