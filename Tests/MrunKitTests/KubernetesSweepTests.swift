@@ -65,6 +65,41 @@ import Testing
         }
     }
 
+    @Test func everyPointIsRecordedWithItsJobAndTheImageDigest() async throws {
+        try await withFakeKubernetes { server in
+            let project = try KubernetesProject(server: server)
+            let sweep = try project.sweep(["seed=1,2,3"], suffix: "hist1")
+            let recorder = try project.recorder()
+            recorder.record(sweep)
+            let sink = RecordingSink()
+            #expect(try await project.backend(sink, recorder: recorder).execute(sweep) == 0)
+            let launches = try recorder.store.launches(sweep: "hist1").sorted {
+                ($0.sweepIndex ?? 0) < ($1.sweepIndex ?? 0)
+            }
+            #expect(launches.map(\.jobId) == ["exp-hist1-0", "exp-hist1-1", "exp-hist1-2"])
+            #expect(launches.allSatisfy { $0.state == .submitted && $0.imageDigest == StubImageBuilder.digest })
+            #expect(launches.map(\.sweepIndex) == [0, 1, 2])
+
+            // The history follows them through the cluster.
+            try await server.controller.run(job: "exp-hist1-1", namespace: "proj", lines: ["x"], exitCode: 0)
+            var control = KubernetesJobControl(
+                context: project.context, host: project.host, http: KubernetesHTTPClient(), options: .fast())
+            control.pollInterval = .milliseconds(20)
+            let states = try await control.refresh(launches)
+            #expect(states[launches[1].id]?.state == .completed)
+            #expect(states[launches[1].id]?.exitCode == 0)
+            #expect(states[launches[0].id]?.state == .submitted)
+            let log = RecordingSink()
+            #expect(try await control.logs(launches[1], follow: true, sink: log).summary == "COMPLETED, exit code 0")
+            #expect(await log.text(of: .output) == "x\n")
+            let (before, after) = try await control.cancel(launches[2])
+            #expect(before.state == .submitted && after.state == .cancelled)
+            #expect(
+                try await control.status(launches[2]).state == .unknown, "the Job is gone, the launch not yet final")
+            try await control.http.shutdown()
+        }
+    }
+
     @Test func aPointWhoseNameIsTakenBySomeoneElseFailsAlone() async throws {
         try await withFakeKubernetes { server in
             let project = try KubernetesProject(server: server)
