@@ -162,7 +162,7 @@ struct StreamingProcessTests {
             sys.exit(128 + signum)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        print("ready", os.getpid(), flush=True)
+        print(f"ready {os.getpid()}", flush=True)
         time.sleep(30)
         print("never signalled", flush=True)
         """
@@ -197,7 +197,10 @@ struct StreamingProcessTests {
         async let status = StreamingProcess.run(
             command(["python3", "-c", Self.signalAwareScript]), sink: sink)
         try await sink.waitForOutput(containing: "ready")
-        let pidText = try #require(await sink.text(of: .output).split(separator: " ").last)
+        // The pid may arrive in a later chunk than "ready": wait for the end of the line.
+        try await sink.waitForOutput(containing: "\n")
+        let readyLine = try #require(await sink.text(of: .output).split(separator: "\n").first)
+        let pidText = try #require(readyLine.split(separator: " ").last)
         let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
 
         // What the handler sees for Ctrl-C: the terminal already signalled the child itself.
