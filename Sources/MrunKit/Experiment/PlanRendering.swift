@@ -64,9 +64,13 @@ struct PlanRendering {
 
     /// Completes the plan of one point of a sweep, derived from the shared plan: its Kubernetes
     /// Job, its local run directory. On Slurm the shared array script runs every point.
-    func completePoint(_ plan: inout ExperimentPlan, sweep: SweepRendering) throws {
+    ///
+    /// `sweep` is the `sweep` variable encoded once for all points (``SweepRendering/variables()``),
+    /// without `points`, with the point's `index` and `point` set: the whole list in every point's
+    /// render would make a sweep's planning quadratic in its points.
+    func completePoint(_ plan: inout ExperimentPlan, sweep: [String: any Sendable]) throws {
         switch plan.context.type {
-        case .kubernetes: plan.artefacts.append(try render(.job, plan: plan, checkYAML: true, sweep: sweep))
+        case .kubernetes: plan.artefacts.append(try render(.job, plan: plan, checkYAML: true, sweepVariables: sweep))
         case .slurm: break
         case .local: setLocalTarget(&plan)
         }
@@ -83,10 +87,19 @@ struct PlanRendering {
         _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false,
         sweep: SweepRendering? = nil
     ) throws -> Artefact {
+        try render(
+            name, plan: plan, checkYAML: checkYAML, revealSecrets: revealSecrets,
+            sweepVariables: try sweep.map { try $0.variables() })
+    }
+
+    /// Renders one template with the `sweep` variable already encoded.
+    func render(
+        _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false,
+        sweepVariables: [String: any Sendable]?
+    ) throws -> Artefact {
         let source = try templates.source(name)
-        var values = TemplateVariables(plan: plan, revealSecrets: revealSecrets)
-        values.sweep = sweep
-        let variables = try TemplateRenderer.variables(values)
+        var variables = try TemplateRenderer.variables(TemplateVariables(plan: plan, revealSecrets: revealSecrets))
+        if let sweepVariables { variables["sweep"] = sweepVariables }
         let content = try renderer.render(source, with: variables)
         if checkYAML {
             do {
@@ -170,8 +183,7 @@ struct TemplateVariables: Encodable {
     var resources: ResourceValues
     var environment: [Variable]
     var secrets: [Variable]
-    /// Set for a sweep: its id, name, points, Slurm array; `index` for one point's own artefacts.
-    var sweep: SweepRendering?
+    // A sweep's `sweep` variable is encoded apart, once (``SweepRendering/variables()``).
 
     init(plan: ExperimentPlan, revealSecrets: Bool) {
         context = ContextSummary(name: plan.context.name, type: plan.context.type.rawValue)
