@@ -14,7 +14,7 @@ struct PlanRendering {
     static let secretName = "mrun-neptune"
 
     /// Completes `plan`; for a sweep, the plan its points share (their own parts come from
-    /// ``completePoint(_:sweep:)``).
+    /// ``completePoint(_:sweep:template:)``).
     func complete(_ plan: inout ExperimentPlan, sweep: SweepRendering? = nil) throws {
         let context = plan.context
         switch context.type {
@@ -68,9 +68,13 @@ struct PlanRendering {
     /// `sweep` is the `sweep` variable encoded once for all points (``SweepRendering/variables()``),
     /// without `points`, with the point's `index` and `point` set: the whole list in every point's
     /// render would make a sweep's planning quadratic in its points.
-    func completePoint(_ plan: inout ExperimentPlan, sweep: [String: any Sendable]) throws {
+    func completePoint(
+        _ plan: inout ExperimentPlan, sweep: [String: any Sendable], template: TemplateRenderer.Prepared?
+    ) throws {
         switch plan.context.type {
-        case .kubernetes: plan.artefacts.append(try render(.job, plan: plan, checkYAML: true, sweepVariables: sweep))
+        case .kubernetes:
+            let job = try template ?? renderer.prepare(templates.source(.job))
+            plan.artefacts.append(try render(job, name: .job, plan: plan, checkYAML: true, sweepVariables: sweep))
         case .slurm: break
         case .local: setLocalTarget(&plan)
         }
@@ -97,10 +101,26 @@ struct PlanRendering {
         _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false,
         sweepVariables: [String: any Sendable]?
     ) throws -> Artefact {
-        let source = try templates.source(name)
+        try render(
+            renderer.prepare(templates.source(name)), name: name, plan: plan, checkYAML: checkYAML,
+            revealSecrets: revealSecrets, sweepVariables: sweepVariables)
+    }
+
+    /// The template a sweep's points render their own artefact from (their Kubernetes Job),
+    /// tokenized once for all of them; nil when they have none.
+    func pointTemplate(for type: ContextType) throws -> TemplateRenderer.Prepared? {
+        type == .kubernetes ? renderer.prepare(try templates.source(.job)) : nil
+    }
+
+    /// Renders `name` from its template, tokenized already.
+    func render(
+        _ template: TemplateRenderer.Prepared, name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false,
+        revealSecrets: Bool = false, sweepVariables: [String: any Sendable]?
+    ) throws -> Artefact {
+        let source = template.source
         var variables = try TemplateRenderer.variables(TemplateVariables(plan: plan, revealSecrets: revealSecrets))
         if let sweepVariables { variables["sweep"] = sweepVariables }
-        let content = try renderer.render(source, with: variables)
+        let content = try renderer.render(template, with: variables)
         if checkYAML {
             do {
                 _ = try Yams.load(yaml: content)

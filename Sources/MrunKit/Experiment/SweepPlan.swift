@@ -141,10 +141,11 @@ extension PlanBuilder {
         shared.points = []
         var variables = try shared.variables()
         variables["points"] = nil
+        let template = try prepared.rendering.pointTemplate(for: context.type)
         var plans: [ExperimentPlan] = []
         plans.reserveCapacity(points.count)
         for point in rendering.points {
-            plans.append(try pointPlan(prepared, point: point, sweep: variables))
+            plans.append(try pointPlan(prepared, point: point, sweep: variables, template: template))
         }
         return SweepPlan(
             id: rendering.id, base: prepared.plan, points: points, plans: plans, totalPoints: totalPoints, seed: seed,
@@ -153,9 +154,10 @@ extension PlanBuilder {
 
     /// The plan of one point: the shared plan under the point's name, with its arguments appended
     /// and its `MRUN_PARAMS`.
-    func pointPlan(_ prepared: Prepared, point: SweepRendering.Point, sweep: [String: any Sendable]) throws
-        -> ExperimentPlan
-    {
+    func pointPlan(
+        _ prepared: Prepared, point: SweepRendering.Point, sweep: [String: any Sendable],
+        template: TemplateRenderer.Prepared? = nil
+    ) throws -> ExperimentPlan {
         var plan = prepared.plan
         plan.experiment.name = point.name
         plan.experiment.args += point.args
@@ -167,7 +169,7 @@ extension PlanBuilder {
         var own = sweep
         own["index"] = point.index
         own["point"] = try TemplateRenderer.variables(point)
-        try prepared.rendering.completePoint(&plan, sweep: own)
+        try prepared.rendering.completePoint(&plan, sweep: own, template: template)
         return plan
     }
 }
