@@ -14,7 +14,7 @@ struct PlanRendering {
     static let secretName = "mrun-neptune"
 
     /// Completes `plan`; for a sweep, the plan its points share (their own parts come from
-    /// ``completePoint(_:sweep:)``).
+    /// ``completePoint(_:sweep:template:)``).
     func complete(_ plan: inout ExperimentPlan, sweep: SweepRendering? = nil) throws {
         let context = plan.context
         switch context.type {
@@ -64,9 +64,17 @@ struct PlanRendering {
 
     /// Completes the plan of one point of a sweep, derived from the shared plan: its Kubernetes
     /// Job, its local run directory. On Slurm the shared array script runs every point.
-    func completePoint(_ plan: inout ExperimentPlan, sweep: SweepRendering) throws {
+    ///
+    /// `sweep` is the `sweep` variable encoded once for all points (``SweepRendering/variables()``),
+    /// without `points`, with the point's `index` and `point` set: the whole list in every point's
+    /// render would make a sweep's planning quadratic in its points.
+    func completePoint(
+        _ plan: inout ExperimentPlan, sweep: [String: any Sendable], template: TemplateRenderer.Prepared?
+    ) throws {
         switch plan.context.type {
-        case .kubernetes: plan.artefacts.append(try render(.job, plan: plan, checkYAML: true, sweep: sweep))
+        case .kubernetes:
+            let job = try template ?? renderer.prepare(templates.source(.job))
+            plan.artefacts.append(try render(job, name: .job, plan: plan, checkYAML: true, sweepVariables: sweep))
         case .slurm: break
         case .local: setLocalTarget(&plan)
         }
@@ -83,11 +91,36 @@ struct PlanRendering {
         _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false,
         sweep: SweepRendering? = nil
     ) throws -> Artefact {
-        let source = try templates.source(name)
-        var values = TemplateVariables(plan: plan, revealSecrets: revealSecrets)
-        values.sweep = sweep
-        let variables = try TemplateRenderer.variables(values)
-        let content = try renderer.render(source, with: variables)
+        try render(
+            name, plan: plan, checkYAML: checkYAML, revealSecrets: revealSecrets,
+            sweepVariables: try sweep.map { try $0.variables() })
+    }
+
+    /// Renders one template with the `sweep` variable already encoded.
+    func render(
+        _ name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false, revealSecrets: Bool = false,
+        sweepVariables: [String: any Sendable]?
+    ) throws -> Artefact {
+        try render(
+            renderer.prepare(templates.source(name)), name: name, plan: plan, checkYAML: checkYAML,
+            revealSecrets: revealSecrets, sweepVariables: sweepVariables)
+    }
+
+    /// The template a sweep's points render their own artefact from (their Kubernetes Job),
+    /// tokenized once for all of them; nil when they have none.
+    func pointTemplate(for type: ContextType) throws -> TemplateRenderer.Prepared? {
+        type == .kubernetes ? renderer.prepare(try templates.source(.job)) : nil
+    }
+
+    /// Renders `name` from its template, tokenized already.
+    func render(
+        _ template: TemplateRenderer.Prepared, name: TemplateSet.Name, plan: ExperimentPlan, checkYAML: Bool = false,
+        revealSecrets: Bool = false, sweepVariables: [String: any Sendable]?
+    ) throws -> Artefact {
+        let source = template.source
+        var variables = try TemplateRenderer.variables(TemplateVariables(plan: plan, revealSecrets: revealSecrets))
+        if let sweepVariables { variables["sweep"] = sweepVariables }
+        let content = try renderer.render(template, with: variables)
         if checkYAML {
             do {
                 _ = try Yams.load(yaml: content)
@@ -170,8 +203,7 @@ struct TemplateVariables: Encodable {
     var resources: ResourceValues
     var environment: [Variable]
     var secrets: [Variable]
-    /// Set for a sweep: its id, name, points, Slurm array; `index` for one point's own artefacts.
-    var sweep: SweepRendering?
+    // A sweep's `sweep` variable is encoded apart, once (``SweepRendering/variables()``).
 
     init(plan: ExperimentPlan, revealSecrets: Bool) {
         context = ContextSummary(name: plan.context.name, type: plan.context.type.rawValue)

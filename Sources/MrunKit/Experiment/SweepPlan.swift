@@ -34,7 +34,7 @@ struct SweepInput {
 }
 
 /// The `sweep` variable of the templates: the array script lists every point; a point's own
-/// artefacts (its Kubernetes Job) see `index`.
+/// artefacts (its Kubernetes Job) see `index` and their own `point`, not the list.
 struct SweepRendering: Encodable {
     struct Point: Encodable {
         var index: Int
@@ -70,6 +70,11 @@ struct SweepRendering: Encodable {
                 index: point.index, name: Naming.pointName(sweep: name, index: point.index), args: point.arguments,
                 params: SweepPoint.json(members), parameters: point.parameters)
         }
+    }
+
+    /// The template variable, encoded once for every artefact of the sweep (a point's sets `index`).
+    func variables() throws -> [String: any Sendable] {
+        try TemplateRenderer.variables(self)
     }
 
     /// Slurm's `--array` list of task indexes: `0-11`, or `2,5-7` for some of them.
@@ -130,10 +135,17 @@ extension PlanBuilder {
         guard let rendering = prepared.sweep else {
             throw ExperimentError.backendUnavailable(type: context.type, issue: "the sweep was not planned")
         }
+        // Encoded once, without the points: each point's Job sees its own point (`sweep.point`),
+        // never the whole list, which Stencil would convert again for every lookup of `sweep`.
+        var shared = rendering
+        shared.points = []
+        var variables = try shared.variables()
+        variables["points"] = nil
+        let template = try prepared.rendering.pointTemplate(for: context.type)
         var plans: [ExperimentPlan] = []
         plans.reserveCapacity(points.count)
         for point in rendering.points {
-            plans.append(try pointPlan(prepared, point: point, sweep: rendering))
+            plans.append(try pointPlan(prepared, point: point, sweep: variables, template: template))
         }
         return SweepPlan(
             id: rendering.id, base: prepared.plan, points: points, plans: plans, totalPoints: totalPoints, seed: seed,
@@ -142,7 +154,10 @@ extension PlanBuilder {
 
     /// The plan of one point: the shared plan under the point's name, with its arguments appended
     /// and its `MRUN_PARAMS`.
-    func pointPlan(_ prepared: Prepared, point: SweepRendering.Point, sweep: SweepRendering) throws -> ExperimentPlan {
+    func pointPlan(
+        _ prepared: Prepared, point: SweepRendering.Point, sweep: [String: any Sendable],
+        template: TemplateRenderer.Prepared? = nil
+    ) throws -> ExperimentPlan {
         var plan = prepared.plan
         plan.experiment.name = point.name
         plan.experiment.args += point.args
@@ -152,8 +167,9 @@ extension PlanBuilder {
         plan.environment.set("MRUN_EXPERIMENT", to: point.name, after: [])
         plan.environment.set("MRUN_PARAMS", to: point.params, after: ["STORAGE_DIR", "PYTHONUNBUFFERED"])
         var own = sweep
-        own.index = point.index
-        try prepared.rendering.completePoint(&plan, sweep: own)
+        own["index"] = point.index
+        own["point"] = try TemplateRenderer.variables(point)
+        try prepared.rendering.completePoint(&plan, sweep: own, template: template)
         return plan
     }
 }

@@ -7,9 +7,26 @@ public struct TemplateRenderer: Sendable {
     public init() {}
 
     public func render(_ source: TemplateSet.Source, with variables: [String: any Sendable]) throws -> String {
+        try render(prepare(source), with: variables)
+    }
+
+    /// A template tokenized once, for rendering many times (the Jobs of a sweep's points).
+    struct Prepared {
+        var source: TemplateSet.Source
+        fileprivate var template: Template
+    }
+
+    func prepare(_ source: TemplateSet.Source) -> Prepared {
         let environment = Environment(extensions: [Self.filters], trimBehaviour: .nothing)
+        return Prepared(
+            source: source,
+            template: environment.templateClass.init(templateString: source.text, environment: environment))
+    }
+
+    func render(_ prepared: Prepared, with variables: [String: any Sendable]) throws -> String {
+        let source = prepared.source
         do {
-            return try environment.renderTemplate(string: source.text, context: variables)
+            return try prepared.template.render(variables)
         } catch let error as TemplateSyntaxError {
             throw TemplateError.render(source: source.origin, message: error.description)
         } catch {

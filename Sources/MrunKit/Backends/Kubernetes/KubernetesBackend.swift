@@ -39,13 +39,26 @@ public struct KubernetesBackend: SweepBackend {
 
     public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
         try await closingHTTPClient {
-            let launch = try await prepare(plan)
-            let job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
+            let launch: Launch
+            do {
+                launch = try await prepare(plan)
+            } catch {
+                recordFailed(recorder.map { [$0.launch(plan)] } ?? [])
+                throw error
+            }
             let namespace = launch.namespace
             let name = plan.experiment.name
             var record = recorder?.launch(plan)
             record?.imageDigest = launch.digest
+            record?.jobId = nil  // set once the Job exists
             let recorded = record.map { recorder?.record([$0]) == true } ?? false
+            let job: Kubernetes.Job
+            do {
+                job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
+            } catch {
+                if recorded, let record { recorder?.finished(record.id, state: .failed, exitCode: nil) }
+                throw error
+            }
             do {
                 _ = try await launch.client.createJob(job, namespace: namespace)
             } catch {
@@ -61,6 +74,19 @@ public struct KubernetesBackend: SweepBackend {
                     + " state: 'mrun --context \(context) status \(name)'")
             return 0
         }
+    }
+
+    /// Records launches that failed before any of their Jobs existed (at the cluster or the image
+    /// step) as failed, so that the history holds every launch as Slurm's does.
+    func recordFailed(_ records: [LaunchRecord]) {
+        // Without a Job id: `mrun resume` launches a point whose Job never existed again.
+        let records = records.map { record in
+            var record = record
+            record.jobId = nil
+            return record
+        }
+        guard let recorder, !records.isEmpty, recorder.record(records) else { return }
+        for record in records { recorder.finished(record.id, state: .failed, exitCode: nil) }
     }
 
     /// What a launch has once the cluster and the image are ready for its Jobs.

@@ -20,11 +20,21 @@ extension KubernetesBackend {
                     "mrun: note: --max-parallel \(limit) is not enforced on Kubernetes: every point's Job is"
                         + " created now and the cluster's quotas decide how many run at once")
             }
-            let launch = try await prepare(sweep.base)
+            let launch: Launch
+            do {
+                launch = try await prepare(sweep.base)
+            } catch {
+                recordFailed(
+                    recorder.map { recorder in
+                        zip(sweep.plans, sweep.points).map { recorder.launch($0, sweepId: sweep.id, point: $1) }
+                    } ?? [])
+                throw error
+            }
             let records = recorder.map { recorder in
                 zip(sweep.plans, sweep.points).map { plan, point in
                     var record = recorder.launch(plan, sweepId: sweep.id, point: point)
                     record.imageDigest = launch.digest
+                    record.jobId = nil  // set once its Job exists, so that resume retries a point without one
                     return record
                 }
             }

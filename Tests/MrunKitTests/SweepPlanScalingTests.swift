@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+@testable import MrunKit
+
+/// Planning a sweep costs the same per point however many points it has: each point's Job is
+/// rendered with the `sweep` variable encoded once, not once per point.
+@Suite(.serialized) struct SweepPlanScalingTests {
+    static func spec(points: Int) throws -> SweepSpec {
+        SweepSpec(grid: [
+            try SweepAxis.parse("seed=" + (0..<points).map(String.init).joined(separator: ","), flag: "--grid")
+        ])
+    }
+
+    /// Plans a `points`-point Kubernetes sweep; returns it and how long planning took.
+    static func plan(points: Int, fixture: PlanFixture) throws -> (SweepPlan, Duration) {
+        let spec = try spec(points: points)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let sweep = try fixture.builder().sweep(PlanFixture.request, spec: spec, context: PlanFixture.kubernetes)
+        return (sweep, start.duration(to: clock.now))
+    }
+
+    @Test func aThousandPointsOnKubernetesPlanInLinearTime() throws {
+        let fixture = try PlanFixture()
+        _ = try Self.plan(points: 10, fixture: fixture)  // warms up the templates and the encoders
+        let (small, smallTime) = try Self.plan(points: 100, fixture: fixture)
+        let (large, largeTime) = try Self.plan(points: 1000, fixture: fixture)
+        #expect(small.plans.count == 100)
+        #expect(large.plans.count == 1000)
+        let job = try #require(large.plans[999].artefact(.job)).content
+        #expect(job.contains("train-k3x9q-999"))
+        #expect(job.contains("--seed"))
+        let ratio = largeTime / smallTime
+        print("Kubernetes sweep planning: 100 points in \(smallTime), 1000 points in \(largeTime) (×\(ratio))")
+        #expect(ratio < 20, "10× the points took \(ratio)× the time: per-point work grows with the sweep")
+    }
+
+    /// A point's Job sees the sweep, its own `index` and its own `point`.
+    @Test func aPointsJobSeesItsIndexAndEveryPoint() throws {
+        let fixture = try PlanFixture()
+        let templates = fixture.sandbox.root.appendingPathComponent("templates")
+        try fixture.sandbox.write(
+            """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: {{ experiment.name|tojson }}
+              annotations:
+                index: "{{ sweep.index }}"
+                size: "{{ sweep.size }}"
+                own: {{ sweep.point.name|tojson }}
+                params: {{ sweep.point.params|tojson }}
+                points: "{% if sweep.points %}all{% else %}none{% endif %}"
+
+            """, to: "job.yaml.stencil", in: templates)
+        var request = PlanFixture.request
+        request.templatesDir = templates.path
+        let sweep = try fixture.builder().sweep(
+            request, spec: try Self.spec(points: 3), context: PlanFixture.kubernetes)
+        for (index, plan) in sweep.plans.enumerated() {
+            let job = try #require(plan.artefact(.job)).content
+            #expect(job.contains("index: \"\(index)\"\n"))
+            #expect(job.contains("size: \"3\"\n"))
+            #expect(job.contains("own: \"train-k3x9q-\(index)\"\n"))
+            #expect(job.contains("points: \"none\"\n"), "not the whole list")
+            #expect(job.contains(#"params: "{\"#), "\(job)")
+        }
+    }
+}
