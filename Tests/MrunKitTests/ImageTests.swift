@@ -27,13 +27,15 @@ struct ImageFixture {
 
     var dockerConfig: URL { sandbox.root.appendingPathComponent("docker-config") }
 
-    init(bed: TestBed, registry: String? = nil, requirements: String = "# nothing to install\n") throws {
+    /// The default requirements differ per fixture, so no two tests share a cached requirements
+    /// layer that the other's `docker rmi` could remove while this one still counts on it.
+    init(bed: TestBed, registry: String? = nil, requirements: String? = nil) throws {
         self.bed = bed
         self.registry = registry ?? bed.registry
         sandbox = try Sandbox()
         try FileManager.default.createDirectory(at: dockerConfig, withIntermediateDirectories: true)
         try sandbox.write(Self.script, to: "exp.py")
-        try sandbox.write(requirements, to: "requirements.txt")
+        try sandbox.write(requirements ?? "# nothing to install (\(UUID().uuidString))\n", to: "requirements.txt")
         try sandbox.write(runID + "\n", to: "run-id.txt")
         variables = ["DOCKER_HOST": bed.dockerHost, "DOCKER_CONFIG": dockerConfig.path]
     }
