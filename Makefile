@@ -45,9 +45,14 @@ run: build
 	cd examples/quickstart && MRUN_HOME=$(RUN_HOME) $(CURDIR)/.build/debug/mrun --context local run \
 		--requirements requirements.txt train.py -- --epochs 3
 
-# Start-up figures of mrun beside kubectl and Python launchers; see bench/results.json.
-bench: release
-	scripts/bench/startup.py .build/release/mrun
+# mrun beside what users would run instead (kubectl, the Python kubernetes client, sbatch over
+# ssh, submitit) against the test bed; one table, also bench/results.json and bench/results.md.
+# Peers from PyPI go into .build/bench-venv. BENCH_SCENARIOS picks some. The Kubernetes scenarios
+# need a standalone fake API server (FAKE_APISERVER); without it they report themselves skipped.
+BENCH_SCENARIOS ?=
+FAKE_APISERVER ?= .build/debug/mrun-fake-apiserver
+bench: release testbed
+	scripts/bench/bench.py .build/release/mrun $(FAKE_APISERVER) $(BENCH_SCENARIOS)
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -1,0 +1,33 @@
+"""The fake kube-apiserver (mrun-fake-apiserver) as a child process for a scenario."""
+import subprocess
+
+from common import Skip
+
+
+class FakeAPIServer:
+    def __init__(self, binary, work):
+        if not binary:
+            raise Skip("no mrun-fake-apiserver binary given")
+        self.kubeconfig = str(work / "fake-kubeconfig")
+        self.process = subprocess.Popen([binary, self.kubeconfig], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().split()
+        if len(line) != 2:
+            self.stop()
+            raise Skip(f"mrun-fake-apiserver did not start: {self.process.stderr.read().strip()[-200:]}")
+        self.url = line[0]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.stop()

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Scenario 2, a Kubernetes sweep of 200 Jobs into the fake API server run as its own process:
+`mrun run --grid` (200 points, image already in the test bed's registry) beside `kubectl create -f`
+of the same 200 rendered Jobs, a loop of the Python `kubernetes` client, and the server's own
+ceiling (200 parallel raw POSTs over TLS, 32 in flight). Usage: k8s_sweep.py MRUN FAKE_APISERVER"""
+import json
+import re
+import subprocess
+
+from common import Skip, debian_tool, mrun_env, repeat, row, scenario_main, testbed_env, timed, venv_python
+from fakeserver import FakeAPIServer
+
+SCENARIO = "k8s sweep 200 Jobs"
+POINTS = 200
+TARGET = 0.4
+HERE = __file__.rsplit("/", 1)[0]
+
+
+def setup_project(bench, fake, bed, name="k8s"):
+    """A project and an MRUN_HOME with a kubernetes context `bench` on the test bed's registry."""
+    work = bench["work"]
+    project = work / f"project-{name}"
+    project.mkdir()
+    (project / "exp.py").write_text("import sys\nprint(sys.argv)\n")
+    (project / "requirements.txt").write_text("")
+    (work / "docker-config").mkdir(exist_ok=True)
+    env = mrun_env(work, {"KUBECONFIG": fake.kubeconfig, "DOCKER_HOST": bed["DOCKER_HOST"],
+                          "DOCKER_CONFIG": str(work / "docker-config"), "NEPTUNE_API_TOKEN": "bench-token"})
+    subprocess.run([bench["mrun"], "context", "add", "--name", "bench", "--type", "kubernetes", "--registry_url",
+                    bed["MRUN_TEST_REGISTRY"], "--base_image", bed["MRUN_TEST_BASE_IMAGE"], "--project", "bench"],
+                   env=env, cwd=project, check=True, capture_output=True)
+    return project, env
+
+
+def grid(points):
+    return ["--grid", "i=" + ",".join(str(i) for i in range(points))]
+
+
+def rendered_job(bench, project, env):
+    """Point 0's Job manifest as mrun renders it (YAML, from `--dry-run --output json`)."""
+    result = subprocess.run([bench["mrun"], "--context", "bench", "run", "exp.py", "--requirements",
+                             "requirements.txt", "--dry-run", "--output", "json", *grid(1)],
+                            env=env, cwd=project, capture_output=True, text=True, check=True)
+    artefacts = json.loads(result.stdout)["plan"]["artefacts"]
+    job = next((item["content"] for item in artefacts if item["name"] == "job.yaml"), None)
+    name = re.search(r'^  name: "?([^"\n]+)"?$', job or "", re.MULTILINE)
+    if not name:
+        raise Skip("no Job manifest in `mrun run --dry-run --output json`")
+    return job, name.group(1)
+
+
+def manifests(job, round_):
+    """The 200 Jobs of one round as YAML documents, named bench-ROUND-INDEX."""
+    text, name = job
+    return "\n---\n".join(text.replace(name, f"bench-{round_}-{index}") for index in range(POINTS))
+
+
+def run(bench):
+    bed = testbed_env()
+    rows = []
+    with FakeAPIServer(bench["fake"], bench["work"]) as fake:
+        project, env = setup_project(bench, fake, bed)
+        # The first launch builds and pushes the image; the measured ones find it in the registry.
+        first = subprocess.run([bench["mrun"], "--context", "bench", "run", "exp.py", "--requirements",
+                                "requirements.txt", *grid(1)], env=env, cwd=project, capture_output=True, text=True,
+                               timeout=600)
+        if first.returncode != 0:
+            raise Skip(f"mrun could not launch on the fake server: {first.stderr.strip()[-300:]}")
+        command = [bench["mrun"], "--context", "bench", "run", "exp.py", "--requirements", "requirements.txt",
+                   *grid(POINTS)]
+        samples = repeat(lambda: timed(command, env=env, cwd=project, timeout=120))
+        rows.append(row(SCENARIO, "mrun run --grid (200 points, 1 process)", "mrun", samples, target=TARGET))
+
+        job = rendered_job(bench, project, env)
+        counter = iter(range(10**6))
+
+        def write_round():
+            round_ = next(counter)
+            path = bench["work"] / f"jobs-{round_}.yaml"
+            path.write_text(manifests(job, round_))
+            return round_, path
+
+        try:
+            kubectl = debian_tool("kubectl", "kubectl")
+            kenv = {**env, "KUBECONFIG": fake.kubeconfig}
+
+            def kubectl_round():
+                _, path = write_round()
+                return timed([kubectl, "create", "-f", str(path)], env=kenv, timeout=300)
+            rows.append(row(SCENARIO, "kubectl create -f (the same 200 Jobs, 1 file)", "peer",
+                            repeat(kubectl_round)))
+        except Skip as error:
+            rows.append(row(SCENARIO, "kubectl create -f", "peer", skipped=str(error)))
+
+        try:
+            python = venv_python("kubernetes")
+            script = f"{HERE}/k8s_python_client.py"
+
+            def python_round():
+                round_, path = write_round()
+                return timed([python, script, fake.kubeconfig, str(path)], timeout=300)
+            rows.append(row(SCENARIO, "Python kubernetes client, create loop (1 process)", "peer",
+                            repeat(python_round)))
+        except Skip as error:
+            rows.append(row(SCENARIO, "Python kubernetes client", "peer", skipped=str(error)))
+
+        def ceiling_round():
+            round_, path = write_round()
+            return timed([python, f"{HERE}/k8s_raw_posts.py", fake.kubeconfig, str(path), "32"], timeout=300)
+        python = venv_python("pyyaml:yaml")
+        rows.append(row(SCENARIO, "server ceiling: 200 raw POSTs, 32 threads (python)", "ceiling",
+                        repeat(ceiling_round), note="the fake API server runs as a debug build"))
+    return rows
+
+
+if __name__ == "__main__":
+    scenario_main(run)
