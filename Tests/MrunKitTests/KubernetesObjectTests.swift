@@ -265,7 +265,7 @@ import Testing
         #expect(events.first?.object == nil)
         let encoded = try JSONValue(encoding: events[0])
         #expect(encoded["type"] == .string("ERROR"))
-        #expect(encoded["object"]?["code"] == .int(410))
+        #expect(encoded["object"]?["code"] == .integer(410))
     }
 
     /// Phases and reasons are open sets: a value this version does not know still decodes, and
@@ -280,7 +280,7 @@ import Testing
             try JSONValue(encoding: K.Status(status: "Failure", reason: .notFound, code: 404))
                 == .object([
                     "apiVersion": .string("v1"), "kind": .string("Status"), "metadata": .object([:]),
-                    "status": .string("Failure"), "reason": .string("NotFound"), "code": .int(404),
+                    "status": .string("Failure"), "reason": .string("NotFound"), "code": .integer(404),
                 ]))
     }
 
