@@ -131,7 +131,9 @@ import Testing
             #expect(outcome.status == 0, "\(outcome.message)")
             #expect(await server.controller.all(Kubernetes.Job.self, namespace: "proj").count == 200)
             let connections = server.acceptedConnections
-            #expect(connections <= 33, "the creates share the pooled connections")
+            // 32 in flight share pooled connections: far fewer than one per Job. A loaded machine may
+            // see a few connections replaced, so the bound is loose.
+            #expect(connections < 100, "the creates share the pooled connections")
             print(
                 "200-job Kubernetes sweep against the fake: planned in \(planned), submitted in \(elapsed)"
                     + " over \(connections) connections")
