@@ -52,7 +52,7 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
     /// Prepares the run directory and runs the experiment; `launch` is its id in the history.
     private func run(_ plan: ExperimentPlan, launch: String?) async throws -> ExitStatus {
         guard let local = plan.local else {
-            throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a local plan")
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a local plan")
         }
         let runDirectory = URL(fileURLWithPath: local.runDirectory)
         try prepare(runDirectory, plan: plan)

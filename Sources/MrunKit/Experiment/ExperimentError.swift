@@ -7,7 +7,7 @@ public enum ExperimentError: UserFacingError, Equatable {
     case requirementsOutsideProject(String)
     case invalidEnvironment(flag: String, item: String)
     case invalidNeptuneConfig(file: String, message: String)
-    case backendUnavailable(type: ContextType, issue: String)
+    case planMismatch(type: ContextType, issue: String)
     case excludedFile(path: String, role: String)
 
     public var description: String {
@@ -31,9 +31,10 @@ public enum ExperimentError: UserFacingError, Equatable {
         case .excludedFile(let path, let role):
             return "\(path): \(role) is excluded by .gitignore or .mrunignore, so it would not be"
                 + " shipped; re-include it with a '!\(path)' line in .mrunignore"
-        case .backendUnavailable(let type, let issue):
-            return "running on \(type.rawValue) contexts is not available in this version yet (\(issue));"
-                + " 'mrun run --dry-run' shows what would be submitted"
+        case .planMismatch(let type, let issue):
+            // Only reachable through a bug: every context type has a backend.
+            return "internal error: the \(type.rawValue) backend was handed a plan it cannot run (\(issue));"
+                + " please report it with the output of 'mrun run --dry-run'"
         }
     }
 }

@@ -133,7 +133,7 @@ extension PlanBuilder {
             request, context: context, suffix: id,
             sweep: SweepInput(points: points, maxParallel: maxParallel, pointCount: pointCount))
         guard let rendering = prepared.sweep else {
-            throw ExperimentError.backendUnavailable(type: context.type, issue: "the sweep was not planned")
+            throw ExperimentError.planMismatch(type: context.type, issue: "the sweep was not planned")
         }
         // Encoded once, without the points: each point's Job sees its own point (`sweep.point`),
         // never the whole list, which Stencil would convert again for every lookup of `sweep`.

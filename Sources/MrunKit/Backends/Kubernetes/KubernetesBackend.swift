@@ -105,7 +105,7 @@ public struct KubernetesBackend: SweepBackend {
     /// before a long build), then makes sure the image is in the registry.
     func prepare(_ plan: ExperimentPlan) async throws -> Launch {
         guard let target = plan.kubernetes, let image = plan.image else {
-            throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a Kubernetes plan")
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Kubernetes plan")
         }
         let client = try await KubernetesSetup.connect(
             kubeContext: target.kubeContext, host: host, http: http, options: clientOptions, sink: sink)
@@ -130,7 +130,7 @@ public struct KubernetesBackend: SweepBackend {
         reportDropped: Bool = true
     ) throws -> Kubernetes.Job {
         guard let artefact = plan.artefact(.job) else {
-            throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "the plan has no Job")
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "the plan has no Job")
         }
         for secret in plan.secrets where secret.value.count >= 6 && artefact.content.contains(secret.value) {
             throw KubernetesBackendError.secretInManifest(artefact: artefact.name, variable: secret.name)

@@ -31,7 +31,7 @@ struct KubernetesSetup {
     /// part-way throws ``KubernetesBackendError/incomplete(cause:present:)`` naming what does.
     func prepare(_ plan: ExperimentPlan) async throws -> [String] {
         guard let target = plan.kubernetes else {
-            throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a Kubernetes plan")
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Kubernetes plan")
         }
         let namespace = target.namespace
         var present: [String] = []

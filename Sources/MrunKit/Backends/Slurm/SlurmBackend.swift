@@ -70,7 +70,7 @@ public struct SlurmBackend: Backend {
     /// connection.
     func shipAndSubmit(_ plan: ExperimentPlan) async throws -> Submission {
         guard let slurm = plan.slurm, let script = plan.artefact(.sbatch) else {
-            throw ExperimentError.backendUnavailable(type: plan.context.type, issue: "not a Slurm plan")
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Slurm plan")
         }
         let session = try SlurmShells.make(plan.context.slurm, host: host, runner: runner)
         let (home, tool) = try await prepare(slurm, secrets: plan.secrets, session: session)
