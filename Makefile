@@ -47,12 +47,12 @@ run: build
 
 # mrun beside what users would run instead (kubectl, the Python kubernetes client, sbatch over
 # ssh, submitit) against the test bed; one table, also bench/results.json and bench/results.md.
-# Peers from PyPI go into .build/bench-venv. BENCH_SCENARIOS picks some. The Kubernetes scenarios
-# need a standalone fake API server (FAKE_APISERVER); without it they report themselves skipped.
+# Peers from PyPI go into .build/bench-venv. BENCH_SCENARIOS picks some (startup k8s_sweep
+# slurm_sweep relaunch memory). The Kubernetes scenarios run against the tests' fake API server as
+# a process of its own (mrun-fake-apiserver, built with mrun).
 BENCH_SCENARIOS ?=
-FAKE_APISERVER ?= .build/debug/mrun-fake-apiserver
 bench: release testbed
-	scripts/bench/bench.py .build/release/mrun $(FAKE_APISERVER) $(BENCH_SCENARIOS)
+	scripts/bench/bench.py .build/release/mrun .build/release/mrun-fake-apiserver $(BENCH_SCENARIOS)
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

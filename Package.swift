@@ -44,10 +44,28 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
+        // The fake kube-apiserver the tests and `make bench` run against (the real one cannot be
+        // installed here): a library for in-process tests and a small executable for the bench.
+        .target(
+            name: "FakeKubernetes",
+            dependencies: [
+                "MrunKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .executableTarget(
+            name: "mrun-fake-apiserver",
+            dependencies: ["FakeKubernetes"]
+        ),
         .testTarget(
             name: "MrunKitTests",
             dependencies: [
-                "MrunKit", "mrun",
+                "MrunKit", "mrun", "FakeKubernetes",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import FakeKubernetes
 import Foundation
 import Testing
 

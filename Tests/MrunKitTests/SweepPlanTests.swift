@@ -1,3 +1,4 @@
+import FakeKubernetes
 import Foundation
 import Subprocess
 import Testing

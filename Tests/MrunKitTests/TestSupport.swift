@@ -57,15 +57,18 @@ struct CLIResult {
 enum CLI {
     /// The `mrun` executable built beside the test bundle.
     static var binary: URL {
-        get throws {
-            let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            for candidate in [products, products.deletingLastPathComponent()] {
-                let url = candidate.appendingPathComponent("mrun")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            Issue.record("the mrun executable is not built next to the tests (\(products.path)); run 'swift build'")
-            throw CLIError.binaryMissing
+        get throws { try executable("mrun") }
+    }
+
+    /// An executable product of this package built beside the test bundle.
+    static func executable(_ name: String) throws -> URL {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [products, products.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
+        Issue.record("the \(name) executable is not built next to the tests (\(products.path)); run 'swift build'")
+        throw CLIError.binaryMissing
     }
 
     enum CLIError: Error { case binaryMissing }

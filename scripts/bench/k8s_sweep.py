@@ -84,10 +84,12 @@ def run(bench):
             kubectl = debian_tool("kubectl", "kubectl")
             kenv = {**env, "KUBECONFIG": fake.kubeconfig}
 
+            # The fake serves no OpenAPI document, which kubectl's client-side validation downloads;
+            # --validate=false spares kubectl that work, so its figure is if anything flattering.
             def kubectl_round():
                 _, path = write_round()
-                return timed([kubectl, "create", "-f", str(path)], env=kenv, timeout=300)
-            rows.append(row(SCENARIO, "kubectl create -f (the same 200 Jobs, 1 file)", "peer",
+                return timed([kubectl, "create", "--validate=false", "-f", str(path)], env=kenv, timeout=300)
+            rows.append(row(SCENARIO, "kubectl create --validate=false -f (the same 200 Jobs)", "peer",
                             repeat(kubectl_round)))
         except Skip as error:
             rows.append(row(SCENARIO, "kubectl create -f", "peer", skipped=str(error)))
@@ -109,7 +111,7 @@ def run(bench):
             return timed([python, f"{HERE}/k8s_raw_posts.py", fake.kubeconfig, str(path), "32"], timeout=300)
         python = venv_python("pyyaml:yaml")
         rows.append(row(SCENARIO, "server ceiling: 200 raw POSTs, 32 threads (python)", "ceiling",
-                        repeat(ceiling_round), note="the fake API server runs as a debug build"))
+                        repeat(ceiling_round)))
     return rows
 
 

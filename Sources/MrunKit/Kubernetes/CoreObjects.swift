@@ -12,15 +12,37 @@ extension Kubernetes {
         public var metadata: ObjectMeta
         public var spec: NamespaceSpec?
         public var status: NamespaceStatus?
+
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: ObjectMeta,
+            spec: NamespaceSpec? = nil,
+            status: NamespaceStatus? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+        }
     }
 
     public struct NamespaceSpec: Codable, Sendable, Equatable {
         public var finalizers: [String]?
+
+        public init(finalizers: [String]? = nil) {
+            self.finalizers = finalizers
+        }
     }
 
     public struct NamespaceStatus: Codable, Sendable, Equatable {
         /// `Active`, or `Terminating` while its contents are deleted (creating objects then fails).
         public var phase: String?
+
+        public init(phase: String? = nil) {
+            self.phase = phase
+        }
     }
 
     public struct PersistentVolumeClaim: KubernetesObject {
@@ -34,6 +56,20 @@ extension Kubernetes {
         public var metadata: ObjectMeta
         public var spec: PersistentVolumeClaimSpec?
         public var status: PersistentVolumeClaimStatus?
+
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: ObjectMeta,
+            spec: PersistentVolumeClaimSpec? = nil,
+            status: PersistentVolumeClaimStatus? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+        }
     }
 
     public struct PersistentVolumeClaimSpec: Codable, Sendable, Equatable {
@@ -45,6 +81,20 @@ extension Kubernetes {
         public var storageClassName: String?
         public var volumeMode: String?
         public var volumeName: String?
+
+        public init(
+            accessModes: [String]? = nil,
+            resources: ResourceRequirements? = nil,
+            storageClassName: String? = nil,
+            volumeMode: String? = nil,
+            volumeName: String? = nil
+        ) {
+            self.accessModes = accessModes
+            self.resources = resources
+            self.storageClassName = storageClassName
+            self.volumeMode = volumeMode
+            self.volumeName = volumeName
+        }
     }
 
     public struct PersistentVolumeClaimStatus: Codable, Sendable, Equatable {
@@ -52,6 +102,12 @@ extension Kubernetes {
         public var phase: String?
         public var accessModes: [String]?
         public var capacity: [String: String]?
+
+        public init(phase: String? = nil, accessModes: [String]? = nil, capacity: [String: String]? = nil) {
+            self.phase = phase
+            self.accessModes = accessModes
+            self.capacity = capacity
+        }
     }
 
     /// Holds the Neptune credentials the Job reads through `secretKeyRef`.
@@ -71,6 +127,24 @@ extension Kubernetes {
         /// Write-only plain-text values: the server merges them into `data` and never returns them.
         public var stringData: [String: String]?
         public var immutable: Bool?
+
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: ObjectMeta,
+            type: String? = nil,
+            data: [String: String]? = nil,
+            stringData: [String: String]? = nil,
+            immutable: Bool? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.type = type
+            self.data = data
+            self.stringData = stringData
+            self.immutable = immutable
+        }
     }
 }
 

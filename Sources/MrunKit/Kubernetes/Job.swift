@@ -12,6 +12,20 @@ extension Kubernetes {
         /// Optional only because watch BOOKMARK events carry a Job with nothing but metadata.
         public var spec: JobSpec?
         public var status: JobStatus?
+
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: ObjectMeta,
+            spec: JobSpec? = nil,
+            status: JobStatus? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+        }
     }
 
     /// mrun sets `backoffLimit` and `template`; the rest are the server's defaults, modelled so a
@@ -29,6 +43,30 @@ extension Kubernetes {
         public var ttlSecondsAfterFinished: Int?
         public var completionMode: String?
         public var suspend: Bool?
+
+        public init(
+            parallelism: Int? = nil,
+            completions: Int? = nil,
+            activeDeadlineSeconds: Int? = nil,
+            backoffLimit: Int? = nil,
+            selector: SelectorSpec? = nil,
+            manualSelector: Bool? = nil,
+            template: PodTemplateSpec,
+            ttlSecondsAfterFinished: Int? = nil,
+            completionMode: String? = nil,
+            suspend: Bool? = nil
+        ) {
+            self.parallelism = parallelism
+            self.completions = completions
+            self.activeDeadlineSeconds = activeDeadlineSeconds
+            self.backoffLimit = backoffLimit
+            self.selector = selector
+            self.manualSelector = manualSelector
+            self.template = template
+            self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
+            self.completionMode = completionMode
+            self.suspend = suspend
+        }
     }
 
     /// The status goes `{}` → active → (briefly) only `uncountedTerminatedPods` → a `Complete` or
@@ -44,6 +82,26 @@ extension Kubernetes {
         /// Pods that finished but are not yet counted in `succeeded`/`failed`.
         public var uncountedTerminatedPods: UncountedTerminatedPods?
         public var ready: Int?
+
+        public init(
+            conditions: [JobCondition]? = nil,
+            startTime: String? = nil,
+            completionTime: String? = nil,
+            active: Int? = nil,
+            succeeded: Int? = nil,
+            failed: Int? = nil,
+            uncountedTerminatedPods: UncountedTerminatedPods? = nil,
+            ready: Int? = nil
+        ) {
+            self.conditions = conditions
+            self.startTime = startTime
+            self.completionTime = completionTime
+            self.active = active
+            self.succeeded = succeeded
+            self.failed = failed
+            self.uncountedTerminatedPods = uncountedTerminatedPods
+            self.ready = ready
+        }
     }
 
     public struct JobCondition: Codable, Sendable, Equatable {
@@ -56,12 +114,33 @@ extension Kubernetes {
         /// `BackoffLimitExceeded`, `DeadlineExceeded`…
         public var reason: String?
         public var message: String?
+
+        public init(
+            type: String,
+            status: String,
+            lastProbeTime: String? = nil,
+            lastTransitionTime: String? = nil,
+            reason: String? = nil,
+            message: String? = nil
+        ) {
+            self.type = type
+            self.status = status
+            self.lastProbeTime = lastProbeTime
+            self.lastTransitionTime = lastTransitionTime
+            self.reason = reason
+            self.message = message
+        }
     }
 
     public struct UncountedTerminatedPods: Codable, Sendable, Equatable {
         /// Pod UIDs.
         public var succeeded: [String]?
         public var failed: [String]?
+
+        public init(succeeded: [String]? = nil, failed: [String]? = nil) {
+            self.succeeded = succeeded
+            self.failed = failed
+        }
     }
 
     /// Where a Job is in its life, derived from its status.
@@ -78,6 +157,11 @@ extension Kubernetes {
     public struct SelectorSpec: Codable, Sendable, Equatable {
         public var matchLabels: [String: String]?
         public var matchExpressions: [SelectorRequirement]?
+
+        public init(matchLabels: [String: String]? = nil, matchExpressions: [SelectorRequirement]? = nil) {
+            self.matchLabels = matchLabels
+            self.matchExpressions = matchExpressions
+        }
     }
 
     public struct SelectorRequirement: Codable, Sendable, Equatable {
@@ -85,6 +169,12 @@ extension Kubernetes {
         /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
         public var `operator`: String
         public var values: [String]?
+
+        public init(key: String, operator: String, values: [String]? = nil) {
+            self.key = key
+            self.operator = `operator`
+            self.values = values
+        }
     }
 }
 

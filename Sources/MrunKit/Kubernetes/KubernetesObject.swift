@@ -68,6 +68,36 @@ extension Kubernetes {
         public var annotations: [String: String]?
         public var ownerReferences: [OwnerReference]?
         public var finalizers: [String]?
+
+        public init(
+            name: String? = nil,
+            generateName: String? = nil,
+            namespace: String? = nil,
+            uid: String? = nil,
+            resourceVersion: String? = nil,
+            generation: Int? = nil,
+            creationTimestamp: String? = nil,
+            deletionTimestamp: String? = nil,
+            deletionGracePeriodSeconds: Int? = nil,
+            labels: [String: String]? = nil,
+            annotations: [String: String]? = nil,
+            ownerReferences: [OwnerReference]? = nil,
+            finalizers: [String]? = nil
+        ) {
+            self.name = name
+            self.generateName = generateName
+            self.namespace = namespace
+            self.uid = uid
+            self.resourceVersion = resourceVersion
+            self.generation = generation
+            self.creationTimestamp = creationTimestamp
+            self.deletionTimestamp = deletionTimestamp
+            self.deletionGracePeriodSeconds = deletionGracePeriodSeconds
+            self.labels = labels
+            self.annotations = annotations
+            self.ownerReferences = ownerReferences
+            self.finalizers = finalizers
+        }
     }
 
     /// Links a Job's pods to the Job; the garbage collector deletes the pods with it.
@@ -78,6 +108,22 @@ extension Kubernetes {
         public var uid: String
         public var controller: Bool?
         public var blockOwnerDeletion: Bool?
+
+        public init(
+            apiVersion: String,
+            kind: String,
+            name: String,
+            uid: String,
+            controller: Bool? = nil,
+            blockOwnerDeletion: Bool? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.name = name
+            self.uid = uid
+            self.controller = controller
+            self.blockOwnerDeletion = blockOwnerDeletion
+        }
     }
 
     public struct ListMeta: Codable, Sendable, Equatable {
@@ -86,6 +132,11 @@ extension Kubernetes {
         /// Token for the next page when the list was requested with `limit`.
         public var `continue`: String?
         public var remainingItemCount: Int?
+
+        public init(resourceVersion: String? = nil, remainingItemCount: Int? = nil) {
+            self.resourceVersion = resourceVersion
+            self.remainingItemCount = remainingItemCount
+        }
     }
 
     /// `JobList`, `PodList`…: items carry no `kind`/`apiVersion` of their own.
@@ -97,6 +148,18 @@ extension Kubernetes {
 
         enum CodingKeys: String, CodingKey {
             case apiVersion, kind, metadata, items
+        }
+
+        public init(
+            apiVersion: String? = Item.apiVersion,
+            kind: String? = Item.kind + "List",
+            metadata: ListMeta = ListMeta(),
+            items: [Item] = []
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.items = items
         }
     }
 }

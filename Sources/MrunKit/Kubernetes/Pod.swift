@@ -11,6 +11,20 @@ extension Kubernetes {
         public var metadata: ObjectMeta
         public var spec: PodSpec?
         public var status: PodStatus?
+
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: ObjectMeta,
+            spec: PodSpec? = nil,
+            status: PodStatus? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+        }
     }
 
     public struct PodStatus: Codable, Sendable, Equatable {
@@ -26,6 +40,30 @@ extension Kubernetes {
         public var containerStatuses: [ContainerStatus]?
         public var initContainerStatuses: [ContainerStatus]?
         public var qosClass: String?
+
+        public init(
+            phase: PodPhase? = nil,
+            conditions: [PodCondition]? = nil,
+            reason: String? = nil,
+            message: String? = nil,
+            hostIP: String? = nil,
+            podIP: String? = nil,
+            startTime: String? = nil,
+            containerStatuses: [ContainerStatus]? = nil,
+            initContainerStatuses: [ContainerStatus]? = nil,
+            qosClass: String? = nil
+        ) {
+            self.phase = phase
+            self.conditions = conditions
+            self.reason = reason
+            self.message = message
+            self.hostIP = hostIP
+            self.podIP = podIP
+            self.startTime = startTime
+            self.containerStatuses = containerStatuses
+            self.initContainerStatuses = initContainerStatuses
+            self.qosClass = qosClass
+        }
     }
 
     /// An open set: a newer server may report a phase this version does not know.
@@ -49,6 +87,22 @@ extension Kubernetes {
         /// `Unschedulable` on `PodScheduled` says why a pod stays Pending.
         public var reason: String?
         public var message: String?
+
+        public init(
+            type: String,
+            status: String,
+            lastProbeTime: String? = nil,
+            lastTransitionTime: String? = nil,
+            reason: String? = nil,
+            message: String? = nil
+        ) {
+            self.type = type
+            self.status = status
+            self.lastProbeTime = lastProbeTime
+            self.lastTransitionTime = lastTransitionTime
+            self.reason = reason
+            self.message = message
+        }
     }
 
     public struct ContainerStatus: Codable, Sendable, Equatable {
@@ -62,6 +116,28 @@ extension Kubernetes {
         public var imageID: String?
         public var containerID: String?
         public var started: Bool?
+
+        public init(
+            name: String,
+            state: ContainerState? = nil,
+            lastState: ContainerState? = nil,
+            ready: Bool? = nil,
+            restartCount: Int? = nil,
+            image: String? = nil,
+            imageID: String? = nil,
+            containerID: String? = nil,
+            started: Bool? = nil
+        ) {
+            self.name = name
+            self.state = state
+            self.lastState = lastState
+            self.ready = ready
+            self.restartCount = restartCount
+            self.image = image
+            self.imageID = imageID
+            self.containerID = containerID
+            self.started = started
+        }
     }
 
     /// At most one of the three is set; `{}` (none) appears as `lastState` of a first run.
@@ -69,16 +145,35 @@ extension Kubernetes {
         public var waiting: ContainerStateWaiting?
         public var running: ContainerStateRunning?
         public var terminated: ContainerStateTerminated?
+
+        public init(
+            waiting: ContainerStateWaiting? = nil,
+            running: ContainerStateRunning? = nil,
+            terminated: ContainerStateTerminated? = nil
+        ) {
+            self.waiting = waiting
+            self.running = running
+            self.terminated = terminated
+        }
     }
 
     public struct ContainerStateWaiting: Codable, Sendable, Equatable {
         /// `ContainerCreating`, `ErrImagePull`, `ImagePullBackOff`, `CrashLoopBackOff`…
         public var reason: String?
         public var message: String?
+
+        public init(reason: String? = nil, message: String? = nil) {
+            self.reason = reason
+            self.message = message
+        }
     }
 
     public struct ContainerStateRunning: Codable, Sendable, Equatable {
         public var startedAt: String?
+
+        public init(startedAt: String? = nil) {
+            self.startedAt = startedAt
+        }
     }
 
     public struct ContainerStateTerminated: Codable, Sendable, Equatable {
@@ -90,6 +185,24 @@ extension Kubernetes {
         public var startedAt: String?
         public var finishedAt: String?
         public var containerID: String?
+
+        public init(
+            exitCode: Int,
+            signal: Int? = nil,
+            reason: String? = nil,
+            message: String? = nil,
+            startedAt: String? = nil,
+            finishedAt: String? = nil,
+            containerID: String? = nil
+        ) {
+            self.exitCode = exitCode
+            self.signal = signal
+            self.reason = reason
+            self.message = message
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+            self.containerID = containerID
+        }
     }
 }
 

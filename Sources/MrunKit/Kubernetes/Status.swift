@@ -12,6 +12,26 @@ extension Kubernetes {
         public var reason: StatusReason?
         public var details: StatusDetails?
         public var code: Int?
+
+        public init(
+            apiVersion: String? = "v1",
+            kind: String? = "Status",
+            metadata: ListMeta? = ListMeta(),
+            status: String? = nil,
+            message: String? = nil,
+            reason: StatusReason? = nil,
+            details: StatusDetails? = nil,
+            code: Int? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.status = status
+            self.message = message
+            self.reason = reason
+            self.details = details
+            self.code = code
+        }
     }
 
     public struct StatusDetails: Codable, Sendable, Equatable {
@@ -24,6 +44,22 @@ extension Kubernetes {
         /// One per invalid field of a 422.
         public var causes: [StatusCause]?
         public var retryAfterSeconds: Int?
+
+        public init(
+            name: String? = nil,
+            group: String? = nil,
+            kind: String? = nil,
+            uid: String? = nil,
+            causes: [StatusCause]? = nil,
+            retryAfterSeconds: Int? = nil
+        ) {
+            self.name = name
+            self.group = group
+            self.kind = kind
+            self.uid = uid
+            self.causes = causes
+            self.retryAfterSeconds = retryAfterSeconds
+        }
     }
 
     public struct StatusCause: Codable, Sendable, Equatable {
@@ -32,6 +68,12 @@ extension Kubernetes {
         public var message: String?
         /// `spec.template.spec.containers`.
         public var field: String?
+
+        public init(reason: String? = nil, message: String? = nil, field: String? = nil) {
+            self.reason = reason
+            self.message = message
+            self.field = field
+        }
     }
 
     /// An open set of the reasons the API server gives, so that a newer one still decodes.
@@ -94,6 +136,20 @@ extension Kubernetes {
         public var gracePeriodSeconds: Int?
         /// `["All"]` validates without deleting.
         public var dryRun: [String]?
+
+        public init(
+            apiVersion: String? = "v1",
+            kind: String? = "DeleteOptions",
+            propagationPolicy: PropagationPolicy? = nil,
+            gracePeriodSeconds: Int? = nil,
+            dryRun: [String]? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.propagationPolicy = propagationPolicy
+            self.gracePeriodSeconds = gracePeriodSeconds
+            self.dryRun = dryRun
+        }
     }
 
     /// `GET /version`: what a cluster check prints.
@@ -108,5 +164,27 @@ extension Kubernetes {
         public var goVersion: String?
         public var compiler: String?
         public var platform: String?
+
+        public init(
+            major: String,
+            minor: String,
+            gitVersion: String,
+            gitCommit: String? = nil,
+            gitTreeState: String? = nil,
+            buildDate: String? = nil,
+            goVersion: String? = nil,
+            compiler: String? = nil,
+            platform: String? = nil
+        ) {
+            self.major = major
+            self.minor = minor
+            self.gitVersion = gitVersion
+            self.gitCommit = gitCommit
+            self.gitTreeState = gitTreeState
+            self.buildDate = buildDate
+            self.goVersion = goVersion
+            self.compiler = compiler
+            self.platform = platform
+        }
     }
 }

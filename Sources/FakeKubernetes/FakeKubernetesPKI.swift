@@ -3,32 +3,32 @@ import Foundation
 /// Certificates for the fake API server, made with the `openssl` CLI once per test process: a
 /// cluster CA, a server certificate for 127.0.0.1 and localhost, client certificates whose CN is
 /// the user and O the groups, and a second CA that the cluster does not trust.
-struct FakeKubernetesPKI: Sendable {
-    struct ClientCredential: Sendable {
-        var certificatePEM: String
-        var keyPEM: String
+package struct FakeKubernetesPKI: Sendable {
+    package struct ClientCredential: Sendable {
+        package var certificatePEM: String
+        package var keyPEM: String
     }
 
-    let directory: URL
-    let caPEM: String
+    package let directory: URL
+    package let caPEM: String
     /// A CA the fake server does not trust; its server certificate is not trusted by the cluster CA.
-    let otherCAPEM: String
-    let serverCertificatePEM: String
-    let serverKeyPEM: String
+    package let otherCAPEM: String
+    package let serverCertificatePEM: String
+    package let serverKeyPEM: String
     /// The same server key pair signed by the other CA: a server whose certificate the cluster CA
     /// does not vouch for.
-    let untrustedServerCertificatePEM: String
+    package let untrustedServerCertificatePEM: String
     /// The server key pair for `DNS:kubernetes.fake` only, without an IP address: TLS clients
     /// connecting to 127.0.0.1 must be told that name (tls-server-name).
-    let namedServerCertificatePEM: String
-    let clients: [String: ClientCredential]
+    package let namedServerCertificatePEM: String
+    package let clients: [String: ClientCredential]
 
     /// Client certificates by name: `alice` (RSA PKCS#1 key, group system:masters), `bob` (RSA
     /// PKCS#8, mrun-users), `carol` (EC, mrun-users), `expired` (alice's identity, expired),
     /// `stranger` (signed by the other CA).
-    static let clientNames = ["alice", "bob", "carol", "expired", "stranger"]
+    package static let clientNames = ["alice", "bob", "carol", "expired", "stranger"]
 
-    static func shared() async throws -> FakeKubernetesPKI {
+    package static func shared() async throws -> FakeKubernetesPKI {
         try await cache.value
     }
 
@@ -77,9 +77,9 @@ struct FakeKubernetesPKI: Sendable {
 
 /// The `openssl` commands, run in one directory.
 private struct OpenSSL {
-    let directory: URL
+    package let directory: URL
 
-    func makeCA(_ name: String, subject: String) throws {
+    package func makeCA(_ name: String, subject: String) throws {
         try ecKey(name)
         try run([
             "req", "-x509", "-new", "-key", "\(name).key", "-subj", subject, "-days", "3650", "-out", "\(name).crt",
@@ -87,11 +87,11 @@ private struct OpenSSL {
         ])
     }
 
-    func ecKey(_ name: String) throws {
+    package func ecKey(_ name: String) throws {
         try run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "\(name).key"])
     }
 
-    func sign(
+    package func sign(
         _ name: String, subject: String, ca: String, days: Int = 365,
         extensions: String = "extendedKeyUsage=clientAuth", output: String? = nil
     ) throws {
@@ -107,7 +107,7 @@ private struct OpenSSL {
         ])
     }
 
-    func run(_ arguments: [String]) throws {
+    package func run(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl"] + arguments

@@ -1,19 +1,19 @@
 import Foundation
 
-@testable import MrunKit
+import MrunKit
 
 /// The parts of the Job controller, scheduler and kubelet that tests script: make a Job's pod,
 /// move it Pending → (waiting) → Running → Succeeded/Failed with log lines, and update the Job's
 /// status the way the recorded watch (fixture 61) shows it.
 extension FakeKubernetesCluster {
     /// Runs `hook` (in its own task) for every Job created from now on, e.g. to start its pod.
-    func onJobCreated(_ hook: (@Sendable (Kubernetes.Job) async -> Void)?) {
+    package func onJobCreated(_ hook: (@Sendable (Kubernetes.Job) async -> Void)?) {
         jobCreatedHook = hook
     }
 
     /// Creates the Job's pod (Pending, unscheduled) and marks the Job active.
     @discardableResult
-    func createPod(forJob jobName: String, namespace: String) throws(FakeAPIError) -> Kubernetes.Pod {
+    package func createPod(forJob jobName: String, namespace: String) throws(FakeAPIError) -> Kubernetes.Pod {
         var job = try get(Kubernetes.Job.self, namespace: namespace, name: jobName)
         let template = job.spec?.template
         var metadata = Kubernetes.ObjectMeta(
@@ -35,7 +35,7 @@ extension FakeKubernetesCluster {
 
     /// Binds the pod to a node with its containers still waiting (`ContainerCreating`): its log
     /// answers 400 until it starts.
-    func schedule(pod name: String, namespace: String, waitingReason: String = "ContainerCreating")
+    package func schedule(pod name: String, namespace: String, waitingReason: String = "ContainerCreating")
         throws(FakeAPIError)
     {
         var pod = try get(Kubernetes.Pod.self, namespace: namespace, name: name)
@@ -48,7 +48,7 @@ extension FakeKubernetesCluster {
     }
 
     /// The containers run: phase Running, and the Job counts the pod as ready.
-    func start(pod name: String, namespace: String) throws(FakeAPIError) {
+    package func start(pod name: String, namespace: String) throws(FakeAPIError) {
         var pod = try get(Kubernetes.Pod.self, namespace: namespace, name: name)
         let now = Self.timestamp()
         pod.spec?.nodeName = "fake-node"
@@ -67,7 +67,8 @@ extension FakeKubernetesCluster {
     }
 
     /// Writes to a container's log; followers receive it at once as one chunk.
-    func log(pod name: String, namespace: String, container: String? = nil, _ text: String) throws(FakeAPIError) {
+    package func log(pod name: String, namespace: String, container: String? = nil, _ text: String) throws(FakeAPIError)
+    {
         let pod = try get(Kubernetes.Pod.self, namespace: namespace, name: name)
         let chosen = container ?? pod.spec?.containers.first?.name ?? ""
         appendLog(pod: name, namespace: namespace, container: chosen, text)
@@ -75,7 +76,7 @@ extension FakeKubernetesCluster {
 
     /// The containers exit with `exitCode`: the pod becomes Succeeded or Failed, follow streams
     /// end, and the Job passes through the uncounted state to Complete or Failed (BackoffLimitExceeded).
-    func finish(pod name: String, namespace: String, exitCode: Int = 0) throws(FakeAPIError) {
+    package func finish(pod name: String, namespace: String, exitCode: Int = 0) throws(FakeAPIError) {
         var pod = try get(Kubernetes.Pod.self, namespace: namespace, name: name)
         let now = Self.timestamp()
         let started = pod.containerStatus()?.state?.running?.startedAt ?? now
@@ -111,7 +112,7 @@ extension FakeKubernetesCluster {
 
     /// A whole run: pod, start, `lines` (each one log line), exit.
     @discardableResult
-    func run(job name: String, namespace: String, lines: [String] = [], exitCode: Int = 0) throws(FakeAPIError)
+    package func run(job name: String, namespace: String, lines: [String] = [], exitCode: Int = 0) throws(FakeAPIError)
         -> Kubernetes.Pod
     {
         let pod = try createPod(forJob: name, namespace: namespace)
@@ -122,7 +123,7 @@ extension FakeKubernetesCluster {
         return try get(Kubernetes.Pod.self, namespace: namespace, name: podName)
     }
 
-    func pods(ofJob name: String, namespace: String) -> [Kubernetes.Pod] {
+    package func pods(ofJob name: String, namespace: String) -> [Kubernetes.Pod] {
         list(Kubernetes.Pod.self, namespace: namespace, selector: [.equals("job-name", name)]).items
     }
 

@@ -1,42 +1,43 @@
 import Foundation
 
-@testable import MrunKit
+import MrunKit
 
 /// An error answer of the fake, with the Status object kube-apiserver v1.25 sends (see the
 /// fixtures' README): `details.kind` is the plural resource for NotFound/AlreadyExists/Conflict,
 /// the Kind for Invalid, and absent for 400/401.
-struct FakeAPIError: Error, Sendable {
-    var status: Kubernetes.Status
+package struct FakeAPIError: Error, Sendable {
+    package var status: Kubernetes.Status
 
-    var code: Int { status.code ?? 500 }
+    package var code: Int { status.code ?? 500 }
 
-    init(code: Int, reason: Kubernetes.StatusReason, message: String, details: Kubernetes.StatusDetails? = nil) {
+    package init(code: Int, reason: Kubernetes.StatusReason, message: String, details: Kubernetes.StatusDetails? = nil)
+    {
         status = Kubernetes.Status(status: "Failure", message: message, reason: reason, details: details, code: code)
     }
 
     /// `jobs.batch`, `secrets`: how messages name a resource.
-    static func qualified(_ resource: String, group: String) -> String {
+    package static func qualified(_ resource: String, group: String) -> String {
         group.isEmpty ? resource : "\(resource).\(group)"
     }
 
-    static func notFound(resource: String, group: String, name: String) -> FakeAPIError {
+    package static func notFound(resource: String, group: String, name: String) -> FakeAPIError {
         FakeAPIError(
             code: 404, reason: .notFound, message: "\(qualified(resource, group: group)) \"\(name)\" not found",
             details: .init(name: name, group: group.isEmpty ? nil : group, kind: resource))
     }
 
-    static func namespaceNotFound(_ namespace: String) -> FakeAPIError {
+    package static func namespaceNotFound(_ namespace: String) -> FakeAPIError {
         notFound(resource: "namespaces", group: "", name: namespace)
     }
 
-    static func alreadyExists(resource: String, group: String, name: String) -> FakeAPIError {
+    package static func alreadyExists(resource: String, group: String, name: String) -> FakeAPIError {
         FakeAPIError(
             code: 409, reason: .alreadyExists,
             message: "\(qualified(resource, group: group)) \"\(name)\" already exists",
             details: .init(name: name, group: group.isEmpty ? nil : group, kind: resource))
     }
 
-    static func conflict(resource: String, group: String, name: String) -> FakeAPIError {
+    package static func conflict(resource: String, group: String, name: String) -> FakeAPIError {
         FakeAPIError(
             code: 409, reason: .conflict,
             message: "Operation cannot be fulfilled on \(qualified(resource, group: group)) \"\(name)\": the object"
@@ -45,7 +46,9 @@ struct FakeAPIError: Error, Sendable {
     }
 
     /// `Job.batch "x" is invalid: field: message`, or `[a, b]` for several causes.
-    static func invalid(kind: String, group: String, name: String, causes: [Kubernetes.StatusCause]) -> FakeAPIError {
+    package static func invalid(kind: String, group: String, name: String, causes: [Kubernetes.StatusCause])
+        -> FakeAPIError
+    {
         let problems = causes.map { "\($0.field ?? ""): \($0.message ?? "")" }
         let listed = problems.count == 1 ? problems[0] : "[" + problems.joined(separator: ", ") + "]"
         let qualifiedKind = group.isEmpty ? kind : "\(kind).\(group)"
@@ -54,13 +57,13 @@ struct FakeAPIError: Error, Sendable {
             details: .init(name: name, group: group.isEmpty ? nil : group, kind: kind, causes: causes))
     }
 
-    static func badRequest(_ message: String) -> FakeAPIError {
+    package static func badRequest(_ message: String) -> FakeAPIError {
         FakeAPIError(code: 400, reason: .badRequest, message: message)
     }
 
-    static let unauthorized = FakeAPIError(code: 401, reason: .unauthorized, message: "Unauthorized")
+    package static let unauthorized = FakeAPIError(code: 401, reason: .unauthorized, message: "Unauthorized")
 
-    static func forbidden(user: String, request: Kubernetes.RequestInfo) -> FakeAPIError {
+    package static func forbidden(user: String, request: Kubernetes.RequestInfo) -> FakeAPIError {
         let resource = request.subresource.map { "\(request.resource)/\($0)" } ?? request.resource
         let subject =
             request.name.map { "\(qualified(resource, group: request.group)) \"\($0)\"" }
@@ -74,11 +77,11 @@ struct FakeAPIError: Error, Sendable {
     }
 
     /// In a watch stream: `ERROR` with code 410, though the HTTP status was 200.
-    static func expired(requested: Int, oldest: Int) -> FakeAPIError {
+    package static func expired(requested: Int, oldest: Int) -> FakeAPIError {
         FakeAPIError(code: 410, reason: .expired, message: "too old resource version: \(requested) (\(oldest))")
     }
 
-    static func internalError(_ message: String) -> FakeAPIError {
+    package static func internalError(_ message: String) -> FakeAPIError {
         FakeAPIError(code: 500, reason: .internalError, message: message)
     }
 }

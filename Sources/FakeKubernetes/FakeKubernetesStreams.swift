@@ -1,44 +1,44 @@
 import Foundation
 
-@testable import MrunKit
+import MrunKit
 
-struct FakeWatchEvent: Sendable {
-    var revision: Int
-    var key: FakeKey
-    var labels: [String: String]
+package struct FakeWatchEvent: Sendable {
+    package var revision: Int
+    package var key: FakeKey
+    package var labels: [String: String]
     /// `{"type":…,"object":{…}}\n`, as kube-apiserver writes it.
-    var line: Data
+    package var line: Data
 }
 
-struct FakeWatcher: Sendable {
-    var resource: String
-    var namespace: String?
-    var selector: Kubernetes.LabelSelector
-    var continuation: AsyncStream<Data>.Continuation
+package struct FakeWatcher: Sendable {
+    package var resource: String
+    package var namespace: String?
+    package var selector: Kubernetes.LabelSelector
+    package var continuation: AsyncStream<Data>.Continuation
 
-    func wants(_ event: FakeWatchEvent) -> Bool {
+    package func wants(_ event: FakeWatchEvent) -> Bool {
         event.key.resource == resource && (namespace == nil || namespace == event.key.namespace)
             && selector.matches(event.labels)
     }
 }
 
-struct FakeLogLine: Sendable {
+package struct FakeLogLine: Sendable {
     /// RFC 3339 with microseconds, as the kubelet prefixes lines with `timestamps=true`.
-    var timestamp: String
+    package var timestamp: String
     /// One line with its newline.
-    var text: String
+    package var text: String
 
-    func rendered(timestamps: Bool) -> String { timestamps ? "\(timestamp) \(text)" : text }
+    package func rendered(timestamps: Bool) -> String { timestamps ? "\(timestamp) \(text)" : text }
 }
 
-struct FakeLogFollower: Sendable {
-    var key: FakeKey
-    var container: String
-    var timestamps: Bool
-    var continuation: AsyncStream<Data>.Continuation
+package struct FakeLogFollower: Sendable {
+    package var key: FakeKey
+    package var container: String
+    package var timestamps: Bool
+    package var continuation: AsyncStream<Data>.Continuation
 }
 
-enum FakeLogAnswer: Sendable {
+package enum FakeLogAnswer: Sendable {
     /// The pod is not scheduled: 204 with no body.
     case noContent
     case text(Data)
@@ -47,14 +47,14 @@ enum FakeLogAnswer: Sendable {
 
 /// Watches and logs.
 extension FakeKubernetesCluster {
-    static func eventLine(type: Kubernetes.WatchEventType, object: some Encodable) -> Data {
+    package static func eventLine(type: Kubernetes.WatchEventType, object: some Encodable) -> Data {
         var line = Data(#"{"type":"\#(type.rawValue)","object":"#.utf8)
         line.append((try? Kubernetes.encode(object)) ?? Data("{}".utf8))
         line.append(Data("}\n".utf8))
         return line
     }
 
-    func record<Object: FakeStorable>(_ type: Kubernetes.WatchEventType, _ object: Object) {
+    package func record<Object: FakeStorable>(_ type: Kubernetes.WatchEventType, _ object: Object) {
         let key = key(Object.self, namespace: object.metadata.namespace, name: object.metadata.name ?? "")
         let event = FakeWatchEvent(
             revision: Int(object.metadata.resourceVersion ?? "") ?? resourceVersion, key: key,
@@ -67,12 +67,12 @@ extension FakeKubernetesCluster {
 
     /// Forgets the history before the current resourceVersion, as etcd compaction does: watches
     /// from before it get 410 Expired.
-    func compact() {
+    package func compact() {
         oldestWatchable = resourceVersion
         events.removeAll()
     }
 
-    func watch(
+    package func watch(
         resource: String, namespace: String?, selector: Kubernetes.LabelSelector, from resourceVersion: String?,
         timeout: Duration?
     ) -> AsyncStream<Data> {
@@ -110,13 +110,13 @@ extension FakeKubernetesCluster {
         return stream
     }
 
-    func endWatch(_ id: UUID) {
+    package func endWatch(_ id: UUID) {
         watchers.removeValue(forKey: id)?.continuation.finish()
     }
 
     // MARK: - Logs
 
-    func podLog(
+    package func podLog(
         name: String, namespace: String, container: String?, follow: Bool, tailLines: Int?, timestamps: Bool
     ) throws(FakeAPIError) -> FakeLogAnswer {
         let pod = try get(Kubernetes.Pod.self, namespace: namespace, name: name)
@@ -155,18 +155,18 @@ extension FakeKubernetesCluster {
     }
 
     /// `2026-11-21T20:35:47.857823Z`.
-    static func microsecondTimestamp(_ date: Date = Date()) -> String {
+    package static func microsecondTimestamp(_ date: Date = Date()) -> String {
         let whole = date.timeIntervalSince1970.rounded(.down)
         let micros = Int((date.timeIntervalSince1970 - whole) * 1_000_000)
         return timestamp(Date(timeIntervalSince1970: whole)).dropLast() + String(format: ".%06dZ", micros)
     }
 
-    func endFollow(_ id: UUID) {
+    package func endFollow(_ id: UUID) {
         followers.removeValue(forKey: id)?.continuation.finish()
     }
 
     /// Appends `text` (split into lines) to the container's log; followers get it as one chunk.
-    func appendLog(pod name: String, namespace: String, container: String, _ text: String) {
+    package func appendLog(pod name: String, namespace: String, container: String, _ text: String) {
         let key = key(Kubernetes.Pod.self, namespace: namespace, name: name)
         let stamp = Self.microsecondTimestamp()
         var lines: [FakeLogLine] = []
@@ -183,7 +183,7 @@ extension FakeKubernetesCluster {
     }
 
     /// Ends the follow streams of a container that stopped.
-    func endFollowers(pod name: String, namespace: String, container: String) {
+    package func endFollowers(pod name: String, namespace: String, container: String) {
         let key = key(Kubernetes.Pod.self, namespace: namespace, name: name)
         for (id, follower) in followers where follower.key == key && follower.container == container {
             followers[id] = nil

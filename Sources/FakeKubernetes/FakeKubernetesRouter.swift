@@ -1,54 +1,54 @@
 import Foundation
 
-@testable import MrunKit
+import MrunKit
 
-struct FakeHTTPRequest: Sendable {
-    var method: String
-    var path: String
+package struct FakeHTTPRequest: Sendable {
+    package var method: String
+    package var path: String
     /// Decoded values.
-    var query: [String: String]
-    var headers: [String: String]
-    var body: Data
-    var certificate: FakeCertificateIdentity
+    package var query: [String: String]
+    package var headers: [String: String]
+    package var body: Data
+    package var certificate: FakeCertificateIdentity
 
-    func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.key.lowercased() == name.lowercased() }?.value
     }
 }
 
-struct FakeHTTPResponse: Sendable {
-    enum Body: Sendable {
+package struct FakeHTTPResponse: Sendable {
+    package enum Body: Sendable {
         case data(Data)
         case stream(AsyncStream<Data>)
     }
 
-    var status: Int
-    var headers: [(String, String)] = []
-    var body: Body = .data(Data())
+    package var status: Int
+    package var headers: [(String, String)] = []
+    package var body: Body = .data(Data())
 
-    static func json(_ status: Int, _ value: some Encodable, warnings: [String] = []) -> FakeHTTPResponse {
+    package static func json(_ status: Int, _ value: some Encodable, warnings: [String] = []) -> FakeHTTPResponse {
         let data = (try? Kubernetes.encode(value)) ?? Data("{}".utf8)
         return FakeHTTPResponse(
             status: status, headers: [("Content-Type", "application/json")] + warnings.map { ("Warning", $0) },
             body: .data(data))
     }
 
-    static func error(_ error: FakeAPIError) -> FakeHTTPResponse {
+    package static func error(_ error: FakeAPIError) -> FakeHTTPResponse {
         json(error.code, error.status)
     }
 }
 
 /// Authentication, RBAC, and the resource endpoints of kube-apiserver that mrun uses.
-struct FakeKubernetesRouter: Sendable {
-    let cluster: FakeKubernetesCluster
-    let authorizer: FakeAuthorizer
+package struct FakeKubernetesRouter: Sendable {
+    package let cluster: FakeKubernetesCluster
+    package let authorizer: FakeAuthorizer
 
-    static let version = Kubernetes.VersionInfo(
+    package static let version = Kubernetes.VersionInfo(
         major: "1", minor: "25", gitVersion: "v1.25.0-fake", gitCommit: "0000000", gitTreeState: "clean",
         buildDate: "2026-11-21T00:00:00Z", goVersion: "go1.19", compiler: "gc", platform: "linux/amd64")
 
     /// The answer and the user it was given to (nil when authentication failed).
-    func handle(_ request: FakeHTTPRequest) async -> (FakeHTTPResponse, String?) {
+    package func handle(_ request: FakeHTTPRequest) async -> (FakeHTTPResponse, String?) {
         let identity: FakeIdentity
         do {
             identity = try authorizer.authenticate(
@@ -57,6 +57,16 @@ struct FakeKubernetesRouter: Sendable {
             return (.error(error), nil)
         }
         if request.path == "/version" { return (.json(200, Self.version), identity.user) }
+        if request.method == "GET",
+            let document = FakeKubernetesDiscovery.document(
+                path: request.path, host: request.header("Host") ?? "127.0.0.1:443")
+        {
+            return (
+                FakeHTTPResponse(
+                    status: 200, headers: [("Content-Type", "application/json")], body: .data(Data(document.utf8))),
+                identity.user
+            )
+        }
         guard let info = Kubernetes.RequestInfo(method: request.method, path: request.path, query: request.query) else {
             return (.error(.notFound(resource: "", group: "", name: request.path)), identity.user)
         }
@@ -154,7 +164,7 @@ struct FakeKubernetesRouter: Sendable {
 
 /// Deletion with the propagation kube-apiserver applies to batch/v1 Jobs (see fixtures 46, 68, 70).
 extension FakeKubernetesCluster {
-    func delete<Object: FakeStorable>(
+    package func delete<Object: FakeStorable>(
         _ type: Object.Type, namespace: String?, name: String, policy: Kubernetes.PropagationPolicy?
     ) throws(FakeAPIError) -> FakeHTTPResponse {
         var object = try get(type, namespace: namespace, name: name)

@@ -1,14 +1,14 @@
 import Foundation
 
-@testable import MrunKit
+import MrunKit
 
-struct FakeKey: Hashable, Sendable, Comparable {
-    var resource: String
+package struct FakeKey: Hashable, Sendable, Comparable {
+    package var resource: String
     /// "" for cluster-scoped objects.
-    var namespace: String
-    var name: String
+    package var namespace: String
+    package var name: String
 
-    static func < (lhs: FakeKey, rhs: FakeKey) -> Bool {
+    package static func < (lhs: FakeKey, rhs: FakeKey) -> Bool {
         (lhs.resource, lhs.namespace, lhs.name) < (rhs.resource, rhs.namespace, rhs.name)
     }
 }
@@ -16,38 +16,38 @@ struct FakeKey: Hashable, Sendable, Comparable {
 /// The fake cluster's state: objects, a global resourceVersion counter, the event history that
 /// watches replay, pod logs, and the "controller" hooks tests drive. One actor, so every change
 /// and the events it emits happen in one order.
-actor FakeKubernetesCluster {
-    var objects: [FakeKey: any FakeStorable] = [:]
+package actor FakeKubernetesCluster {
+    package var objects: [FakeKey: any FakeStorable] = [:]
     /// Every write bumps it; creates and updates carry the new value.
-    var resourceVersion = 100
+    package var resourceVersion = 100
     /// Watches from an older resourceVersion get 410 Expired.
-    var oldestWatchable = 100
-    var events: [FakeWatchEvent] = []
-    var watchers: [UUID: FakeWatcher] = [:]
-    var logs: [FakeKey: [String: [FakeLogLine]]] = [:]
-    var followers: [UUID: FakeLogFollower] = [:]
-    var jobCreatedHook: (@Sendable (Kubernetes.Job) async -> Void)?
+    package var oldestWatchable = 100
+    package var events: [FakeWatchEvent] = []
+    package var watchers: [UUID: FakeWatcher] = [:]
+    package var logs: [FakeKey: [String: [FakeLogLine]]] = [:]
+    package var followers: [UUID: FakeLogFollower] = [:]
+    package var jobCreatedHook: (@Sendable (Kubernetes.Job) async -> Void)?
 
-    static let randomAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+    package static let randomAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
-    static func randomSuffix() -> String {
+    package static func randomSuffix() -> String {
         String((0..<5).map { _ in randomAlphabet.randomElement() ?? "x" })
     }
 
-    static func timestamp(_ date: Date = Date()) -> String {
+    package static func timestamp(_ date: Date = Date()) -> String {
         date.formatted(.iso8601)
     }
 
-    func key<Object: FakeStorable>(_ type: Object.Type, namespace: String?, name: String) -> FakeKey {
+    package func key<Object: FakeStorable>(_ type: Object.Type, namespace: String?, name: String) -> FakeKey {
         FakeKey(resource: Object.resource, namespace: Object.isNamespaced ? namespace ?? "" : "", name: name)
     }
 
-    func nextResourceVersion() -> String {
+    package func nextResourceVersion() -> String {
         resourceVersion += 1
         return String(resourceVersion)
     }
 
-    func requireNamespace(_ namespace: String?) throws(FakeAPIError) {
+    package func requireNamespace(_ namespace: String?) throws(FakeAPIError) {
         guard let namespace else { return }
         guard objects[FakeKey(resource: "namespaces", namespace: "", name: namespace)] != nil else {
             throw .namespaceNotFound(namespace)
@@ -56,7 +56,8 @@ actor FakeKubernetesCluster {
 
     // MARK: - CRUD
 
-    func create<Object: FakeStorable>(_ object: Object, namespace: String?, dryRun: Bool = false) throws(FakeAPIError)
+    package func create<Object: FakeStorable>(_ object: Object, namespace: String?, dryRun: Bool = false)
+        throws(FakeAPIError)
         -> Object
     {
         var object = object
@@ -91,7 +92,8 @@ actor FakeKubernetesCluster {
         return object
     }
 
-    func get<Object: FakeStorable>(_ type: Object.Type, namespace: String?, name: String) throws(FakeAPIError) -> Object
+    package func get<Object: FakeStorable>(_ type: Object.Type, namespace: String?, name: String) throws(FakeAPIError)
+        -> Object
     {
         guard let object = objects[key(type, namespace: namespace, name: name)] as? Object else {
             throw .notFound(resource: Object.resource, group: Object.group, name: name)
@@ -99,7 +101,7 @@ actor FakeKubernetesCluster {
         return object
     }
 
-    func replace<Object: FakeStorable>(_ object: Object, namespace: String?, name: String) throws(FakeAPIError)
+    package func replace<Object: FakeStorable>(_ object: Object, namespace: String?, name: String) throws(FakeAPIError)
         -> Object
     {
         var object = object
@@ -128,7 +130,7 @@ actor FakeKubernetesCluster {
 
     /// Stores a changed object (the controller's status updates) with a new resourceVersion.
     @discardableResult
-    func update<Object: FakeStorable>(_ object: Object) -> Object {
+    package func update<Object: FakeStorable>(_ object: Object) -> Object {
         var object = object
         object.metadata.resourceVersion = nextResourceVersion()
         objects[key(Object.self, namespace: object.metadata.namespace, name: object.metadata.name ?? "")] = object
@@ -137,7 +139,7 @@ actor FakeKubernetesCluster {
     }
 
     /// Sorted by namespace and name, as etcd returns them; items carry no kind/apiVersion.
-    func list<Object: FakeStorable>(
+    package func list<Object: FakeStorable>(
         _ type: Object.Type, namespace: String?, selector: Kubernetes.LabelSelector
     ) -> Kubernetes.List<Object> {
         let items = objects.filter { key, _ in
@@ -155,11 +157,11 @@ actor FakeKubernetesCluster {
     }
 
     /// The stored objects of one type, for test assertions.
-    func all<Object: FakeStorable>(_ type: Object.Type, namespace: String? = nil) -> [Object] {
+    package func all<Object: FakeStorable>(_ type: Object.Type, namespace: String? = nil) -> [Object] {
         list(type, namespace: namespace, selector: []).items
     }
 
-    func remove<Object: FakeStorable>(_ object: Object) {
+    package func remove<Object: FakeStorable>(_ object: Object) {
         objects[key(Object.self, namespace: object.metadata.namespace, name: object.metadata.name ?? "")] = nil
         var gone = object
         gone.metadata.resourceVersion = nextResourceVersion()
@@ -169,7 +171,7 @@ actor FakeKubernetesCluster {
 
 extension FakeStorable {
     /// List items have no kind/apiVersion of their own.
-    mutating func listItemStripped() {
+    package mutating func listItemStripped() {
         apiVersion = nil
         kind = nil
     }

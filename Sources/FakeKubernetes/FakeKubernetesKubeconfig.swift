@@ -1,6 +1,6 @@
 import Foundation
 
-@testable import MrunKit
+import MrunKit
 
 /// Kubeconfig files pointing at a ``FakeKubernetesServer``, and connections resolved from them the
 /// way mrun resolves a real one.
@@ -9,7 +9,7 @@ extension FakeKubernetesServer {
     /// - Parameters:
     ///   - host: the host of the server URL (`127.0.0.1` or `localhost`).
     ///   - tlsServerName: the cluster's `tls-server-name`.
-    func kubeconfig(
+    package func kubeconfig(
         for user: User, authority: Authority = .cluster, host: String = "127.0.0.1", tlsServerName: String? = nil,
         namespace: String = "default"
     ) throws -> URL {
@@ -64,7 +64,7 @@ extension FakeKubernetesServer {
     }
 
     /// The ``ClusterConnection`` mrun would resolve from ``kubeconfig(for:authority:host:tlsServerName:namespace:)``.
-    func connection(
+    package func connection(
         for user: User, authority: Authority = .cluster, host: String = "127.0.0.1", tlsServerName: String? = nil
     ) throws -> ClusterConnection {
         let file = try kubeconfig(for: user, authority: authority, host: host, tlsServerName: tlsServerName)

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import Synchronization
 
-@testable import MrunKit
+import MrunKit
 
 /// An in-process kube-apiserver for tests, over real TLS on 127.0.0.1 with an ephemeral port. It
 /// reproduces the behaviours recorded in the shared k8s fixtures (status codes, Status objects,
@@ -15,9 +15,9 @@ import Synchronization
 /// let connection = try server.connection(for: .certificate("alice"))
 /// await server.controller.onJobCreated { job in … }
 /// ```
-final class FakeKubernetesServer: Sendable {
+package final class FakeKubernetesServer: Sendable {
     /// How a kubeconfig authenticates.
-    enum User: Sendable {
+    package enum User: Sendable {
         /// A client certificate from ``FakeKubernetesPKI/clientNames``.
         case certificate(String)
         case token(String)
@@ -27,7 +27,7 @@ final class FakeKubernetesServer: Sendable {
     }
 
     /// Which CA the kubeconfig trusts.
-    enum Authority: Sendable {
+    package enum Authority: Sendable {
         case cluster
         /// A CA that did not sign the server's certificate.
         case other
@@ -36,26 +36,46 @@ final class FakeKubernetesServer: Sendable {
         case insecureSkipVerify
     }
 
-    struct RequestRecord: Sendable {
-        var method: String
-        var path: String
-        var query: [String: String]
+    package struct RequestRecord: Sendable {
+        package var method: String
+        package var path: String
+        package var query: [String: String]
         /// The request's headers by lowercased name, with the Authorization value replaced by `Bearer REDACTED`.
-        var headers: [String: String]
+        package var headers: [String: String]
         /// The authenticated user; nil when authentication failed or a fault answered.
-        var user: String?
-        var status: Int?
-        var fault: FakeFault?
-        var body: Data
+        package var user: String?
+        package var status: Int?
+        package var fault: FakeFault?
+        package var body: Data
+
+        package init(
+            method: String,
+            path: String,
+            query: [String: String],
+            headers: [String: String],
+            user: String? = nil,
+            status: Int? = nil,
+            fault: FakeFault? = nil,
+            body: Data
+        ) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.headers = headers
+            self.user = user
+            self.status = status
+            self.fault = fault
+            self.body = body
+        }
     }
 
-    let pki: FakeKubernetesPKI
+    package let pki: FakeKubernetesPKI
     /// Store, controller hooks, logs and watches.
-    let controller = FakeKubernetesCluster()
-    let authorizer = FakeAuthorizer()
-    let faults = FakeFaults()
+    package let controller = FakeKubernetesCluster()
+    package let authorizer = FakeAuthorizer()
+    package let faults = FakeFaults()
     /// Which certificate the server presents.
-    enum ServerCertificate: Sendable {
+    package enum ServerCertificate: Sendable {
         /// Signed by the cluster CA for 127.0.0.1 and localhost.
         case standard
         /// Signed by a CA the cluster CA does not vouch for.
@@ -64,43 +84,43 @@ final class FakeKubernetesServer: Sendable {
         case namedOnly
     }
 
-    let certificate: ServerCertificate
+    package let certificate: ServerCertificate
     private let state = Mutex(State())
 
     private struct State {
-        var port = 0
-        var run: Task<Void, Never>?
-        var records: [RequestRecord] = []
-        var replay: [Fixture]?
-        var directory: URL?
-        var listener: (any Channel)?
+        package var port = 0
+        package var run: Task<Void, Never>?
+        package var records: [RequestRecord] = []
+        package var replay: [Fixture]?
+        package var directory: URL?
+        package var listener: (any Channel)?
         /// Open connections, closed by stop(): pooled keep-alive connections would otherwise
         /// hold it until the client's idle timeout.
-        var connections: [ObjectIdentifier: any Channel] = [:]
-        var stopping = false
-        var accepted = 0
+        package var connections: [ObjectIdentifier: any Channel] = [:]
+        package var stopping = false
+        package var accepted = 0
     }
 
-    init(pki: FakeKubernetesPKI, certificate: ServerCertificate = .standard) {
+    package init(pki: FakeKubernetesPKI, certificate: ServerCertificate = .standard) {
         self.pki = pki
         self.certificate = certificate
     }
 
     /// A started server with the shared test PKI.
-    static func started(certificate: ServerCertificate = .standard) async throws -> FakeKubernetesServer {
+    package static func started(certificate: ServerCertificate = .standard) async throws -> FakeKubernetesServer {
         let server = FakeKubernetesServer(pki: try await .shared(), certificate: certificate)
         try await server.start()
         return server
     }
 
-    var port: Int { state.withLock { $0.port } }
-    var url: URL { URL(string: "https://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/") }
+    package var port: Int { state.withLock { $0.port } }
+    package var url: URL { URL(string: "https://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/") }
     /// TCP connections accepted so far.
-    var acceptedConnections: Int { state.withLock { $0.accepted } }
+    package var acceptedConnections: Int { state.withLock { $0.accepted } }
     /// Where kubeconfigs and other per-server files go; removed by ``stop()``.
-    var workDirectory: URL { state.withLock { $0.directory } ?? FileManager.default.temporaryDirectory }
+    package var workDirectory: URL { state.withLock { $0.directory } ?? FileManager.default.temporaryDirectory }
     /// Every request so far, in arrival order.
-    var requests: [RequestRecord] { state.withLock { $0.records } }
+    package var requests: [RequestRecord] { state.withLock { $0.records } }
 
     private var certificatePEM: String {
         switch certificate {
@@ -110,7 +130,7 @@ final class FakeKubernetesServer: Sendable {
         }
     }
 
-    func start() async throws {
+    package func start() async throws {
         let channel = try await FakeKubernetesNetwork.bind(
             certificatePEM: certificatePEM,
             keyPEM: pki.serverKeyPEM, authorityPEM: pki.caPEM)
@@ -155,7 +175,7 @@ final class FakeKubernetesServer: Sendable {
     }
 
     /// Closes the listening socket and every connection, ending streams.
-    func stop() async {
+    package func stop() async {
         let (run, directory, listener, connections) = state.withLock {
             $0.stopping = true
             return ($0.run, $0.directory, $0.listener, Array($0.connections.values))
@@ -174,7 +194,7 @@ final class FakeKubernetesServer: Sendable {
     /// From now on, answers each request with a recorded exchange of the same method, path and
     /// query, whoever asks: the first not yet served, in the given order (the same GET is recorded
     /// before and after a change), else the last one. Requests without one get 404.
-    func replay(_ fixtures: [Fixture]) {
+    package func replay(_ fixtures: [Fixture]) {
         state.withLock { $0.replay = fixtures }
     }
 

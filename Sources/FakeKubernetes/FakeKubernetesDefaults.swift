@@ -1,10 +1,10 @@
 import Foundation
 
-@testable import MrunKit
+import MrunKit
 
 /// What the fake does to an object on create: kube-apiserver v1.25's validation (422 causes) and
 /// defaulting, as recorded in the fixtures (17 for Jobs, 03 Namespace, 07 PVC, 11 Secret).
-protocol FakeStorable: KubernetesObject {
+package protocol FakeStorable: KubernetesObject {
     var apiVersion: String? { get set }
     var kind: String? { get set }
     mutating func applyServerDefaults()
@@ -14,9 +14,9 @@ protocol FakeStorable: KubernetesObject {
 }
 
 extension FakeStorable {
-    mutating func normalizeForStorage() {}
+    package mutating func normalizeForStorage() {}
 
-    func nameCauses(label: Bool) -> [Kubernetes.StatusCause] {
+    package func nameCauses(label: Bool) -> [Kubernetes.StatusCause] {
         guard let name = metadata.name else {
             return [
                 .init(
@@ -40,18 +40,18 @@ extension FakeStorable {
     }
 }
 
-enum FakeValidation {
-    static func isLabel(_ text: String) -> Bool {
+package enum FakeValidation {
+    package static func isLabel(_ text: String) -> Bool {
         text.count <= 63 && text.wholeMatch(of: /[a-z0-9]([-a-z0-9]*[a-z0-9])?/) != nil
     }
 
-    static func isSubdomain(_ text: String) -> Bool {
+    package static func isSubdomain(_ text: String) -> Bool {
         text.count <= 253
             && text.wholeMatch(of: /[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/) != nil
     }
 
     /// `4096Mi` → `4Gi`, `1000m` → `1`; other forms stay as written.
-    static func canonicalQuantity(_ quantity: String) -> String {
+    package static func canonicalQuantity(_ quantity: String) -> String {
         let binary = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
         if let index = binary.firstIndex(where: { quantity.hasSuffix($0) }), var number = Int(quantity.dropLast(2)) {
             var unit = index
@@ -69,35 +69,35 @@ enum FakeValidation {
 }
 
 extension Kubernetes.Namespace: FakeStorable {
-    mutating func applyServerDefaults() {
+    package mutating func applyServerDefaults() {
         metadata.labels = (metadata.labels ?? [:]).merging(["kubernetes.io/metadata.name": metadata.name ?? ""]) { $1 }
         spec = spec ?? Kubernetes.NamespaceSpec(finalizers: ["kubernetes"])
         status = Kubernetes.NamespaceStatus(phase: "Active")
     }
 
-    func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: true) }
+    package func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: true) }
 }
 
 extension Kubernetes.PersistentVolumeClaim: FakeStorable {
-    mutating func applyServerDefaults() {
+    package mutating func applyServerDefaults() {
         metadata.finalizers = (metadata.finalizers ?? []) + ["kubernetes.io/pvc-protection"]
         let volumeMode = spec?.volumeMode ?? "Filesystem"
         spec?.volumeMode = volumeMode
         status = Kubernetes.PersistentVolumeClaimStatus(phase: "Pending")
     }
 
-    func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: false) }
+    package func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: false) }
 }
 
 extension Kubernetes.Secret: FakeStorable {
-    mutating func applyServerDefaults() {
+    package mutating func applyServerDefaults() {
         type = type ?? "Opaque"
     }
 
-    func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: false) }
+    package func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: false) }
 
     /// `stringData` is write-only: merged into `data` as base64 and never returned.
-    mutating func normalizeForStorage() {
+    package mutating func normalizeForStorage() {
         guard let stringData else { return }
         var merged = data ?? [:]
         for (key, value) in stringData { merged[key] = Data(value.utf8).base64EncodedString() }
@@ -107,16 +107,16 @@ extension Kubernetes.Secret: FakeStorable {
 }
 
 extension Kubernetes.Pod: FakeStorable {
-    mutating func applyServerDefaults() {
+    package mutating func applyServerDefaults() {
         spec = spec.map(FakeDefaults.podSpec)
         status = status ?? Kubernetes.PodStatus(phase: .pending, qosClass: "Burstable")
     }
 
-    func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: false) }
+    package func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: false) }
 }
 
 extension Kubernetes.Job: FakeStorable {
-    mutating func applyServerDefaults() {
+    package mutating func applyServerDefaults() {
         let uid = metadata.uid ?? ""
         metadata.annotations = (metadata.annotations ?? [:]).merging(["batch.kubernetes.io/job-tracking": ""]) { $1 }
         metadata.generation = 1
@@ -137,7 +137,7 @@ extension Kubernetes.Job: FakeStorable {
         status = Kubernetes.JobStatus()
     }
 
-    func validationCauses() -> [Kubernetes.StatusCause] {
+    package func validationCauses() -> [Kubernetes.StatusCause] {
         var causes = nameCauses(label: false)
         if let name = metadata.name, causes.isEmpty, name.count > 63 {
             causes.append(
@@ -167,8 +167,8 @@ extension Kubernetes.Job: FakeStorable {
     }
 }
 
-enum FakeDefaults {
-    static func podSpec(_ spec: Kubernetes.PodSpec) -> Kubernetes.PodSpec {
+package enum FakeDefaults {
+    package static func podSpec(_ spec: Kubernetes.PodSpec) -> Kubernetes.PodSpec {
         var spec = spec
         spec.containers = spec.containers.map(container)
         spec.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds ?? 30
@@ -178,7 +178,7 @@ enum FakeDefaults {
         return spec
     }
 
-    static func container(_ container: Kubernetes.Container) -> Kubernetes.Container {
+    package static func container(_ container: Kubernetes.Container) -> Kubernetes.Container {
         var container = container
         container.terminationMessagePath = container.terminationMessagePath ?? "/dev/termination-log"
         container.terminationMessagePolicy = container.terminationMessagePolicy ?? "File"

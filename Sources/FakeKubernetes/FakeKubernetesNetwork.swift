@@ -8,7 +8,7 @@ import Synchronization
 import X509
 
 /// A fault the fake applies to the next matching requests instead of answering normally.
-enum FakeFault: Sendable, Equatable {
+package enum FakeFault: Sendable, Equatable {
     /// Answers with this status and an InternalError Status.
     case status(Int)
     /// Resets the TCP connection before handling the request.
@@ -19,25 +19,25 @@ enum FakeFault: Sendable, Equatable {
     case stall(Duration)
 }
 
-final class FakeFaults: Sendable {
+package final class FakeFaults: Sendable {
     private struct Entry {
-        var fault: FakeFault
-        var remaining: Int
-        var method: String?
-        var pathContains: String?
+        package var fault: FakeFault
+        package var remaining: Int
+        package var method: String?
+        package var pathContains: String?
     }
 
     private let entries = Mutex<[Entry]>([])
 
     /// The next `count` requests (with this method and a path containing `pathContains`, when
     /// given) get `fault`.
-    func inject(_ fault: FakeFault, count: Int = 1, method: String? = nil, pathContains: String? = nil) {
+    package func inject(_ fault: FakeFault, count: Int = 1, method: String? = nil, pathContains: String? = nil) {
         entries.withLock {
             $0.append(Entry(fault: fault, remaining: count, method: method, pathContains: pathContains))
         }
     }
 
-    func take(method: String, path: String) -> FakeFault? {
+    package func take(method: String, path: String) -> FakeFault? {
         entries.withLock { entries in
             guard
                 let index = entries.firstIndex(where: { entry in
@@ -53,18 +53,18 @@ final class FakeFaults: Sendable {
 }
 
 /// What the server does with one request.
-enum FakeAction: Sendable {
+package enum FakeAction: Sendable {
     case reply(FakeHTTPResponse)
     case reset
     case stall(Duration)
 }
 
-typealias FakeConnection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+package typealias FakeConnection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
 /// HTTPS over HTTP/1.1 on 127.0.0.1 with NIO: TLS that asks for (but does not insist on) a
 /// client certificate, and one task per connection answering its requests in order.
-enum FakeKubernetesNetwork {
-    static func bind(
+package enum FakeKubernetesNetwork {
+    package static func bind(
         certificatePEM: String, keyPEM: String, authorityPEM: String
     ) async throws -> NIOAsyncChannel<(FakeConnection, FakeConnectionState), Never> {
         let authority = try Certificate(pemEncoded: authorityPEM)
@@ -101,7 +101,7 @@ enum FakeKubernetesNetwork {
     }
 
     /// Answers the connection's requests until it closes or the task is cancelled.
-    static func serve(
+    package static func serve(
         _ connection: FakeConnection, state: FakeConnectionState,
         respond: @escaping @Sendable (FakeHTTPRequest) async -> FakeAction
     ) async {

@@ -3,37 +3,42 @@ import NIOSSL
 import Synchronization
 import X509
 
-@testable import MrunKit
+import MrunKit
 
-struct FakeIdentity: Sendable, Equatable {
-    var user: String
-    var groups: [String] = []
+package struct FakeIdentity: Sendable, Equatable {
+    package var user: String
+    package var groups: [String] = []
 
-    static let anonymous = FakeIdentity(user: "system:anonymous", groups: ["system:unauthenticated"])
+    package static let anonymous = FakeIdentity(user: "system:anonymous", groups: ["system:unauthenticated"])
+
+    package init(user: String, groups: [String] = []) {
+        self.user = user
+        self.groups = groups
+    }
 }
 
 /// What a connection's TLS client certificate proved. kube-apiserver requests a certificate but
 /// does not fail the handshake over a bad one: the request is then answered 401.
-enum FakeCertificateIdentity: Sendable, Equatable {
+package enum FakeCertificateIdentity: Sendable, Equatable {
     case none
     case valid(FakeIdentity)
     case invalid(reason: String)
 }
 
-final class FakeConnectionState: Sendable {
-    let certificate = Mutex<FakeCertificateIdentity>(.none)
+package final class FakeConnectionState: Sendable {
+    package let certificate = Mutex<FakeCertificateIdentity>(.none)
 }
 
 /// One RBAC allow rule; nil means any.
-struct FakeRBACRule: Sendable {
-    var verbs: Set<String>?
-    var resources: Set<String>?
+package struct FakeRBACRule: Sendable {
+    package var verbs: Set<String>?
+    package var resources: Set<String>?
     /// nil: every namespace and the cluster scope.
-    var namespaces: Set<String>?
+    package var namespaces: Set<String>?
 
-    static let everything = FakeRBACRule()
+    package static let everything = FakeRBACRule()
 
-    func allows(_ request: Kubernetes.RequestInfo) -> Bool {
+    package func allows(_ request: Kubernetes.RequestInfo) -> Bool {
         let resource = request.subresource.map { "\(request.resource)/\($0)" } ?? request.resource
         guard verbs?.contains(request.verb.rawValue) ?? true, resources?.contains(resource) ?? true else {
             return false
@@ -41,12 +46,18 @@ struct FakeRBACRule: Sendable {
         guard let namespaces else { return true }
         return request.namespace.map(namespaces.contains) ?? false
     }
+
+    package init(verbs: Set<String>? = nil, resources: Set<String>? = nil, namespaces: Set<String>? = nil) {
+        self.verbs = verbs
+        self.resources = resources
+        self.namespaces = namespaces
+    }
 }
 
 /// Tokens and RBAC rules. Users: `alice` (certificate, system:masters), `bob` and `carol`
 /// (certificates, mrun-users); tokens `admin-token` (admin, system:masters) and `nobody-token`
 /// (mrun-nobody, no rights at all). Groups `system:masters` and `mrun-users` may do everything.
-final class FakeAuthorizer: Sendable {
+package final class FakeAuthorizer: Sendable {
     private let tokens = Mutex<[String: FakeIdentity]>([
         "admin-token": FakeIdentity(user: "admin", groups: ["system:masters"]),
         "nobody-token": FakeIdentity(user: "mrun-nobody", groups: []),
@@ -57,26 +68,27 @@ final class FakeAuthorizer: Sendable {
         "group:mrun-users": [.everything],
     ])
 
-    func addToken(_ token: String, for identity: FakeIdentity) {
+    package func addToken(_ token: String, for identity: FakeIdentity) {
         tokens.withLock { $0[token] = identity }
     }
 
-    func removeToken(_ token: String) {
+    package func removeToken(_ token: String) {
         tokens.withLock { $0[token] = nil }
     }
 
-    func allow(user: String, _ rule: FakeRBACRule) {
+    package func allow(user: String, _ rule: FakeRBACRule) {
         rules.withLock { $0["user:\(user)", default: []].append(rule) }
     }
 
     /// Takes every rule away from the group, e.g. to make certificate users powerless.
-    func revoke(group: String) {
+    package func revoke(group: String) {
         rules.withLock { $0["group:\(group)"] = nil }
     }
 
     /// As kube-apiserver's union authenticator: a valid certificate or token wins; an invalid one
     /// of either is 401; nothing at all is the anonymous user.
-    func authenticate(certificate: FakeCertificateIdentity, authorization: String?) throws(FakeAPIError) -> FakeIdentity
+    package func authenticate(certificate: FakeCertificateIdentity, authorization: String?) throws(FakeAPIError)
+        -> FakeIdentity
     {
         if case .valid(let identity) = certificate { return identity }
         if let authorization {
@@ -89,7 +101,7 @@ final class FakeAuthorizer: Sendable {
         return .anonymous
     }
 
-    func authorize(_ identity: FakeIdentity, _ request: Kubernetes.RequestInfo) throws(FakeAPIError) {
+    package func authorize(_ identity: FakeIdentity, _ request: Kubernetes.RequestInfo) throws(FakeAPIError) {
         let subjects = ["user:\(identity.user)"] + identity.groups.map { "group:\($0)" }
         let allowed = rules.withLock { rules in
             subjects.contains { subject in (rules[subject] ?? []).contains { $0.allows(request) } }
@@ -99,7 +111,7 @@ final class FakeAuthorizer: Sendable {
 
     /// Checks a presented chain against the cluster CA with RFC 5280 rules (signature, validity);
     /// the leaf's CN names the user and each O a group.
-    static func verify(_ chain: [NIOSSLCertificate], authority: Certificate) async -> FakeCertificateIdentity {
+    package static func verify(_ chain: [NIOSSLCertificate], authority: Certificate) async -> FakeCertificateIdentity {
         guard let leafBytes = try? chain.first?.toDERBytes(), let leaf = try? Certificate(derEncoded: leafBytes) else {
             return .invalid(reason: "unparsable certificate")
         }
