@@ -1,10 +1,10 @@
+import AsyncHTTPClient
 import Crypto
 import Foundation
-import Synchronization
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import NIOPosix
 
 /// What a registry says about one tag.
 enum RegistryLookup: Sendable, Equatable {
@@ -16,6 +16,8 @@ enum RegistryLookup: Sendable, Equatable {
 
 /// Asks a registry whether a tag exists, through the Registry HTTP API v2, logging in as docker
 /// would: HTTP Basic, or a token from the realm a `WWW-Authenticate: Bearer` challenge names.
+/// AsyncHTTPClient rather than URLSession: Foundation's networking on Linux pulls in libcurl and
+/// its thirty libraries at start-up, and hides 401 answers behind its own challenge handling.
 struct RegistryClient: Sendable {
     static let manifestTypes = [
         "application/vnd.docker.distribution.manifest.v2+json",
@@ -23,6 +25,8 @@ struct RegistryClient: Sendable {
         "application/vnd.oci.image.manifest.v1+json",
         "application/vnd.oci.image.index.v1+json",
     ]
+    /// Manifests are a few KiB; an index of many platforms stays far below this.
+    static let maxBodyBytes = 4 << 20
 
     var reference: ImageReference
     var login: StoredLogin
@@ -31,13 +35,10 @@ struct RegistryClient: Sendable {
     var timeout: TimeInterval = 30
 
     func lookup() async throws -> RegistryLookup {
-        let session = URLSession(
-            configuration: Self.configuration(timeout: timeout), delegate: ChallengeRecorder(), delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
         var failure = RegistryTransportFailure(reason: "no URL scheme to try")
         for scheme in schemes {
             do {
-                return try await lookup(scheme: scheme, session: session)
+                return try await lookup(scheme: scheme)
             } catch let error as RegistryTransportFailure {
                 failure = error
             }
@@ -45,15 +46,15 @@ struct RegistryClient: Sendable {
         throw ImageError.registryUnreachable(registry: reference.registry, reason: failure.reason)
     }
 
-    private func lookup(scheme: String, session: URLSession) async throws -> RegistryLookup {
+    private func lookup(scheme: String) async throws -> RegistryLookup {
         let address = "\(scheme)://\(reference.apiHost)/v2/\(reference.repository)/manifests/\(reference.tag)"
-        guard let url = URL(string: address) else {
+        guard URL(string: address) != nil else {
             throw ImageError.invalidTag("\(reference.repositoryName):\(reference.tag)")
         }
         var authorization: String?
-        var response = try await send(manifestRequest(url, method: "HEAD", authorization: nil), session).response
-        if response.statusCode == 401,
-            let challenge = AuthChallenge(header(response, "WWW-Authenticate") ?? "")
+        var response = try await send(manifestRequest(address, method: .HEAD, authorization: nil))
+        if response.status == 401,
+            let challenge = AuthChallenge(response.headers.first(name: "WWW-Authenticate") ?? "")
         {
             switch (challenge.scheme, login) {
             case (_, .opaque):
@@ -63,21 +64,20 @@ struct RegistryClient: Sendable {
             case ("basic", .credentials(let credentials)):
                 authorization = credentials.basicAuthorization
             case ("bearer", _):
-                authorization = "Bearer " + (try await token(for: challenge, session: session))
+                authorization = "Bearer " + (try await token(for: challenge))
             default:
                 throw ImageError.registryFailed(
                     registry: reference.registry, reason: "unsupported authentication '\(challenge.scheme)'")
             }
-            response = try await send(manifestRequest(url, method: "HEAD", authorization: authorization), session)
-                .response
+            response = try await send(manifestRequest(address, method: .HEAD, authorization: authorization))
         }
-        switch response.statusCode {
+        switch response.status {
         case 200:
-            if let digest = header(response, "Docker-Content-Digest"), digest.hasPrefix("sha256:") {
+            if let digest = response.headers.first(name: "Docker-Content-Digest"), digest.hasPrefix("sha256:") {
                 return .present(digest: digest)
             }
             // A registry need not send the digest header; the digest is the manifest's own hash.
-            let manifest = try await send(manifestRequest(url, method: "GET", authorization: authorization), session)
+            let manifest = try await send(manifestRequest(address, method: .GET, authorization: authorization))
             return .present(digest: "sha256:" + HexEncoding.hex(SHA256.hash(data: manifest.body)))
         case 404:
             return .absent
@@ -90,12 +90,12 @@ struct RegistryClient: Sendable {
             return .unknown(reason: "the registry did not let this login read \(reference.repository)")
         default:
             throw ImageError.registryFailed(
-                registry: reference.registry, reason: "HTTP \(response.statusCode) for HEAD \(address)")
+                registry: reference.registry, reason: "HTTP \(response.status) for HEAD \(address)")
         }
     }
 
     /// A bearer token from the challenge's realm, with docker's login as Basic credentials if there is one.
-    private func token(for challenge: AuthChallenge, session: URLSession) async throws -> String {
+    private func token(for challenge: AuthChallenge) async throws -> String {
         guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm) else {
             throw ImageError.registryFailed(registry: reference.registry, reason: "its token challenge names no realm")
         }
@@ -107,14 +107,14 @@ struct RegistryClient: Sendable {
         guard let url = components.url else {
             throw ImageError.registryFailed(registry: reference.registry, reason: "its token realm is not a URL")
         }
-        var request = URLRequest(url: url)
+        var request = HTTPClientRequest(url: url.absoluteString)
         var credentials: RegistryCredentials?
         if case .credentials(let stored) = login {
             credentials = stored
-            request.setValue(stored.basicAuthorization, forHTTPHeaderField: "Authorization")
+            request.headers.add(name: "Authorization", value: stored.basicAuthorization)
         }
-        let (response, body) = try await send(request, session)
-        switch response.statusCode {
+        let answer = try await send(request)
+        switch answer.status {
         case 200:
             struct Answer: Decodable {
                 enum CodingKeys: String, CodingKey {
@@ -125,8 +125,8 @@ struct RegistryClient: Sendable {
                 var token: String?
                 var accessToken: String?
             }
-            if let answer = try? JSONDecoder().decode(Answer.self, from: body),
-                let token = answer.token ?? answer.accessToken, !token.isEmpty
+            if let decoded = try? JSONDecoder().decode(Answer.self, from: answer.body),
+                let token = decoded.token ?? decoded.accessToken, !token.isEmpty
             {
                 return token
             }
@@ -138,83 +138,45 @@ struct RegistryClient: Sendable {
             throw ImageError.notLoggedIn(registry: reference.registry)
         default:
             throw ImageError.registryFailed(
-                registry: reference.registry, reason: "HTTP \(response.statusCode) from its token service \(realm)")
+                registry: reference.registry, reason: "HTTP \(answer.status) from its token service \(realm)")
         }
     }
 
-    private func manifestRequest(_ url: URL, method: String, authorization: String?) -> URLRequest {
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue(Self.manifestTypes.joined(separator: ", "), forHTTPHeaderField: "Accept")
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+    private func manifestRequest(_ address: String, method: HTTPMethod, authorization: String?) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: address)
+        request.method = method
+        request.headers.add(name: "Accept", value: Self.manifestTypes.joined(separator: ", "))
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         return request
     }
 
-    private func send(_ request: URLRequest, _ session: URLSession) async throws -> (
-        response: HTTPURLResponse, body: Data
-    ) {
-        let data: Data
-        let response: URLResponse
+    private struct Answer {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: Data
+    }
+
+    /// One client for the process; its connections are reused across the registry checks of a
+    /// command (a sweep's, a rerun's).
+    private static let http: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        // AsyncHTTPClient would retry a refused connection or a failed handshake until the
+        // deadline; a registry that cannot be reached is reported at once instead.
+        config.connectionPool.retryConnectionEstablishment = false
+        // Docker's credentials must not follow a redirect to another host.
+        config.redirectConfiguration = .disallow
+        config.timeout = .init(connect: .seconds(10))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }()
+
+    private func send(_ request: HTTPClientRequest) async throws -> Answer {
         do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError where error.code == .cancelled {
-            guard let url = request.url, let method = (session.delegate as? ChallengeRecorder)?.challenge(for: url),
-                let answer = HTTPURLResponse(
-                    url: url, statusCode: 401, httpVersion: "HTTP/1.1", headerFields: ["WWW-Authenticate": method])
-            else { throw RegistryTransportFailure(error) }
-            return (answer, Data())
+            let response = try await Self.http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let body = try await response.body.collect(upTo: Self.maxBodyBytes)
+            return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
         } catch {
             throw RegistryTransportFailure(error)
         }
-        guard let http = response as? HTTPURLResponse else {
-            throw RegistryTransportFailure(reason: "not an HTTP answer")
-        }
-        return (http, data)
-    }
-
-    private func header(_ response: HTTPURLResponse, _ name: String) -> String? {
-        for (key, value) in response.allHeaderFields {
-            if let key = key as? String, key.caseInsensitiveCompare(name) == .orderedSame { return value as? String }
-        }
-        return nil
-    }
-
-    private static func configuration(timeout: TimeInterval) -> URLSessionConfiguration {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout * 2
-        configuration.httpCookieStorage = nil
-        configuration.urlCache = nil
-        return configuration
-    }
-}
-
-/// Turns HTTP authentication challenges back into the 401 answers they came from.
-///
-/// Foundation on Linux never completes a request answered `401` with a `Basic` challenge unless a
-/// delegate settles the challenge, and then reports a cancellation instead of the answer. mrun
-/// answers challenges itself, so the delegate cancels them and remembers which URL was challenged.
-private final class ChallengeRecorder: NSObject, URLSessionTaskDelegate, Sendable {
-    private let challenged = Mutex<[URL: String]>([:])
-
-    func challenge(for url: URL) -> String? {
-        challenged.withLock { $0.removeValue(forKey: url) }
-    }
-
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
-        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-    ) {
-        let method = challenge.protectionSpace.authenticationMethod
-        guard method == NSURLAuthenticationMethodHTTPBasic || method == NSURLAuthenticationMethodHTTPDigest,
-            let url = task.originalRequest?.url
-        else {
-            completionHandler(.performDefaultHandling, nil)
-            return
-        }
-        let scheme = method == NSURLAuthenticationMethodHTTPBasic ? "Basic" : "Digest"
-        challenged.withLock { $0[url] = "\(scheme) realm=\"\(challenge.protectionSpace.realm ?? "")\"" }
-        completionHandler(.cancelAuthenticationChallenge, nil)
     }
 }
 
@@ -225,21 +187,19 @@ private struct RegistryTransportFailure: Error {
     init(reason: String) { self.reason = reason }
 
     init(_ error: any Error) {
-        // URLError's own text is a generic "operation could not be completed" on Linux.
-        guard let urlError = error as? URLError else {
-            reason = "\(error)"
+        if let connection = error as? NIOConnectionError, connection.dnsAError != nil || connection.dnsAAAAError != nil,
+            connection.connectionErrors.isEmpty
+        {
+            reason = "unknown host"
             return
         }
-        switch urlError.code {
-        case .cannotConnectToHost: reason = "connection refused"
-        case .cannotFindHost, .dnsLookupFailed: reason = "unknown host"
+        let failure = TransportFailure(error, timeout: .seconds(30))
+        switch failure.kind {
         case .timedOut: reason = "timed out"
-        case .networkConnectionLost: reason = "connection lost"
-        case .notConnectedToInternet: reason = "no network"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-            reason = "TLS handshake failed"
-        default: reason = "network error \(urlError.code.rawValue)"
+        case .unreachable: reason = failure.detail == "connect timeout" ? "timed out" : "connection refused"
+        case .connectionLost: reason = "connection lost"
+        case .untrusted, .nameMismatch, .tls: reason = "TLS handshake failed"
+        case .failed, .fatal: reason = "network error: \(failure.detail)"
         }
     }
 }
