@@ -98,6 +98,7 @@ package final class FakeKubernetesServer: Sendable {
         /// hold it until the client's idle timeout.
         package var connections: [ObjectIdentifier: any Channel] = [:]
         package var stopping = false
+        package var writeLatency = Duration.zero
         package var accepted = 0
     }
 
@@ -111,6 +112,14 @@ package final class FakeKubernetesServer: Sendable {
         let server = FakeKubernetesServer(pki: try await .shared(), certificate: certificate)
         try await server.start()
         return server
+    }
+
+    /// How long every create, update, patch and delete waits before it is handled: a real
+    /// kube-apiserver answers a write once etcd has committed it (about 10 ms), which is what makes
+    /// a client's parallelism matter. Zero by default.
+    package var writeLatency: Duration {
+        get { state.withLock { $0.writeLatency } }
+        set { state.withLock { $0.writeLatency = newValue } }
     }
 
     package var port: Int { state.withLock { $0.port } }
@@ -217,6 +226,10 @@ package final class FakeKubernetesServer: Sendable {
                 record.user = user
                 return .reset
             }
+        }
+        let latency = writeLatency
+        if latency > .zero, ["POST", "PUT", "PATCH", "DELETE"].contains(request.method) {
+            try? await Task.sleep(for: latency)
         }
         if let response = state.withLock({ Self.replayed(request, from: &$0.replay) }) {
             record.status = response.status

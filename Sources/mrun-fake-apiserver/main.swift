@@ -4,7 +4,8 @@ import Foundation
 // The tests' fake kube-apiserver as a process of its own, for `make bench` and for trying mrun
 // without a cluster: `mrun-fake-apiserver KUBECONFIG` starts it on an ephemeral port of 127.0.0.1,
 // writes a kubeconfig reaching it as an administrator (a client certificate), prints
-// `URL KUBECONFIG` on one line and serves until its standard input closes.
+// `URL KUBECONFIG` on one line and serves until its standard input closes. `--write-latency MS`
+// delays every write as a real server's etcd commit does.
 
 func fail(_ message: String, status: Int32) -> Never {
     FileHandle.standardError.write(Data("mrun-fake-apiserver: \(message)\n".utf8))
@@ -21,12 +22,22 @@ func standardInputClosed() async {
     }
 }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+let usage = "usage: mrun-fake-apiserver [--write-latency MS] KUBECONFIG (where to write a kubeconfig that reaches it)"
+var arguments = Array(CommandLine.arguments.dropFirst())
+var writeLatency = Duration.zero
+if arguments.first == "--write-latency" {
+    guard arguments.count > 1, let milliseconds = Int(arguments[1]), milliseconds >= 0 else {
+        fail("--write-latency takes a whole number of milliseconds; \(usage)", status: 2)
+    }
+    writeLatency = .milliseconds(milliseconds)
+    arguments.removeFirst(2)
+}
 guard arguments.count == 1, let path = arguments.first, !path.hasPrefix("-") else {
-    fail("usage: mrun-fake-apiserver KUBECONFIG (where to write a kubeconfig that reaches the server)", status: 2)
+    fail(usage, status: 2)
 }
 do {
     let server = try await FakeKubernetesServer.started()
+    server.writeLatency = writeLatency
     let written = try server.kubeconfig(for: .certificate("alice"))
     let destination = URL(fileURLWithPath: path)
     // It holds a client key: readable by its owner only, like any kubeconfig mrun writes.

@@ -6,14 +6,15 @@ import Testing
 
 /// `mrun-fake-apiserver`, the fake as a process of its own (what `make bench` runs kubectl, the
 /// Python client and mrun against): it announces itself on one line, writes a private kubeconfig
-/// that reaches it, serves the discovery documents clients need, and ends when its input closes.
+/// that reaches it, serves the discovery documents clients need, delays writes as asked, and ends
+/// when its input closes.
 @Suite struct FakeAPIServerProcessTests {
     @Test func servesUntilItsInputClosesThroughAKubeconfigItWrote() async throws {
         let sandbox = try Sandbox()
         let kubeconfig = sandbox.root.appendingPathComponent("fake-kubeconfig")
         let process = Process()
         process.executableURL = try CLI.executable("mrun-fake-apiserver")
-        process.arguments = [kubeconfig.path]
+        process.arguments = ["--write-latency", "150", kubeconfig.path]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input
@@ -37,7 +38,9 @@ import Testing
         #expect(connection.server.absoluteString == words[0])
         let client = KubernetesClient(connection: connection, options: .fast())
         _ = try await client.create(Kubernetes.Namespace(metadata: .init(name: "bench")))
+        let started = ContinuousClock.now
         _ = try await client.createJob(Sample.job("one"), namespace: "bench")
+        #expect(ContinuousClock.now - started >= .milliseconds(150), "a write answered before its latency")
         #expect(try await client.listJobs(namespace: "bench").items.map(\.metadata.name) == ["one"])
 
         let batch = try await client.exchange(.init(path: "/apis/batch/v1"), retry: .idempotent)
@@ -76,8 +79,22 @@ import Testing
         process.waitUntilExit()
         let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 2)
-        #expect(text.hasPrefix("mrun-fake-apiserver: usage: mrun-fake-apiserver KUBECONFIG"))
+        #expect(text.hasPrefix("mrun-fake-apiserver: usage: mrun-fake-apiserver [--write-latency MS] KUBECONFIG"))
         #expect(text.split(separator: "\n").count == 1)
+    }
+
+    @Test func aLatencyThatIsNotMillisecondsIsAUsageError() async throws {
+        let process = Process()
+        process.executableURL = try CLI.executable("mrun-fake-apiserver")
+        process.arguments = ["--write-latency", "soon", "kubeconfig"]
+        let error = Pipe()
+        process.standardError = error
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2)
+        #expect(text.hasPrefix("mrun-fake-apiserver: --write-latency takes a whole number of milliseconds"))
     }
 
     /// Reads up to the first newline; the server writes it once it listens.

@@ -5,12 +5,13 @@ from common import Skip
 
 
 class FakeAPIServer:
-    def __init__(self, binary, work):
+    def __init__(self, binary, work, write_latency_ms=0):
         if not binary:
             raise Skip("no mrun-fake-apiserver binary given")
-        self.kubeconfig = str(work / "fake-kubeconfig")
-        self.process = subprocess.Popen([binary, self.kubeconfig], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+        self.kubeconfig = str(work / f"fake-kubeconfig-{write_latency_ms}")
+        self.process = subprocess.Popen([binary, "--write-latency", str(write_latency_ms), self.kubeconfig],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
         line = self.process.stdout.readline().split()
         if len(line) != 2:
             self.stop()

@@ -23,7 +23,8 @@ def run(bench):
         ("mrun --help", "mrun", lambda: [mrun, "--help"]),
         ("mrun context", "mrun", lambda: [mrun, "context"]),
         ("mrun run --dry-run", "mrun", lambda: [mrun, "run", "exp.py", "--dry-run", "--", "--epochs", "3"]),
-        ("kubectl config get-contexts", "peer", lambda: [debian_tool("kubectl", "kubectl"), "config", "get-contexts"]),
+        ("kubectl config get-contexts", "peer",
+         lambda: [debian_tool("kubectl", "kubernetes-client"), "config", "get-contexts"]),
         ("python3 -c 'import kubernetes, jinja2, yaml'", "peer",
          lambda: [venv_python("kubernetes", "jinja2", "pyyaml:yaml"), "-c", "import kubernetes, jinja2, yaml"]),
     ]

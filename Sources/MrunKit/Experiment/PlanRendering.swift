@@ -123,7 +123,7 @@ struct PlanRendering {
         let content = try renderer.render(template, with: variables)
         if checkYAML {
             do {
-                _ = try Yams.load(yaml: content)
+                try ManifestYAML.check(content)
             } catch {
                 throw TemplateError.invalidOutput(
                     source: source.origin, message: "\(error)".split(separator: "\n").joined(separator: " "))

@@ -10,23 +10,27 @@ public struct TemplateRenderer: Sendable {
         try render(prepare(source), with: variables)
     }
 
-    /// A template tokenized once, for rendering many times (the Jobs of a sweep's points).
+    /// A template parsed once, for rendering many times (the Jobs of a sweep's points): Stencil's
+    /// own `Template.render` parses its tokens again on every call.
     struct Prepared {
         var source: TemplateSet.Source
-        fileprivate var template: Template
+        fileprivate var environment: Environment
+        /// The parsed nodes, or the syntax error that `render` reports.
+        fileprivate var nodes: Result<[NodeType], any Error>
     }
 
     func prepare(_ source: TemplateSet.Source) -> Prepared {
         let environment = Environment(extensions: [Self.filters], trimBehaviour: .nothing)
-        return Prepared(
-            source: source,
-            template: environment.templateClass.init(templateString: source.text, environment: environment))
+        let template = environment.templateClass.init(templateString: source.text, environment: environment)
+        let nodes = Result { try TokenParser(tokens: template.tokens, environment: environment).parse() }
+        return Prepared(source: source, environment: environment, nodes: nodes)
     }
 
     func render(_ prepared: Prepared, with variables: [String: any Sendable]) throws -> String {
         let source = prepared.source
         do {
-            return try prepared.template.render(variables)
+            let context = Stencil.Context(dictionary: Self.objects(variables), environment: prepared.environment)
+            return try renderNodes(try prepared.nodes.get(), context)
         } catch let error as TemplateSyntaxError {
             throw TemplateError.render(source: source.origin, message: error.description)
         } catch {
@@ -59,6 +63,23 @@ public struct TemplateRenderer: Sendable {
         }
     }
 
+    /// The top-level mappings (`experiment`, `kubernetes`…) and those in top-level lists
+    /// (`environment`'s items) as ``TemplateObject``s; mappings below them stay dictionaries, to be
+    /// iterated (`{% for name, value in sweep.point %}`).
+    static func objects(_ variables: [String: any Sendable]) -> [String: Any] {
+        variables.mapValues { value -> Any in
+            switch value {
+            case let fields as [String: any Sendable]: return TemplateObject(fields)
+            case let items as [any Sendable]:
+                return items.map { item -> Any in
+                    if let fields = item as? [String: any Sendable] { return TemplateObject(fields) }
+                    return item
+                }
+            default: return value
+            }
+        }
+    }
+
     static var filters: Extension {
         let filters = Extension()
         filters.registerFilter("tojson") { value in TemplateFilters.json(value) }
@@ -83,6 +104,7 @@ public enum TemplateFilters {
         if let bool = value as? Bool { return bool ? "true" : "false" }
         if let int = value as? Int { return String(int) }
         if let double = value as? Double { return String(double) }
+        if let object = value as? TemplateObject { return json(object.fields) }
         if let array = value as? [Any] { return "[" + array.map { json($0) }.joined(separator: ", ") + "]" }
         if let dictionary = value as? [String: Any] {
             let items = dictionary.keys.sorted().map { "\(jsonString($0)): \(json(dictionary[$0]))" }

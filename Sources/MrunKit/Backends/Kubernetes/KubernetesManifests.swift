@@ -20,8 +20,7 @@ enum KubernetesManifests {
         let tree = try json(of: artefact)
         let object: Object
         do {
-            let data = try JSONSerialization.data(withJSONObject: tree)
-            object = try JSONDecoder().decode(Object.self, from: data)
+            object = try JSONDecoder().decode(Object.self, from: Data(tree.jsonText.utf8))
         } catch let error as DecodingError {
             throw KubernetesBackendError.invalidManifest(
                 artefact: artefact.name, template: artefact.template, reason: "not a \(Object.kind): \(describe(error))"
@@ -31,7 +30,7 @@ enum KubernetesManifests {
                 artefact: artefact.name, template: artefact.template, reason: "no JSON form: \(error)")
         }
         guard findDropped else { return Converted(object: object, dropped: []) }
-        let sent = try JSONSerialization.jsonObject(with: Kubernetes.encode(object))
+        let sent = try JSONDecoder().decode(JSONValue.self, from: Kubernetes.encode(object))
         return Converted(object: object, dropped: droppedPaths(tree, kept: sent, path: ""))
     }
 
@@ -68,81 +67,49 @@ enum KubernetesManifests {
 
     // MARK: - YAML to JSON
 
-    /// The artefact's YAML as a JSON object tree (dictionaries, arrays, strings, numbers, booleans,
-    /// NSNull), the form `JSONSerialization` writes.
-    static func json(of artefact: Artefact) throws -> Any {
-        let loaded: Any?
+    /// The artefact's YAML as a JSON object. Kubernetes takes quantities (`cpu: 4`,
+    /// `nvidia.com/gpu: 1`) as numbers or strings; the typed objects keep them as strings.
+    static func json(of artefact: Artefact) throws -> JSONValue {
+        let loaded: JSONValue?
         do {
-            loaded = try Yams.load(yaml: artefact.content)
+            loaded = try ManifestYAML.json(artefact.content, quantityKeys: ["limits", "requests", "capacity"])
+        } catch let problem as ManifestYAML.Problem {
+            throw KubernetesBackendError.invalidManifest(
+                artefact: artefact.name, template: artefact.template, reason: problem.reason)
         } catch {
             throw KubernetesBackendError.invalidManifest(
                 artefact: artefact.name, template: artefact.template,
                 reason: "not YAML: " + "\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))
         }
-        do {
-            let tree = try jsonTree(loaded ?? NSNull(), key: nil)
-            guard tree is [String: Any] else { throw ConversionProblem(reason: "not a mapping of fields") }
-            return tree
-        } catch let problem as ConversionProblem {
+        guard case .object = loaded else {
             throw KubernetesBackendError.invalidManifest(
-                artefact: artefact.name, template: artefact.template, reason: problem.reason)
+                artefact: artefact.name, template: artefact.template, reason: "not a mapping of fields")
         }
-    }
-
-    private struct ConversionProblem: Error {
-        var reason: String
-    }
-
-    /// Yams' values as JSON's. Kubernetes takes quantities (`cpu: 4`, `nvidia.com/gpu: 1`) as
-    /// numbers or strings; the typed objects keep them as strings.
-    private static func jsonTree(_ value: Any, key: String?) throws -> Any {
-        let quantities = key == "limits" || key == "requests" || key == "capacity"
-        switch value {
-        case is NSNull, is Bool, is String, is Int:
-            return value
-        case let number as Double:
-            guard number.isFinite else { throw ConversionProblem(reason: "\(number) is not a JSON number") }
-            return number
-        case let date as Date: return date.formatted(.iso8601)
-        case let data as Data: return data.base64EncodedString()
-        case let items as [Any]: return try items.map { try jsonTree($0, key: key) }
-        case let fields as [AnyHashable: Any]:
-            var object: [String: Any] = [:]
-            for (name, item) in fields {
-                let name = "\(name.base)"
-                switch (quantities, item) {
-                case (true, let integer as Int): object[name] = String(integer)
-                case (true, let number as Double): object[name] = number.formatted(.number.grouping(.never))
-                default: object[name] = try jsonTree(item, key: name)
-                }
-            }
-            return object
-        default:
-            throw ConversionProblem(reason: "a value of YAML type \(type(of: value)) has no JSON form")
-        }
+        return loaded ?? .null
     }
 
     /// What `source` sets that `kept` lacks; empty values and nulls do not count.
-    static func droppedPaths(_ source: Any, kept: Any?, path: String) -> [String] {
-        if source is NSNull { return [] }
-        if let fields = source as? [String: Any] {
+    static func droppedPaths(_ source: JSONValue, kept: JSONValue?, path: String) -> [String] {
+        switch source {
+        case .null:
+            return []
+        case .object(let fields):
             guard !fields.isEmpty else { return [] }
-            guard let keptFields = kept as? [String: Any] else { return [path] }
+            guard case .object(let keptFields) = kept else { return [path] }
             return fields.keys.sorted().flatMap { key in
-                droppedPaths(
-                    fields[key] ?? NSNull(), kept: keptFields[key], path: path.isEmpty ? key : "\(path).\(key)")
+                droppedPaths(fields[key] ?? .null, kept: keptFields[key], path: path.isEmpty ? key : "\(path).\(key)")
             }
-        }
-        if let items = source as? [Any] {
+        case .array(let items):
             guard !items.isEmpty else { return [] }
-            guard let keptItems = kept as? [Any] else { return [path] }
+            guard case .array(let keptItems) = kept else { return [path] }
             return items.indices.flatMap { index in
                 droppedPaths(
                     items[index], kept: keptItems.indices.contains(index) ? keptItems[index] : nil,
                     path: "\(path)[\(index)]")
             }
+        default:
+            return kept == nil || kept == .null ? [path] : []
         }
-        return kept == nil || kept is NSNull ? [path] : []
     }
 
     /// `codingPath: message`, without the values of the document.
