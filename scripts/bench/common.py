@@ -60,10 +60,18 @@ def timed(argv, timeout=120, **kwargs):
 
 def peak_rss_mb(argv, timeout=120, **kwargs):
     """Peak RSS of one run of argv (wait4's ru_maxrss), in MB."""
+    return peak_memory_mb(argv, timeout, **kwargs)[0]
+
+
+def peak_memory_mb(argv, timeout=120, **kwargs):
+    """(peak RSS from wait4's ru_maxrss, peak anonymous memory sampled from smaps_rollup every
+    2 ms) of one run of argv, in MB. RSS also counts the clean pages of the executable the kernel
+    mapped in; anonymous memory is what the process allocated (heap, stacks)."""
     kwargs.setdefault("stdout", subprocess.DEVNULL)
     kwargs.setdefault("stderr", subprocess.DEVNULL)
     process = subprocess.Popen(argv, **kwargs)
     deadline = time.monotonic() + timeout
+    anonymous = 0
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
@@ -73,10 +81,17 @@ def peak_rss_mb(argv, timeout=120, **kwargs):
             process.kill()
             process.wait()
             raise Skip(f"{argv[0]} took longer than {timeout} s")
-        time.sleep(0.005)
+        try:
+            with open(f"/proc/{process.pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Anonymous:"):
+                        anonymous = max(anonymous, int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.002)
     if process.returncode != 0:
         raise Skip(f"{os.path.basename(argv[0])} exited with {process.returncode}")
-    return usage.ru_maxrss / 1024
+    return usage.ru_maxrss / 1024, anonymous / 1024
 
 
 def repeat(action, runs=RUNS, warmup=1):

@@ -17,10 +17,12 @@ for index, job in enumerate(jobs(sys.argv[2])):
     with open(body, "w") as handle:
         json.dump(job, handle)
     namespace = job["metadata"]["namespace"]
+    # `next` starts a new set of options: each transfer names its TLS files again.
     entries.append(f'url = "{server}/apis/batch/v1/namespaces/{namespace}/jobs"\n'
+                   f'cacert = "{ca}"\ncert = "{cert}"\nkey = "{key}"\nsilent\nshow-error\n'
                    f'data-binary = "@{body}"\nheader = "Content-Type: application/json"\n'
                    f'output = "/dev/null"\nwrite-out = "%{{http_code}}\\n"\n')
 config = os.path.join(directory, "curl.config")
 with open(config, "w") as handle:
     handle.write("next\n".join(entries))
-print("\n".join(["--silent", "--show-error", "--cacert", ca, "--cert", cert, "--key", key, "--config", config]))
+print("\n".join(["--silent", "--show-error", "--config", config]))

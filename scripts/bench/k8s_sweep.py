@@ -7,6 +7,7 @@ at once, once with 10 ms per write as etcd takes. Usage: k8s_sweep.py MRUN FAKE_
 import json
 import re
 import subprocess
+import uuid
 
 from common import RUNS, Skip, debian_tool, mrun_env, repeat, row, scenario_main, testbed_env, timed, venv_python
 from fakeserver import FakeAPIServer
@@ -24,10 +25,12 @@ def setup_project(bench, fake, bed, name="k8s"):
     work = bench["work"]
     project = work / f"project-{name}"
     project.mkdir()
-    (project / "exp.py").write_text("import sys\nprint(sys.argv)\n")
-    (project / "requirements.txt").write_text("")
+    # A nonce: the test bed's registry outlives a bench, and code it has seen is not rebuilt.
+    (project / "exp.py").write_text(f"import sys\nprint(sys.argv)\n# bench {uuid.uuid4()}\n")
+    (project / "requirements.txt").write_text(f"# bench {uuid.uuid4()}\n")
     (work / "docker-config").mkdir(exist_ok=True)
     env = mrun_env(work, {"KUBECONFIG": fake.kubeconfig, "DOCKER_HOST": bed["DOCKER_HOST"],
+                          "MRUN_HOME": str(work / f"mrun-home-{name}"),
                           "DOCKER_CONFIG": str(work / "docker-config"), "NEPTUNE_API_TOKEN": "bench-token"})
     subprocess.run([bench["mrun"], "context", "add", "--name", "bench", "--type", "kubernetes", "--registry_url",
                     bed["MRUN_TEST_REGISTRY"], "--base_image", bed["MRUN_TEST_BASE_IMAGE"], "--project", "bench"],
