@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Yams
 
 /// Fills in the backend-specific part of a plan and renders its artefacts from the templates.
 struct PlanRendering {

@@ -1,8 +1,7 @@
 import Foundation
-import Yams
 
 /// Turns the plan's rendered YAML artefacts into the typed objects the API client sends: YAML is
-/// read with Yams (quoted scalars stay strings), turned into JSON, and decoded as the object.
+/// read with ``ManifestYAML`` (quoted scalars stay strings), turned into JSON, and decoded as the object.
 ///
 /// Fields the typed objects do not model would be dropped silently; ``Converted/dropped`` names
 /// them so the backend can say so.
