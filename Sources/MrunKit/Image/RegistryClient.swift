@@ -175,7 +175,7 @@ struct RegistryClient: Sendable {
             let body = try await response.body.collect(upTo: Self.maxBodyBytes)
             return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
         } catch {
-            throw RegistryTransportFailure(error)
+            throw RegistryTransportFailure(error, timeout: timeout)
         }
     }
 }
@@ -186,14 +186,14 @@ private struct RegistryTransportFailure: Error {
 
     init(reason: String) { self.reason = reason }
 
-    init(_ error: any Error) {
+    init(_ error: any Error, timeout: TimeInterval) {
         if let connection = error as? NIOConnectionError, connection.dnsAError != nil || connection.dnsAAAAError != nil,
             connection.connectionErrors.isEmpty
         {
             reason = "unknown host"
             return
         }
-        let failure = TransportFailure(error, timeout: .seconds(30))
+        let failure = TransportFailure(error, timeout: .milliseconds(Int64(timeout * 1000)))
         switch failure.kind {
         case .timedOut: reason = "timed out"
         case .unreachable: reason = failure.detail == "connect timeout" ? "timed out" : "connection refused"
