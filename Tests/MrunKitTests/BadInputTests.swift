@@ -52,7 +52,7 @@ import Testing
         Case(
             name: "resources gpu=-1",
             arguments: ["context", "add", "--name", "a", "--type", "local", "--resources", "gpu=-1"],
-            message: "error: --resources: gpu must be a whole number of devices (0 or more), got '-1'"),
+            message: "error: --resources: gpu must be a whole number of devices from 0 to 4096, got '-1'"),
         Case(
             name: "resources mem=lots",
             arguments: ["context", "add", "--name", "a", "--type", "local", "--resources", "mem=lots"],
@@ -125,7 +125,7 @@ import Testing
         Case(
             name: "bad --resources on run", arguments: ["run", "exp.py", "--resources", "gpu=two"],
             files: ["exp.py": ""],
-            message: "error: --resources: gpu must be a whole number of devices (0 or more), got 'two'"),
+            message: "error: --resources: gpu must be a whole number of devices from 0 to 4096, got 'two'"),
         Case(
             name: "missing requirements", arguments: ["run", "exp.py", "--requirements", "req.txt"],
             files: ["exp.py": ""],

@@ -86,7 +86,7 @@ import Testing
         ("name: a\ntype: local\nresources: cpu=\n", "f.yaml:3:12: resources: 'cpu=' has no value; write e.g. cpu=4"),
         (
             "name: a\ntype: local\nresources: gpu=-1\n",
-            "f.yaml:3:12: resources: gpu must be a whole number of devices (0 or more), got '-1'"
+            "f.yaml:3:12: resources: gpu must be a whole number of devices from 0 to 4096, got '-1'"
         ),
         (
             "name: a\ntype: local\nresources: mem=lots\n",

@@ -61,7 +61,17 @@ private let errorCases: [KubeconfigErrorCase] = [
         name: "bad server", text: kubeconfigText(cluster: "server: ftp://k.example.com"),
         expected:
             "$FILE: server 'ftp://k.example.com' of cluster 'c' (context 'x') is not an http(s) URL; use the"
-            + " form https://HOST[:PORT]"),
+            + " form https://HOST[:PORT], PORT from 1 to 65535"),
+    .init(
+        name: "port out of range", text: kubeconfigText(cluster: "server: https://127.0.0.1:99999"),
+        expected:
+            "$FILE: server 'https://127.0.0.1:99999' of cluster 'c' (context 'x') is not an http(s) URL; use the"
+            + " form https://HOST[:PORT], PORT from 1 to 65535"),
+    .init(
+        name: "port zero", text: kubeconfigText(cluster: "server: https://127.0.0.1:0"),
+        expected:
+            "$FILE: server 'https://127.0.0.1:0' of cluster 'c' (context 'x') is not an http(s) URL; use the"
+            + " form https://HOST[:PORT], PORT from 1 to 65535"),
     .init(
         name: "bad CA base64", text: kubeconfigText(cluster: "\(server), certificate-authority-data: not*base64"),
         expected:

@@ -153,11 +153,12 @@ import Testing
         try await withFakeKubernetes { server in
             let project = try KubernetesProject(server: server)
             // Long enough for the other requests on a loaded machine, short for the test.
-            server.faults.inject(.stall(.seconds(6)), count: 5, method: "POST", pathContains: "/jobs")
-            let outcome = await project.run(try project.plan(), options: .fast(timeout: .seconds(2), attempts: 2))
+            // (2 s was seen to time out the namespace create on a machine busy building.)
+            server.faults.inject(.stall(.seconds(12)), count: 5, method: "POST", pathContains: "/jobs")
+            let outcome = await project.run(try project.plan(), options: .fast(timeout: .seconds(4), attempts: 2))
             #expect(
                 outcome.message.hasPrefix(
-                    "the Kubernetes API server https://127.0.0.1:\(server.port) did not answer within 2 s to create Job \""
+                    "the Kubernetes API server https://127.0.0.1:\(server.port) did not answer within 4 s to create Job \""
                 ))
             #expect(
                 outcome.message.hasSuffix(

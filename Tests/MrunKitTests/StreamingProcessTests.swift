@@ -88,13 +88,15 @@ struct StreamingProcessTests {
         #expect(await sink.text(of: .error) == "first-err\n")
     }
 
+    /// A second between the writes: the two pipes' readers are separate tasks, and on a loaded
+    /// machine 0.3 s was seen not to be enough for the first to have written its line.
     @Test func logFileHoldsBothStreamsInArrivalOrder() async throws {
         let script = """
             import sys, time
             print("to stdout", flush=True)
-            time.sleep(0.3)
+            time.sleep(1)
             print("to stderr", file=sys.stderr, flush=True)
-            time.sleep(0.3)
+            time.sleep(1)
             print("stdout again", flush=True)
             """
         try scratch.write(

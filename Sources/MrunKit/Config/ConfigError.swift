@@ -22,19 +22,19 @@ public enum ConfigError: UserFacingError, Equatable {
             return "\(flag): \(message)"
         case .unknownContext(let name, let known):
             let hint = Suggestion.hint(for: name, in: known)
-            return "no context named '\(name)'\(hint); known: \(known.joined(separator: ", "))"
+            return "no context named \(quoted: name)\(hint); known: \(known.joined(separator: ", "))"
                 + " (add one with 'mrun context add')"
         case .contextExists(let name):
-            return "a context named '\(name)' already exists; choose another name,"
+            return "a context named \(quoted: name) already exists; choose another name,"
                 + " or change it with 'mrun context edit \(name)'"
         case .invalidContextName(let name):
-            return "invalid context name '\(name)': use letters, digits, '.', '_' and '-',"
+            return "invalid context name \(quoted: name): use letters, digits, '.', '_' and '-',"
                 + " starting with a letter or digit, at most 63 characters"
         case .unknownSetting(let key, let known):
-            return "unknown setting '\(key)'\(Suggestion.hint(for: key, in: known));"
+            return "unknown setting \(quoted: key)\(Suggestion.hint(for: key, in: known));"
                 + " known settings: \(known.joined(separator: ", "))"
         case .builtInContext(let name):
-            return "'\(name)' is the built-in context and cannot be changed or deleted;"
+            return "\(quoted: name) is the built-in context and cannot be changed or deleted;"
                 + " add a context of your own instead"
         case .editorFailed(let message):
             return message

@@ -75,7 +75,7 @@ public struct ConfigStore: Sendable {
         guard context.name == name else {
             throw ConfigError.invalidFile(
                 file: file.path, line: nil, column: nil,
-                message: "holds context '\(context.name)' but is named after '\(name)';"
+                message: "holds context \(quoted: context.name) but is named after \(quoted: name);"
                     + " make the file name and the 'name' key agree")
         }
         return context
@@ -145,7 +145,7 @@ public struct ConfigStore: Sendable {
 
     func save(_ context: Context) throws {
         if let problem = context.problem() {
-            throw ConfigError.invalidFlag(flag: "context '\(context.name)'", message: problem.message)
+            throw ConfigError.invalidFlag(flag: "context \(quoted: context.name)", message: problem.message)
         }
         // Context env values may hold credentials: keep the files private.
         try write(ContextWriter.yaml(context), to: contextFile(named: context.name), mode: 0o600)

@@ -73,11 +73,11 @@ public struct ContextEditor: Sendable {
                 input: .currentStandardInput, output: .currentStandardOutput, error: .currentStandardError)
         } catch {
             throw ConfigError.editorFailed(
-                "cannot start the editor '\(program)'; set $EDITOR or 'mrun config set editor COMMAND'")
+                "cannot start the editor \(quoted: program); set $EDITOR or 'mrun config set editor COMMAND'")
         }
         guard case .exited(0) = result.terminationStatus else {
             throw ConfigError.editorFailed(
-                "the editor '\(program)' failed (\(result.terminationStatus)); the context is unchanged")
+                "the editor \(quoted: program) failed (\(result.terminationStatus)); the context is unchanged")
         }
     }
 }

@@ -79,7 +79,7 @@ public enum ContextFlags {
         guard let type = ContextType(rawValue: typeName) else {
             throw .invalidFlag(
                 flag: "--type",
-                message: "must be one of \(typeNames.joined(separator: ", ")), got '\(typeName)'"
+                message: "must be one of \(typeNames.joined(separator: ", ")), got \(quoted: typeName)"
                     + Suggestion.hint(for: typeName, in: typeNames))
         }
         guard let name = flagValue(.name) ?? base?.name else {
@@ -104,14 +104,14 @@ public enum ContextFlags {
                 context.apply(key, .string(text))
             case .integer:
                 guard let number = Int(text) else {
-                    throw .invalidFlag(flag: flag, message: "must be a whole number, got '\(text)'")
+                    throw .invalidFlag(flag: flag, message: "must be a whole number, got \(quoted: text)")
                 }
                 context.apply(key, .integer(number))
             case .boolean:
                 switch text.lowercased() {
                 case "true", "yes", "on": context.apply(key, .boolean(true))
                 case "false", "no", "off": context.apply(key, .boolean(false))
-                default: throw .invalidFlag(flag: flag, message: "must be true or false, got '\(text)'")
+                default: throw .invalidFlag(flag: flag, message: "must be true or false, got \(quoted: text)")
                 }
             case .stringList:
                 lists[key, default: []].append(text)
@@ -119,7 +119,7 @@ public enum ContextFlags {
                 guard let equals = text.firstIndex(of: "="),
                     Context.isValidEnvironmentName(String(text[..<equals]))
                 else {
-                    throw .invalidFlag(flag: flag, message: "'\(text)' is not NAME=VALUE")
+                    throw .invalidFlag(flag: flag, message: "\(quoted: text) is not NAME=VALUE")
                 }
                 env[String(text[..<equals])] = String(text[text.index(after: equals)...])
             case .resources:
@@ -133,7 +133,7 @@ public enum ContextFlags {
         context.env = env
         for (key, items) in lists { context.apply(key, .list(items)) }
         if let problem = context.problem() {
-            let flag = problem.key.map { "--\($0.rawValue)" } ?? "context '\(name)'"
+            let flag = problem.key.map { "--\($0.rawValue)" } ?? "context \(quoted: name)"
             throw .invalidFlag(flag: flag, message: problem.message)
         }
         return context

@@ -14,7 +14,7 @@ public enum ContextParser {
             guard let key = ContextKey(rawValue: name) else {
                 throw document.error(
                     at: keyNode,
-                    "unknown key '\(name)'\(Suggestion.hint(for: name, in: keyNames));"
+                    "unknown key \(quoted: name)\(Suggestion.hint(for: name, in: keyNames));"
                         + " see 'Context reference' in the README")
             }
             located.append((key, keyNode, valueNode))
@@ -27,7 +27,7 @@ public enum ContextParser {
             let names = ContextType.allCases.map(\.rawValue)
             throw document.error(
                 at: typeEntry.2,
-                "type must be one of \(names.joined(separator: ", ")), got '\(typeName)'"
+                "type must be one of \(names.joined(separator: ", ")), got \(quoted: typeName)"
                     + Suggestion.hint(for: typeName, in: names))
         }
         guard let nameEntry = located.first(where: { $0.0 == .name }),
@@ -41,7 +41,7 @@ public enum ContextParser {
                 let owners = ContextType.allCases.filter { key.appliesTo.contains($0) }.map(\.rawValue)
                 throw document.error(
                     at: keyNode,
-                    "key '\(key.rawValue)' applies to \(owners.joined(separator: "/")) contexts,"
+                    "key \(quoted: key.rawValue) applies to \(owners.joined(separator: "/")) contexts,"
                         + " not \(type.rawValue) ones")
             }
             let value: ContextValue
@@ -73,7 +73,7 @@ enum NodeValues {
         case .integer:
             let text = try scalar(node, shape: shape)
             guard let number = Int(text) else {
-                throw Problem(message: "must be \(shape.noun), got '\(text)'")
+                throw Problem(message: "must be \(shape.noun), got \(quoted: text)")
             }
             return .integer(number)
         case .boolean:
@@ -81,7 +81,7 @@ enum NodeValues {
             switch text.lowercased() {
             case "true", "yes", "on": return .boolean(true)
             case "false", "no", "off": return .boolean(false)
-            default: throw Problem(message: "must be \(shape.noun), got '\(text)'")
+            default: throw Problem(message: "must be \(shape.noun), got \(quoted: text)")
             }
         case .stringList:
             if let sequence = node.sequence {

@@ -30,8 +30,9 @@ extension Context {
         if let bad = env.keys.sorted().first(where: { !Self.isValidEnvironmentName($0) }) {
             return Problem(
                 key: .env,
-                message: "'\(bad)' is not a valid environment variable name (letters, digits and _)")
+                message: "\(quoted: bad) is not a valid environment variable name (letters, digits and _)")
         }
+        if let problem = controlCharacterProblem() ?? integerProblem() { return problem }
         switch type {
         case .kubernetes:
             if kubernetes.registryURL?.isEmpty ?? true {
@@ -42,11 +43,9 @@ extension Context {
             if let size = kubernetes.defaultPVCSize, !Resources.isMemoryQuantity(size) {
                 return Problem(
                     key: .defaultPVCSize,
-                    message: "default_pvc_size must be a quantity like 40Gi or 100G, got '\(size)'")
+                    message: "default_pvc_size must be a quantity like 40Gi or 100G, got \(quoted: size)")
             }
-            if let limit = kubernetes.backoffLimit, limit < 0 {
-                return Problem(key: .backoffLimit, message: "backoff_limit must be 0 or more, got \(limit)")
-            }
+            if let problem = kubernetesProblem() { return problem }
         case .slurm:
             if slurm.loginNode == true {
                 let sshKeys: [(ContextKey, String?)] = [
@@ -67,14 +66,7 @@ extension Context {
             if let image = slurm.containerImage, image.trimmingCharacters(in: .whitespaces).isEmpty {
                 return Problem(key: .containerImage, message: "container_image needs an image, e.g. ~/images/torch.sif")
             }
-            let counts: [(ContextKey, Int?)] = [
-                (.nodes, slurm.nodes), (.ntasks, slurm.ntasks), (.cpusPerTask, slurm.cpusPerTask),
-            ]
-            for (key, value) in counts {
-                if let value, value < 1 {
-                    return Problem(key: key, message: "\(key.rawValue) must be 1 or more, got \(value)")
-                }
-            }
+            if let problem = slurmProblem() { return problem }
         case .local:
             break
         }

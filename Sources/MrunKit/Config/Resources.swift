@@ -50,27 +50,38 @@ public struct Resources: Codable, Sendable, Equatable {
         return resources
     }
 
-    /// Sets one resource from its textual value, validating it.
+    /// Sets one resource from its textual value, validating it; a resource given twice (`cpu=1
+    /// cpu=2`, or `gpu` and `gpus`) is refused rather than resolved by position.
     public mutating func set(_ key: String, _ value: String) throws(ResourcesError) {
         guard !value.isEmpty else { throw .missingValue(key) }
         switch key {
         case "cpu", "cpus":
+            guard cpu == nil else { throw .duplicate(key) }
             guard Self.isCPUQuantity(value) else { throw .badCPU(value) }
             cpu = value
         case "mem", "memory":
+            guard memory == nil else { throw .duplicate(key) }
             guard Self.isMemoryQuantity(value) else { throw .badMemory(value) }
             memory = value
         case "gpu", "gpus":
+            guard gpu == nil else { throw .duplicate(key) }
             gpu = try Self.count(value, of: "gpu")
         case "tpu", "tpus":
+            guard tpu == nil else { throw .duplicate(key) }
             tpu = try Self.count(value, of: "tpu")
         default:
             throw .unknownResource(key)
         }
     }
 
+    /// More devices than any node holds; the bound keeps the count well inside what sbatch and the
+    /// Kubernetes API read (32-bit numbers).
+    public static let maximumDevices = 4096
+
     private static func count(_ value: String, of name: String) throws(ResourcesError) -> Int {
-        guard let number = Int(value), number >= 0 else { throw .badCount(name, value) }
+        guard value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value),
+            (0...maximumDevices).contains(number)
+        else { throw .badCount(name, value) }
         return number
     }
 
@@ -105,22 +116,26 @@ public enum ResourcesError: Error, Equatable, CustomStringConvertible {
     case badCPU(String)
     case badMemory(String)
     case badCount(String, String)
+    case duplicate(String)
 
     public var description: String {
         switch self {
         case .notKeyValue(let item):
-            return "'\(item)' is not NAME=VALUE; write e.g. \"cpu=4 mem=8G gpu=1\""
+            return "\(quoted: item) is not NAME=VALUE; write e.g. \"cpu=4 mem=8G gpu=1\""
         case .missingValue(let key):
-            return "'\(key)=' has no value; write e.g. \(key)=\(Self.example(for: key))"
+            return "\(quoted: key + "=") has no value; write e.g. \(key)=\(Self.example(for: key))"
         case .unknownResource(let key):
-            return "unknown resource '\(key)'\(Suggestion.hint(for: key, in: Resources.knownNames))"
+            return "unknown resource \(quoted: key)\(Suggestion.hint(for: key, in: Resources.knownNames))"
                 + "; known: \(Resources.knownNames.joined(separator: ", "))"
         case .badCPU(let value):
-            return "cpu must be a positive number of cores like 4, 0.5 or 500m, got '\(value)'"
+            return "cpu must be a positive number of cores like 4, 0.5 or 500m, got \(quoted: value)"
         case .badMemory(let value):
-            return "mem must be a quantity like 8G, 512Mi or 16Gi, got '\(value)'"
+            return "mem must be a quantity like 8G, 512Mi or 16Gi, got \(quoted: value)"
         case .badCount(let name, let value):
-            return "\(name) must be a whole number of devices (0 or more), got '\(value)'"
+            return
+                "\(name) must be a whole number of devices from 0 to \(Resources.maximumDevices), got \(quoted: value)"
+        case .duplicate(let key):
+            return "\(quoted: key) is given twice; keep one"
         }
     }
 

@@ -50,7 +50,7 @@ public struct Settings: Codable, Sendable, Equatable {
             guard let key = Key(rawValue: name) else {
                 throw document.error(
                     at: keyNode,
-                    "unknown setting '\(name)'\(Suggestion.hint(for: name, in: knownKeys));"
+                    "unknown setting \(quoted: name)\(Suggestion.hint(for: name, in: knownKeys));"
                         + " known settings: \(knownKeys.joined(separator: ", "))")
             }
             guard let value = valueNode.scalar?.string else {

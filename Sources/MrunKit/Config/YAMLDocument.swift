@@ -28,6 +28,16 @@ struct YAMLDocument {
         return YAMLDocument(file: file, root: node, pairs: Array(mapping))
     }
 
+    /// The text of a scalar value; a list or mapping where one text belongs is an error naming `key`.
+    /// The message never shows the value: it may be a password.
+    func scalar(_ node: Node, key: String) throws(ConfigError) -> String {
+        guard let scalar = node.scalar else {
+            let shape = node.sequence != nil ? "a list" : "a mapping"
+            throw error(at: node, "\(key): must be a single value, not \(shape)")
+        }
+        return scalar.string
+    }
+
     func error(at node: Node?, _ message: String) -> ConfigError {
         let mark = (node ?? root).mark
         return .invalidFile(file: file, line: mark?.line, column: mark?.column, message: message)

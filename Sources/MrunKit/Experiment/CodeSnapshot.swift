@@ -56,17 +56,17 @@ public enum SnapshotError: UserFacingError, Equatable {
     public var description: String {
         switch self {
         case .rootNotFound(let path):
-            return "code directory '\(path)' does not exist; pass the path of your project directory"
+            return "code directory \(quoted: path) does not exist; pass the path of your project directory"
         case .rootNotDirectory(let path):
-            return "code directory '\(path)' is not a directory; pass the directory that contains your project"
+            return "code directory \(quoted: path) is not a directory; pass the directory that contains your project"
         case .unreadableDirectory(let path, let reason):
-            return "cannot list directory '\(path)' (\(reason)); make it readable or add it to .mrunignore"
+            return "cannot list directory \(quoted: path) (\(reason)); make it readable or add it to .mrunignore"
         case .unreadableFile(let path, let reason):
-            return "cannot read file '\(path)' (\(reason)); make it readable or add it to .mrunignore"
+            return "cannot read file \(quoted: path) (\(reason)); make it readable or add it to .mrunignore"
         case .unreadableIgnoreFile(let path, let reason):
-            return "cannot read ignore file '\(path)' (\(reason)); make it readable or delete it"
+            return "cannot read ignore file \(quoted: path) (\(reason)); make it readable or delete it"
         case .fileNameNotUTF8(let path):
-            return "file name '\(path)' is not valid UTF-8; rename it or add it to .mrunignore"
+            return "file name \(quoted: path) is not valid UTF-8; rename it or add it to .mrunignore"
         }
     }
 }

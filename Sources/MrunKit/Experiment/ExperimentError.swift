@@ -13,7 +13,7 @@ public enum ExperimentError: UserFacingError, Equatable {
     public var description: String {
         switch self {
         case .invalidProject(let project):
-            return "--project: '\(project)' cannot name a project; use at most 63 letters, digits,"
+            return "--project: \(quoted: project) cannot name a project; use at most 63 letters, digits,"
                 + " '-', '_', '.' or spaces (it becomes the namespace name)"
         case .missingScript(let script):
             return "\(script): no such script; give the path of the experiment's Python file"
@@ -25,7 +25,7 @@ public enum ExperimentError: UserFacingError, Equatable {
         case .requirementsOutsideProject(let path):
             return "--requirements: \(path) is outside the project directory; copy it into the project"
         case .invalidEnvironment(let flag, let item):
-            return "\(flag): '\(item)' is not NAME=VALUE with NAME made of letters, digits and '_'"
+            return "\(flag): \(quoted: item) is not NAME=VALUE with NAME made of letters, digits and '_'"
         case .invalidNeptuneConfig(let file, let message):
             return "\(file): \(message)"
         case .excludedFile(let path, let role):

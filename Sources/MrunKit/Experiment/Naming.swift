@@ -79,3 +79,20 @@ extension String {
         return label
     }
 }
+
+extension Naming {
+    /// Why `text` is not an RFC 1123 label (what Kubernetes takes as a namespace), or nil.
+    public static func labelProblem(_ text: String) -> String? {
+        let isAlphanumeric: (Unicode.Scalar) -> Bool = { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        let scalars = text.unicodeScalars
+        let valid =
+            !text.isEmpty && scalars.count <= maximumLabelLength
+            && scalars.allSatisfy { isAlphanumeric($0) || $0 == "-" }
+            && scalars.first.map(isAlphanumeric) == true && scalars.last.map(isAlphanumeric) == true
+        if valid { return nil }
+        let suggestion = dnsLabel(text)
+        let hint = suggestion.isEmpty || suggestion == text ? "" : " (e.g. '\(suggestion)')"
+        return "must be an RFC 1123 label: at most 63 lowercase letters, digits and '-', starting and ending"
+            + " with a letter or digit\(hint)"
+    }
+}

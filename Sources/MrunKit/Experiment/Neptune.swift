@@ -48,20 +48,26 @@ public struct NeptuneExperimentConfig: Sendable, Equatable {
         var config = NeptuneExperimentConfig()
         for (keyNode, valueNode) in document.pairs {
             let key = keyNode.scalar?.string ?? ""
+            let text = { () throws(ConfigError) -> String in try document.scalar(valueNode, key: key) }
             switch key {
-            case "project": config.project = valueNode.scalar?.string
-            case "name": config.name = valueNode.scalar?.string
-            case "description": config.description = valueNode.scalar?.string
+            case "project": config.project = try text()
+            case "name": config.name = try text()
+            case "description": config.description = try text()
             case "tags":
-                config.tags =
-                    valueNode.sequence.map { $0.compactMap { $0.scalar?.string } }
-                    ?? valueNode.scalar.map { [$0.string] } ?? []
+                if let items = valueNode.sequence {
+                    config.tags = try items.map { item throws(ConfigError) in try document.scalar(item, key: key) }
+                } else {
+                    guard valueNode.scalar != nil else {
+                        throw document.error(at: valueNode, "tags: must be a tag or a list of tags")
+                    }
+                    config.tags = [try text()]
+                }
             case "parameters":
                 config.parameters = try parameters(valueNode, document: document)
             default:
                 throw document.error(
                     at: keyNode,
-                    "unknown key '\(key)'\(Suggestion.hint(for: key, in: knownKeys));"
+                    "unknown key \(quoted: key)\(Suggestion.hint(for: key, in: knownKeys));"
                         + " known: \(knownKeys.joined(separator: ", "))")
             }
         }
@@ -71,8 +77,9 @@ public struct NeptuneExperimentConfig: Sendable, Equatable {
     /// Parameters as a mapping (`lr: 0.1`) or as Neptune 1's list of `{name, default}` items.
     private static func parameters(_ node: Node, document: YAMLDocument) throws -> [(name: String, value: String)] {
         if let mapping = node.mapping {
-            return mapping.compactMap { key, value in
-                key.scalar.map { ($0.string, value.scalar?.string ?? "") }
+            return try mapping.map { key, value throws(ConfigError) in
+                let name = try document.scalar(key, key: "parameters")
+                return (name, try document.scalar(value, key: "parameters.\(name)"))
             }
         }
         if let sequence = node.sequence {
@@ -80,7 +87,10 @@ public struct NeptuneExperimentConfig: Sendable, Equatable {
                 guard let name = item["name"]?.scalar?.string else {
                     throw document.error(at: item, "each parameter needs a 'name'")
                 }
-                return (name, (item["default"] ?? item["value"])?.scalar?.string ?? "")
+                let value = try (item["default"] ?? item["value"]).map { value throws(ConfigError) in
+                    try document.scalar(value, key: "parameters.\(name)")
+                }
+                return (name, value ?? "")
             }
         }
         throw document.error(at: node, "parameters must be a mapping of names to values")
@@ -101,7 +111,14 @@ public enum NeptuneCredentials {
                 ("api_token", "NEPTUNE_API_TOKEN", true),
             ]
             for (key, variable, secret) in names {
-                if let value = document.root[key]?.scalar?.string, !value.isEmpty {
+                guard let node = document.root[key] else { continue }
+                let value = try document.scalar(node, key: key)
+                if key == "port", !value.isEmpty,
+                    !(value.allSatisfy(\.isNumber) && Int(value).map { (1...65535).contains($0) } == true)
+                {
+                    throw document.error(at: node, "port: must be a port number from 1 to 65535, got \(quoted: value)")
+                }
+                if !value.isEmpty {
                     variables.append(EnvironmentVariable(name: variable, value: value, secret: secret))
                 }
             }

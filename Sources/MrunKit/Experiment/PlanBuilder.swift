@@ -45,6 +45,7 @@ public struct PlanBuilder: Sendable {
     func prepare(_ request: RunRequest, context baseContext: Context, suffix: String, sweep points: SweepInput?)
         throws -> Prepared
     {
+        try request.validate()
         var context = baseContext
         if let resources = request.resources {
             do {

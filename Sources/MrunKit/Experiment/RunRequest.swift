@@ -21,3 +21,24 @@ public struct RunRequest: Sendable, Equatable {
         self.arguments = arguments
     }
 }
+
+extension RunRequest {
+    /// Refuses flag values that could never make a launch, before anything is read or built.
+    public func validate() throws(ConfigError) {
+        if let baseImage, let problem = DockerReference.problem(image: baseImage) {
+            throw .invalidFlag(flag: "--base_image", message: problem)
+        }
+        if let name {
+            let usable = name.unicodeScalars.contains {
+                $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0)
+            }
+            if MessageQuoting.firstControl(in: name) != nil || !usable {
+                throw .invalidFlag(
+                    flag: "--name",
+                    message:
+                        "\(quoted: name) cannot name an experiment; give letters or digits, e.g. --name resnet-baseline"
+                )
+            }
+        }
+    }
+}

@@ -27,21 +27,21 @@ public enum SweepError: UserFacingError, Equatable {
     public var description: String {
         switch self {
         case .malformedItem(let source, let item):
-            return "\(source): '\(item)' is not NAME=VALUE,VALUE,...; write e.g. \(source) \(Self.example)"
+            return "\(source): \(quoted: item) is not NAME=VALUE,VALUE,...; write e.g. \(source) \(Self.example)"
         case .missingName(let source, let item):
-            return "\(source): '\(item)' has no parameter name before '='; write e.g. \(source) \(Self.example)"
+            return "\(source): \(quoted: item) has no parameter name before '='; write e.g. \(source) \(Self.example)"
         case .invalidName(let source, let name):
-            return "\(source): '\(name)' cannot name a parameter (it becomes the option --\(name)); use a letter,"
+            return "\(source): \(quoted: name) cannot name a parameter (it becomes the option --\(name)); use a letter,"
                 + " then letters, digits, '_', '-' or '.'"
         case .noValues(let source, let name):
-            return "\(source): '\(name)' has no values; list them after '=', separated by commas"
+            return "\(source): \(quoted: name) has no values; list them after '=', separated by commas"
                 + " (e.g. \(name)=1,2)"
         case .emptyValue(let source, let item):
-            return "\(source): '\(item)' has an empty value; remove the extra comma"
+            return "\(source): \(quoted: item) has an empty value; remove the extra comma"
                 + " (write '\\,' for a comma inside a value)"
         case .duplicateParameter(let name, let first, let second):
             let places = first == second ? "twice in \(first)" : "in both \(first) and \(second)"
-            return "parameter '\(name)' is swept \(places); sweep each parameter once"
+            return "parameter \(quoted: name) is swept \(places); sweep each parameter once"
         case .unequalZip(let source, let lengths):
             let counts = lengths.map { "\($0.name) has \($0.count) value\($0.count == 1 ? "" : "s")" }
             return "\(source): zipped lists must have the same length, but \(counts.joined(separator: ", "));"

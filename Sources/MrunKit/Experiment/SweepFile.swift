@@ -53,13 +53,14 @@ public struct SweepFile: Sendable, Equatable {
                 seedNode = keyNode
                 let text = try read.string(valueNode)
                 guard let seed = UInt64(text) else {
-                    throw document.error(at: valueNode, "seed: must be a whole number of 0 or more, got '\(text)'")
+                    throw document.error(
+                        at: valueNode, "seed: must be a whole number of 0 or more, got \(quoted: text)")
                 }
                 sweep.spec.seed = seed
             default:
                 throw document.error(
                     at: keyNode,
-                    "unknown key '\(key)'\(Suggestion.hint(for: key, in: knownKeys));"
+                    "unknown key \(quoted: key)\(Suggestion.hint(for: key, in: knownKeys));"
                         + " known: \(knownKeys.joined(separator: ", "))")
             }
         }
@@ -105,7 +106,7 @@ public struct SweepFile: Sendable, Equatable {
         func count(_ node: Node) throws(ConfigError) -> Int {
             let text = try scalar(node, what: "a whole number").string
             guard let number = Int(text), number >= 1 else {
-                throw fail(node, "must be a whole number of 1 or more, got '\(text)'")
+                throw fail(node, "must be a whole number of 1 or more, got \(quoted: text)")
             }
             return number
         }
@@ -115,7 +116,7 @@ public struct SweepFile: Sendable, Equatable {
             switch text.lowercased() {
             case "true", "yes", "on": return true
             case "false", "no", "off": return false
-            default: throw fail(node, "must be true or false, got '\(text)'")
+            default: throw fail(node, "must be true or false, got \(quoted: text)")
             }
         }
 

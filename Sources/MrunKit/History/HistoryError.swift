@@ -34,11 +34,11 @@ public enum HistoryError: UserFacingError, Equatable {
         case .duplicateID(let id):
             return "launch id \(id) is already in the history; launch again, which draws a new id"
         case .notFound(let reference):
-            return "no launch matches '\(reference)'; use an id, an id prefix, an experiment or job name,"
+            return "no launch matches \(quoted: reference); use an id, an id prefix, an experiment or job name,"
                 + " or a name pattern such as 'train-*'"
         case .ambiguous(let reference, let candidates, let more):
             let extra = more > 0 ? " and \(more) more" : ""
-            return "'\(reference)' matches several launches: \(candidates.joined(separator: ", "))\(extra);"
+            return "\(quoted: reference) matches several launches: \(candidates.joined(separator: ", "))\(extra);"
                 + " name one of them by its id"
         }
     }

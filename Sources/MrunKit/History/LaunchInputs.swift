@@ -95,10 +95,10 @@ public enum RelaunchError: UserFacingError, Equatable {
         case .noInputs(let launch):
             return "launch \(launch) was recorded by an older mrun, without its inputs; it cannot be launched again"
         case .contextVariablesMissing(let context, let names):
-            return "the launch's context '\(context)' had env \(names.joined(separator: ", ")), which the history"
+            return "the launch's context \(quoted: context) had env \(names.joined(separator: ", ")), which the history"
                 + " keeps redacted and the context no longer defines; add them back with 'mrun context edit \(context)'"
         case .sweepNotFound(let reference):
-            return "no sweep '\(reference)' in the history; give the sweep id 'mrun run' printed ('Sweep ID: …')"
+            return "no sweep \(quoted: reference) in the history; give the sweep id 'mrun run' printed ('Sweep ID: …')"
                 + " or the sweep's name"
         case .sweepBusy(let sweep):
             return "sweep \(sweep) is being launched or resumed by another mrun right now; try again when it is done"

@@ -28,7 +28,7 @@ public enum ImageError: UserFacingError, Equatable {
         case .notAnImagePlan(let experiment):
             return "experiment \(experiment) has no image to build: only Kubernetes plans have one"
         case .invalidTag(let tag):
-            return "'\(tag)' is not a valid image name; check the context's registry_url"
+            return "\(quoted: tag) is not a valid image name; check the context's registry_url"
         case .dockerNotInstalled:
             return "docker is not installed (no 'docker' on PATH); install Docker to build images for Kubernetes runs"
         case .daemonUnreachable(let address):
@@ -40,7 +40,7 @@ public enum ImageError: UserFacingError, Equatable {
         case .dockerConfigInvalid(let path, let reason):
             return "cannot read docker's credentials from \(path): \(reason); fix the file or run 'docker login' again"
         case .credentialHelperFailed(let helper, let registry, let reason):
-            return "docker credential helper '\(helper)' failed for \(registry): \(reason)"
+            return "docker credential helper \(quoted: helper) failed for \(registry): \(reason)"
         case .registryUnreachable(let registry, let reason):
             return "registry \(registry) is unreachable (\(reason)); check the context's registry_url and your network"
         case .registryFailed(let registry, let reason):
@@ -49,7 +49,7 @@ public enum ImageError: UserFacingError, Equatable {
             return "registry \(registry) requires a login: run 'docker login \(registry)'"
         case .wrongCredentials(let registry, let user):
             return
-                "registry \(registry) rejected the stored login of user '\(user)' (wrong user or password): run 'docker login \(registry)'"
+                "registry \(registry) rejected the stored login of user \(quoted: user) (wrong user or password): run 'docker login \(registry)'"
         case .contextUnwritable(let path, let reason):
             return "cannot assemble the docker build context in \(path): \(reason)"
         case .buildStepFailed(let step, let status, let output):

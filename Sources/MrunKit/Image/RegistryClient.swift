@@ -67,7 +67,7 @@ struct RegistryClient: Sendable {
                 authorization = "Bearer " + (try await token(for: challenge))
             default:
                 throw ImageError.registryFailed(
-                    registry: reference.registry, reason: "unsupported authentication '\(challenge.scheme)'")
+                    registry: reference.registry, reason: "unsupported authentication \(quoted: challenge.scheme)")
             }
             response = try await send(manifestRequest(address, method: .HEAD, authorization: authorization))
         }

@@ -61,15 +61,15 @@ public enum ProcessError: UserFacingError, Equatable {
         case .emptyCommand:
             "Cannot run an empty command: the argument list has no program."
         case .programNotFound(let program) where program.contains("/"):
-            "Cannot run '\(program)': no executable file at that path; check the path and its permissions."
+            "Cannot run \(quoted: program): no executable file at that path; check the path and its permissions."
         case .programNotFound(let program):
-            "Cannot run '\(program)': program not found on PATH; install it or add its directory to PATH."
+            "Cannot run \(quoted: program): program not found on PATH; install it or add its directory to PATH."
         case .workingDirectoryUnavailable(let program, let directory):
-            "Cannot run '\(program)' in '\(directory)': the directory does not exist or is not accessible."
+            "Cannot run \(quoted: program) in \(quoted: directory): the directory does not exist or is not accessible."
         case .launchFailed(let program, let reason):
-            "Cannot run '\(program)': \(reason)"
+            "Cannot run \(quoted: program): \(reason)"
         case .logFileUnwritable(let path, let reason):
-            "Cannot write the log file '\(path)': \(reason)."
+            "Cannot write the log file \(quoted: path): \(reason)."
         }
     }
 }

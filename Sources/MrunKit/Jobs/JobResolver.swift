@@ -109,9 +109,10 @@ public enum JobReferenceError: UserFacingError, Equatable {
     public var description: String {
         switch self {
         case .notFound(let reference, let context):
-            return "'\(reference)' is not a Slurm job id, and no launch in the history matches it; give the job id"
+            return
+                "\(quoted: reference) is not a Slurm job id, and no launch in the history matches it; give the job id"
                 + " 'mrun run' printed, a launch id or a unique prefix of one, a name, or a pattern such as"
-                + " 'train-*' (context '\(context)', see 'mrun list')"
+                + " 'train-*' (context \(quoted: context), see 'mrun list')"
         }
     }
 }

@@ -69,7 +69,7 @@ public struct JobService: Sendable {
         for (name, result) in results.sorted(by: { $0.0 < $1.0 }) {
             switch result {
             case .success(let found): statuses.merge(found) { $1 }
-            case .failure(let error): warnings.append("cannot ask context '\(name)' about its launches: \(error)")
+            case .failure(let error): warnings.append("cannot ask context \(quoted: name) about its launches: \(error)")
             }
         }
         do {

@@ -125,7 +125,7 @@ public struct Relauncher: Sendable {
             let changed = LaunchDiff.changes(LaunchDiff.flatten(recorded), LaunchDiff.flatten(current.redacted))
             if !changed.isEmpty {
                 warn(
-                    "context '\(recorded.name)' changed since (\(changed.map(\.key).joined(separator: ", ")));"
+                    "context \(quoted: recorded.name) changed since (\(changed.map(\.key).joined(separator: ", ")));"
                         + " launching with the recorded settings")
             }
         }

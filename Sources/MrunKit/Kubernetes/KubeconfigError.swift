@@ -57,57 +57,60 @@ public enum KubeconfigError: UserFacingError, Equatable {
             return "\(Self.list(files)): no current-context is set; choose one with"
                 + " 'kubectl config use-context NAME' or set kube_context in the mrun context"
         case .unknownContext(let name, let known, let files):
-            return "\(Self.list(files)): no context named '\(name)'\(Suggestion.hint(for: name, in: known));"
+            return "\(Self.list(files)): no context named \(quoted: name)\(Suggestion.hint(for: name, in: known));"
                 + " known: \(known.joined(separator: ", ")); set kube_context to one of them"
         case .contextWithoutCluster(let context, let file):
-            return "\(file): context '\(context)' names no cluster;"
+            return "\(file): context \(quoted: context) names no cluster;"
                 + " set one with 'kubectl config set-context \(context) --cluster=NAME'"
         case .missingCluster(let context, let cluster, let file):
-            return "\(file): context '\(context)' uses cluster '\(cluster)', which is not defined;"
+            return "\(file): context \(quoted: context) uses cluster \(quoted: cluster), which is not defined;"
                 + " add it with 'kubectl config set-cluster \(cluster) --server=URL' or fix the context"
         case .missingUser(let context, let user, let file):
-            return "\(file): context '\(context)' uses user '\(user)', which is not defined;"
+            return "\(file): context \(quoted: context) uses user \(quoted: user), which is not defined;"
                 + " add it with 'kubectl config set-credentials \(user)' or fix the context"
         case .clusterWithoutServer(let cluster, let context, let file):
-            return "\(file): cluster '\(cluster)' (context '\(context)') has no server;"
+            return "\(file): cluster \(quoted: cluster) (context \(quoted: context)) has no server;"
                 + " set it with 'kubectl config set-cluster \(cluster) --server=https://HOST'"
         case .invalidServer(let server, let cluster, let context, let file):
-            return "\(file): server '\(server)' of cluster '\(cluster)' (context '\(context)') is not an"
-                + " http(s) URL; use the form https://HOST[:PORT]"
+            return
+                "\(file): server \(quoted: server) of cluster \(quoted: cluster) (context \(quoted: context)) is not an"
+                + " http(s) URL; use the form https://HOST[:PORT], PORT from 1 to 65535"
         case .invalidBase64(let field, let owner, let context, let file):
-            return "\(file): \(field) of \(owner) (context '\(context)') is not valid base64;"
+            return "\(file): \(field) of \(owner) (context \(quoted: context)) is not valid base64;"
                 + " copy the value again, or give a file path in \(field.replacingOccurrences(of: "-data", with: ""))"
         case .missingFile(let field, let path, let owner, let context, let file):
-            return "\(file): \(field) '\(path)' of \(owner) (context '\(context)') does not exist;"
+            return "\(file): \(field) \(quoted: path) of \(owner) (context \(quoted: context)) does not exist;"
                 + " fix the path (a relative one is taken from the kubeconfig's directory)"
         case .unreadableFile(let field, let path, let owner, let context, let file, let reason):
-            return "\(file): cannot read \(field) '\(path)' of \(owner) (context '\(context)'): \(reason)"
+            return "\(file): cannot read \(field) \(quoted: path) of \(owner) (context \(quoted: context)): \(reason)"
         case .conflictingFields(let first, let second, let owner, let context, let file):
-            return "\(file): \(owner) (context '\(context)') sets both \(first) and \(second);"
+            return "\(file): \(owner) (context \(quoted: context)) sets both \(first) and \(second);"
                 + " keep one (kubectl refuses this too)"
         case .certificateWithoutKey(let user, let context, let file):
-            return "\(file): user '\(user)' (context '\(context)') has a client certificate but no"
+            return "\(file): user \(quoted: user) (context \(quoted: context)) has a client certificate but no"
                 + " client-key or client-key-data; add the key that belongs to the certificate"
         case .keyWithoutCertificate(let user, let context, let file):
-            return "\(file): user '\(user)' (context '\(context)') has a client key but no"
+            return "\(file): user \(quoted: user) (context \(quoted: context)) has a client key but no"
                 + " client-certificate or client-certificate-data; add the certificate"
         case .insecureWithCertificateAuthority(let cluster, let context, let file):
-            return "\(file): cluster '\(cluster)' (context '\(context)') sets insecure-skip-tls-verify together"
+            return
+                "\(file): cluster \(quoted: cluster) (context \(quoted: context)) sets insecure-skip-tls-verify together"
                 + " with a certificate authority; remove one of them (kubectl refuses this too)"
         case .basicAuth(let user, let context, let file):
-            return "\(file): user '\(user)' (context '\(context)') uses username/password, but basic"
+            return "\(file): user \(quoted: user) (context \(quoted: context)) uses username/password, but basic"
                 + " authentication was removed from Kubernetes; use a token, a client certificate or an exec plugin"
         case .authProvider(let name, let user, let context, let file):
-            return "\(file): user '\(user)' (context '\(context)') uses auth-provider '\(name)', which mrun"
+            return
+                "\(file): user \(quoted: user) (context \(quoted: context)) uses auth-provider \(quoted: name), which mrun"
                 + " does not support; use an exec plugin (for GKE: install gke-gcloud-auth-plugin and rerun"
                 + " 'gcloud container clusters get-credentials')"
         case .invalidExec(let user, let context, let file, let problem):
-            return "\(file): exec plugin of user '\(user)' (context '\(context)'): \(problem)"
+            return "\(file): exec plugin of user \(quoted: user) (context \(quoted: context)): \(problem)"
         case .execNotFound(let command, let installHint):
             let hint = installHint.map(Self.oneLine) ?? "install it, or fix 'command' in the kubeconfig"
-            return "exec plugin '\(command)' not found; \(hint)"
+            return "exec plugin \(quoted: command) not found; \(hint)"
         case .execLaunchFailed(let command, let reason):
-            return "exec plugin '\(command)' could not be started: \(reason)"
+            return "exec plugin \(quoted: command) could not be started: \(reason)"
         case .execFailed(let command, let status, let lastErrorLine, let installHint):
             let how =
                 switch status {
@@ -116,13 +119,13 @@ public enum KubeconfigError: UserFacingError, Equatable {
                 }
             let detail = lastErrorLine.map { ": \($0)" } ?? " and printed nothing on stderr"
             let hint = installHint.map { "; \(Self.oneLine($0))" } ?? ""
-            return "exec plugin '\(command)' \(how)\(detail)\(hint)"
+            return "exec plugin \(quoted: command) \(how)\(detail)\(hint)"
         case .execInvalidOutput(let command, let problem):
-            return "exec plugin '\(command)' returned no usable credential: \(problem)"
+            return "exec plugin \(quoted: command) returned no usable credential: \(problem)"
         case .tokenFileUnreadable(let path, let reason):
-            return "cannot read the token file '\(path)': \(reason); fix tokenFile in the kubeconfig"
+            return "cannot read the token file \(quoted: path): \(reason); fix tokenFile in the kubeconfig"
         case .emptyTokenFile(let path):
-            return "the token file '\(path)' is empty; write the token into it or fix tokenFile in the kubeconfig"
+            return "the token file \(quoted: path) is empty; write the token into it or fix tokenFile in the kubeconfig"
         case .inClusterFileMissing(let path):
             return "in-cluster config: \(path) does not exist; mount the pod's service account token"
                 + " (automountServiceAccountToken) or provide a kubeconfig"

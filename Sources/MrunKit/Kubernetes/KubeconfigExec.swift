@@ -141,12 +141,12 @@ public struct ExecCredentialPlugin: Sendable, CustomStringConvertible {
             throw invalid("its output is not an ExecCredential JSON object")
         }
         guard response.kind == "ExecCredential" else {
-            throw invalid("its output has kind '\(response.kind ?? "")', expected 'ExecCredential'")
+            throw invalid("its output has kind \(quoted: response.kind ?? ""), expected 'ExecCredential'")
         }
         guard response.apiVersion == apiVersion else {
             throw invalid(
-                "it answered with apiVersion '\(response.apiVersion ?? "")' but the kubeconfig asks for"
-                    + " '\(apiVersion)'; make them match")
+                "it answered with apiVersion \(quoted: response.apiVersion ?? "") but the kubeconfig asks for"
+                    + " \(quoted: apiVersion); make them match")
         }
         guard let status = response.status else { throw invalid("its output has no status") }
         let token = status.token.flatMap { $0.isEmpty ? nil : $0 }
@@ -161,7 +161,7 @@ public struct ExecCredentialPlugin: Sendable, CustomStringConvertible {
         var expiration: Date?
         if let timestamp = status.expirationTimestamp, !timestamp.isEmpty {
             guard let date = RFC3339.date(from: timestamp) else {
-                throw invalid("status.expirationTimestamp '\(timestamp)' is not an RFC 3339 time")
+                throw invalid("status.expirationTimestamp \(quoted: timestamp) is not an RFC 3339 time")
             }
             expiration = date
         }
@@ -169,7 +169,7 @@ public struct ExecCredentialPlugin: Sendable, CustomStringConvertible {
             token: token, clientCertificateData: certificate, clientKeyData: key, expiration: expiration)
     }
 
-    public var description: String { "ExecCredentialPlugin(\(command), user '\(userName)')" }
+    public var description: String { "ExecCredentialPlugin(\(command), user \(quoted: userName))" }
 }
 
 /// What an exec plugin returned. Its description hides the secrets.

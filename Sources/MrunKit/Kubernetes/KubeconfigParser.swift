@@ -64,7 +64,7 @@ public enum KubeconfigParser {
                 let node = self.node(at: [.key(list), .index(index), "name"], in: root)
                 throw .invalidFile(
                     file: path, line: node.mark?.line, column: node.mark?.column,
-                    message: "\(list) lists the name '\(name)' twice; keep one")
+                    message: "\(list) lists the name \(quoted: name) twice; keep one")
             }
         }
     }
@@ -81,7 +81,7 @@ public enum KubeconfigParser {
             problem = "missing value; expected \(noun(for: type))"
         case .keyNotFound(let key, let context):
             path = context.codingPath
-            problem = "missing key '\(key.stringValue)'"
+            problem = "missing key \(quoted: key.stringValue)"
         case .dataCorrupted(let context):
             path = context.codingPath
             problem = context.debugDescription

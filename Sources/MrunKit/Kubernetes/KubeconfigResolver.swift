@@ -35,7 +35,7 @@ struct ConnectionBuilder {
     ) throws(KubeconfigError) -> ClusterConnection {
         let cluster = located.value
         let file = located.file.path
-        let owner = "cluster '\(name)'"
+        let owner = "cluster \(quoted: name)"
         guard let server = nonEmpty(cluster.server) else {
             throw .clusterWithoutServer(cluster: name, context: contextName, file: file)
         }
@@ -64,7 +64,7 @@ struct ConnectionBuilder {
     ) throws(KubeconfigError) {
         let user = located.value
         let file = located.file.path
-        let owner = "user '\(name)'"
+        let owner = "user \(quoted: name)"
         if nonEmpty(user.username) != nil || nonEmpty(user.password) != nil {
             throw .basicAuth(user: name, context: contextName, file: file)
         }
@@ -113,7 +113,7 @@ struct ConnectionBuilder {
         }
         guard ExecCredentialPlugin.supportedVersions.contains(apiVersion) else {
             throw invalid(
-                "apiVersion '\(apiVersion)' is not supported; use"
+                "apiVersion \(quoted: apiVersion) is not supported; use"
                     + " \(ExecCredentialPlugin.supportedVersions.joined(separator: " or "))")
         }
         // client-go defaults the mode for v1beta1 only; v1 must state it.
@@ -127,7 +127,7 @@ struct ConnectionBuilder {
             throw invalid(
                 "interactiveMode 'Always' needs a terminal, which mrun never gives the plugin; use IfAvailable")
         case .some(let other):
-            throw invalid("interactiveMode '\(other)' is not one of Never, IfAvailable, Always")
+            throw invalid("interactiveMode \(quoted: other) is not one of Never, IfAvailable, Always")
         }
         if let unnamed = exec.env?.firstIndex(where: { $0.name.isEmpty }) {
             throw invalid("env[\(unnamed)] has no name")
@@ -185,6 +185,8 @@ struct ConnectionBuilder {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
             scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty
         else { return nil }
+        // Foundation keeps any number as the port; the HTTP client would trap narrowing it to 16 bits.
+        if let port = url.port, !(1...65535).contains(port) { return nil }
         return url
     }
 

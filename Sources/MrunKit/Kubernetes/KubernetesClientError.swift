@@ -60,29 +60,31 @@ public struct KubernetesClientError: UserFacingError, Equatable {
         switch kind {
         case .timedOut(let seconds):
             return "the Kubernetes API server \(server) did not answer within \(Self.format(seconds)) s to \(action)"
-                + " (context '\(contextName)'\(tries)); check the network path to the cluster (VPN, proxy,"
+                + " (context \(quoted: contextName)\(tries)); check the network path to the cluster (VPN, proxy,"
                 + " firewall) and whether its control plane is overloaded"
         case .connectionLost:
             return "the connection to the Kubernetes API server \(server) broke while trying to \(action)"
-                + " (context '\(contextName)'\(tries): \(detail)); check the network path to the cluster"
+                + " (context \(quoted: contextName)\(tries): \(detail)); check the network path to the cluster"
         case .unreachable:
-            return "cannot connect to the Kubernetes API server \(server) of context '\(contextName)' to \(action)"
+            return
+                "cannot connect to the Kubernetes API server \(server) of context \(quoted: contextName) to \(action)"
                 + " (\(detail)\(tries)); check that the cluster is running and the kubeconfig's server address"
         case .untrustedServerCertificate:
             return "the certificate of the Kubernetes API server \(server) is not trusted (\(detail)): it is not"
-                + " signed by the certificate authority of context '\(contextName)'; check the cluster's"
+                + " signed by the certificate authority of context \(quoted: contextName); check the cluster's"
                 + " certificate-authority-data in the kubeconfig, it may belong to another cluster"
         case .serverNameMismatch(let name):
-            return "the certificate of the Kubernetes API server \(server) is not issued for '\(name)' (\(detail));"
-                + " check the server address of context '\(contextName)' or set the cluster's tls-server-name to a"
+            return
+                "the certificate of the Kubernetes API server \(server) is not issued for \(quoted: name) (\(detail));"
+                + " check the server address of context \(quoted: contextName) or set the cluster's tls-server-name to a"
                 + " name in the certificate"
         case .tlsFailed:
-            return "the TLS connection to the Kubernetes API server \(server) of context '\(contextName)' failed"
+            return "the TLS connection to the Kubernetes API server \(server) of context \(quoted: contextName) failed"
                 + " to \(action): \(detail)"
         case .failed:
             return "the request to the Kubernetes API server \(server) to \(action) failed: \(detail)"
         case .invalidTLSMaterial:
-            return "the kubeconfig of context '\(contextName)' holds unusable TLS material: \(detail)"
+            return "the kubeconfig of context \(quoted: contextName) holds unusable TLS material: \(detail)"
         case .invalidResponse:
             return "the Kubernetes API server \(server) sent an unreadable answer to \(action): \(detail)"
         case .logNotAvailableYet:

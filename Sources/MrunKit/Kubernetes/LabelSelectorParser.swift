@@ -5,7 +5,7 @@ public struct LabelSelectorError: UserFacingError, Equatable {
     public var message: String
 
     public var description: String {
-        "invalid label selector '\(selector)': \(message)"
+        "invalid label selector \(quoted: selector): \(message)"
     }
 }
 
@@ -73,7 +73,7 @@ private struct SelectorLexer {
         guard let (token, literal, after) = longest else {
             let found = String(decoding: bytes[position..<end], as: UTF8.self)
             position = end
-            return (.error, "error expected: keyword found '\(found)'")
+            return (.error, "error expected: keyword found \(quoted: found)")
         }
         position = after
         return (token, literal)
@@ -134,15 +134,17 @@ private struct SelectorParser {
                 case .comma:
                     let (next, nextLiteral) = lookahead(.values)
                     if next != .identifier && next != .doesNotExist {
-                        throw SelectorParseError(message: "found '\(nextLiteral)', expected: identifier after ','")
+                        throw SelectorParseError(
+                            message: "found \(quoted: nextLiteral), expected: identifier after ','")
                     }
                 default:
-                    throw SelectorParseError(message: "found '\(afterLiteral)', expected: ',' or 'end of string'")
+                    throw SelectorParseError(message: "found \(quoted: afterLiteral), expected: ',' or 'end of string'")
                 }
             case .end:
                 return requirements
             default:
-                throw SelectorParseError(message: "found '\(literal)', expected: !, identifier, or 'end of string'")
+                throw SelectorParseError(
+                    message: "found \(quoted: literal), expected: !, identifier, or 'end of string'")
             }
         }
     }
@@ -154,7 +156,9 @@ private struct SelectorParser {
             negated = true
             (token, key) = consume(.values)
         }
-        guard token == .identifier else { throw SelectorParseError(message: "found '\(key)', expected: identifier") }
+        guard token == .identifier else {
+            throw SelectorParseError(message: "found \(quoted: key), expected: identifier")
+        }
         try SelectorValidation.checkKey(key)
         let (next, _) = lookahead(.values)
         if negated { return .doesNotExist(key) }
@@ -171,7 +175,7 @@ private struct SelectorParser {
         case .lessThan: op = .lessThan
         default:
             throw SelectorParseError(
-                message: "found '\(operatorLiteral)', expected: in, notin, =, ==, !=, gt, lt")
+                message: "found \(quoted: operatorLiteral), expected: in, notin, =, ==, !=, gt, lt")
         }
         let values = op == .in || op == .notIn ? try parseValueSet() : [try parseExactValue()]
         let requirement = Requirement(key: key, operator: op, values: values)
@@ -183,20 +187,20 @@ private struct SelectorParser {
     /// stand for the empty value, as they do there.
     private mutating func parseValueSet() throws(SelectorParseError) -> [String] {
         let (open, openLiteral) = consume(.values)
-        guard open == .openPar else { throw SelectorParseError(message: "found '\(openLiteral)' expected: '('") }
+        guard open == .openPar else { throw SelectorParseError(message: "found \(quoted: openLiteral) expected: '('") }
         let (first, firstLiteral) = lookahead(.values)
         switch first {
         case .identifier, .comma:
             let values = try parseIdentifierList()
             if consume(.values).0 != .closedPar {
-                throw SelectorParseError(message: "found '\(firstLiteral)', expected: ')'")
+                throw SelectorParseError(message: "found \(quoted: firstLiteral), expected: ')'")
             }
             return Array(Set(values)).sorted()
         case .closedPar:
             _ = consume(.values)
             return [""]
         default:
-            throw SelectorParseError(message: "found '\(firstLiteral)', expected: ',', ')' or identifier")
+            throw SelectorParseError(message: "found \(quoted: firstLiteral), expected: ',', ')' or identifier")
         }
     }
 
@@ -211,7 +215,7 @@ private struct SelectorParser {
                 switch next {
                 case .comma: continue
                 case .closedPar: return values
-                default: throw SelectorParseError(message: "found '\(nextLiteral)', expected: ',' or ')'")
+                default: throw SelectorParseError(message: "found \(quoted: nextLiteral), expected: ',' or ')'")
                 }
             case .comma:
                 if values.isEmpty { values.append("") }
@@ -225,7 +229,7 @@ private struct SelectorParser {
                     values.append("")
                 }
             default:
-                throw SelectorParseError(message: "found '\(literal)', expected: ',', or identifier")
+                throw SelectorParseError(message: "found \(quoted: literal), expected: ',', or identifier")
             }
         }
     }
@@ -235,7 +239,7 @@ private struct SelectorParser {
         if next == .end || next == .comma { return "" }
         let (token, literal) = consume(.values)
         guard token == .identifier else {
-            throw SelectorParseError(message: "found '\(literal)', expected: identifier")
+            throw SelectorParseError(message: "found \(quoted: literal), expected: identifier")
         }
         return literal
     }

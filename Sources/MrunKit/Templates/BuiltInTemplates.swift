@@ -128,22 +128,22 @@ enum BuiltInTemplates {
         "sbatch.sh": #"""
         #!/bin/bash
         # Rendered by mrun for {% if sweep %}sweep {{ experiment.name }} ({{ sweep.size }} points, project {{ experiment.project }}){% else %}experiment {{ experiment.name }} (project {{ experiment.project }}){% endif %}.
-        #SBATCH --job-name={{ experiment.name }}
+        #SBATCH --job-name={{ experiment.name|shellquote }}
         {%- if sweep %}
         #SBATCH --array={{ sweep.array }}
         {%- endif %}
-        #SBATCH --output={{ slurm.output }}
+        #SBATCH --output={{ slurm.output|shellquote }}
         {%- if slurm.partition %}
-        #SBATCH --partition={{ slurm.partition }}
+        #SBATCH --partition={{ slurm.partition|shellquote }}
         {%- endif %}
         {%- if slurm.account %}
-        #SBATCH --account={{ slurm.account }}
+        #SBATCH --account={{ slurm.account|shellquote }}
         {%- endif %}
         {%- if slurm.qos %}
-        #SBATCH --qos={{ slurm.qos }}
+        #SBATCH --qos={{ slurm.qos|shellquote }}
         {%- endif %}
         {%- if slurm.time %}
-        #SBATCH --time={{ slurm.time }}
+        #SBATCH --time={{ slurm.time|shellquote }}
         {%- endif %}
         {%- if slurm.nodes %}
         #SBATCH --nodes={{ slurm.nodes }}
@@ -155,13 +155,13 @@ enum BuiltInTemplates {
         #SBATCH --cpus-per-task={{ slurm.cpus_per_task }}
         {%- endif %}
         {%- if slurm.mem %}
-        #SBATCH --mem={{ slurm.mem }}
+        #SBATCH --mem={{ slurm.mem|shellquote }}
         {%- endif %}
         {%- if slurm.gres %}
-        #SBATCH --gres={{ slurm.gres }}
+        #SBATCH --gres={{ slurm.gres|shellquote }}
         {%- endif %}
         {%- if slurm.constraint %}
-        #SBATCH --constraint={{ slurm.constraint }}
+        #SBATCH --constraint={{ slurm.constraint|shellquote }}
         {%- endif %}
         {%- for option in slurm.sbatch_options %}
         #SBATCH {{ option }}

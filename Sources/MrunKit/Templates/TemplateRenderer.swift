@@ -21,6 +21,10 @@ public struct TemplateRenderer: Sendable {
 
     func prepare(_ source: TemplateSet.Source) -> Prepared {
         let environment = Environment(extensions: [Self.filters], trimBehaviour: .nothing)
+        if let problem = TemplateLint.problem(in: source.text) {
+            let error = TemplateError.syntax(source: source.origin, line: problem.line, message: problem.message)
+            return Prepared(source: source, environment: environment, nodes: .failure(error))
+        }
         let template = environment.templateClass.init(templateString: source.text, environment: environment)
         let nodes = Result { try TokenParser(tokens: template.tokens, environment: environment).parse() }
         return Prepared(source: source, environment: environment, nodes: nodes)
@@ -31,6 +35,8 @@ public struct TemplateRenderer: Sendable {
         do {
             let context = Stencil.Context(dictionary: Self.objects(variables), environment: prepared.environment)
             return try renderNodes(try prepared.nodes.get(), context)
+        } catch let error as TemplateError {
+            throw error
         } catch let error as TemplateSyntaxError {
             throw TemplateError.render(source: source.origin, message: error.description)
         } catch {

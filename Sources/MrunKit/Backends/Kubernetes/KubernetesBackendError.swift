@@ -24,7 +24,7 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
     public var description: String {
         switch self {
         case .notKubernetesContext(let name, let type):
-            return "context '\(name)' is a \(type.rawValue) context, not a kubernetes one"
+            return "context \(quoted: name) is a \(type.rawValue) context, not a kubernetes one"
         case .invalidManifest(let artefact, let template, let reason):
             return "\(artefact) (from \(template)): \(reason); fix the template, 'mrun run --dry-run' shows it rendered"
         case .namespaceUnavailable(let namespace, let createError):
@@ -48,7 +48,7 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
         case .ambiguousJob(let prefix, let namespace, let candidates):
             let shown = candidates.prefix(10).joined(separator: ", ")
             let more = candidates.count > 10 ? " and \(candidates.count - 10) more" : ""
-            return "'\(prefix)' names \(candidates.count) Jobs in namespace \"\(namespace)\": \(shown)\(more);"
+            return "\(quoted: prefix) names \(candidates.count) Jobs in namespace \"\(namespace)\": \(shown)\(more);"
                 + " give more of the name"
         case .jobGone(let name, let namespace):
             return "Job \"\(name)\" no longer exists in namespace \"\(namespace)\" (deleted with its pods and log);"

@@ -118,7 +118,7 @@ enum KubernetesManifests {
         case .typeMismatch(let type, let errorContext): (context, problem) = (errorContext, "expected \(type)")
         case .valueNotFound(let type, let errorContext): (context, problem) = (errorContext, "missing \(type)")
         case .keyNotFound(let key, let errorContext):
-            (context, problem) = (errorContext, "missing field '\(key.stringValue)'")
+            (context, problem) = (errorContext, "missing field \(quoted: key.stringValue)")
         case .dataCorrupted(let errorContext): (context, problem) = (errorContext, errorContext.debugDescription)
         @unknown default: return "\(error)"
         }

@@ -52,7 +52,7 @@ struct CodeShipper {
             [
                 "rsync", "-s", "-tLE", "--from0", "--files-from=\(list.path)",
                 "--copy-dest=../\(Self.previousJobLink)", "--stats",
-            ] + options + [snapshot.root.hasSuffix("/") ? snapshot.root : snapshot.root + "/", destination]
+            ] + options + ["--", snapshot.root.hasSuffix("/") ? snapshot.root : snapshot.root + "/", destination]
         let result = try await runner.run(argv, environment: session.environment, workingDirectory: nil)
         guard result.status.succeeded else {
             if let failure = session.transportFailure(result) { throw failure }

@@ -35,7 +35,10 @@ public struct SSHDestination: Sendable, Equatable {
             rest = rest[..<colon]
         }
         // A leading '-' would make ssh read the destination as an option.
-        let isBad: (Substring) -> Bool = { $0.isEmpty || $0.hasPrefix("-") || $0.contains(where: \.isWhitespace) }
+        let isBad: (Substring) -> Bool = {
+            $0.isEmpty || $0.hasPrefix("-") || $0.contains(where: \.isWhitespace)
+                || MessageQuoting.firstControl(in: String($0)) != nil
+        }
         if isBad(rest) || user.map({ isBad(Substring($0)) }) == true { throw .invalidHost(text) }
         if let port, !(1...65535).contains(port) { throw .invalidHost(text) }
         self.init(user: user, host: String(rest), port: port)

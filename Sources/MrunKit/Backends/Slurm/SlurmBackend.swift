@@ -132,7 +132,7 @@ public struct SlurmBackend: Backend {
         guard let home = value("mrun-home="), home.hasPrefix("/"), let tool = value("mrun-tool=") else {
             throw SlurmError.remoteCommandFailed(
                 host: session.name, command: "preparing the job directory",
-                detail: "unexpected output '\(result.standardOutput.prefix(200))'")
+                detail: "unexpected output \(quoted: result.standardOutput.prefix(200))")
         }
         return (home, tool == "rsync" ? .rsync : .tar)
     }
@@ -158,7 +158,7 @@ public struct SlurmBackend: Backend {
         let id = first.split(separator: ";").first.map(String.init) ?? ""
         guard SlurmOutput.isJobID(id) else {
             throw SlurmError.remoteCommandFailed(
-                host: session.name, command: "sbatch", detail: "unexpected output '\(result.standardOutput)'")
+                host: session.name, command: "sbatch", detail: "unexpected output \(quoted: result.standardOutput)")
         }
         return id
     }

@@ -19,10 +19,10 @@ public enum SlurmError: UserFacingError, Equatable {
     public var description: String {
         switch self {
         case .invalidHost(let host):
-            return "host: '\(host)' is not an ssh destination; use an alias from your ssh config or"
-                + " user@host[:port]"
+            return "host: \(quoted: host) is not an ssh destination; use an alias from your ssh config or"
+                + " user@host[:port], without spaces or control characters and not starting with '-'"
         case .notSlurmContext(let name, let type):
-            return "context '\(name)' is of type \(type.rawValue); this command works on slurm contexts"
+            return "context \(quoted: name) is of type \(type.rawValue); this command works on slurm contexts"
                 + " (choose one with --context)"
         case .ssh(let host, let problem, let detail):
             let reason = detail.isEmpty ? "ssh failed" : detail
@@ -54,7 +54,7 @@ public enum SlurmError: UserFacingError, Equatable {
         case .remoteCommandFailed(let host, let command, let detail):
             return "\(command) on \(host) failed: \(detail)"
         case .invalidJobID(let id):
-            return "'\(id)' is not a Slurm job id; give the number 'mrun run' printed, or ID_INDEX for a"
+            return "\(quoted: id) is not a Slurm job id; give the number 'mrun run' printed, or ID_INDEX for a"
                 + " sweep's point (see 'mrun list')"
         case .unknownJob(let host, let id):
             return "no job \(id) on \(host) (Slurm may have forgotten it already; see 'mrun list')"
