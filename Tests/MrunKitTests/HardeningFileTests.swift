@@ -126,3 +126,19 @@ import Testing
         #expect("got \(quoted: 42)" == "got '42'")
     }
 }
+
+@Suite struct SbatchQuotingTests {
+    /// What the model lets through with spaces or shell characters (a constraint expression, a
+    /// workdir) is quoted on its `#SBATCH` line; sbatch reads shell quoting there.
+    @Test func valuesOnSbatchLinesAreQuoted() throws {
+        let fixture = try PlanFixture()
+        var context = PlanFixture.slurm
+        context.slurm.constraint = "intel&(v100|a100) big"
+        context.slurm.workdir = "runs of ada"
+        let plan = try fixture.builder().plan(PlanFixture.request, context: context)
+        let script = try #require(plan.artefacts.first).content
+        #expect(script.contains("\n#SBATCH --constraint='intel&(v100|a100) big'\n"))
+        #expect(script.contains("\n#SBATCH --output='runs of ada/"))
+        #expect(script.contains("\n#SBATCH --partition=plgrid-gpu\n"), "plain values stay as they were")
+    }
+}
