@@ -132,9 +132,9 @@ import Testing
     }
 
     @Test func dryRunTemplatePathsStartFromTheRemoteHome() {
-        #expect(PlanRendering.remoteWorkdir(nil) == "mrun")
-        #expect(PlanRendering.remoteWorkdir("~/scratch/") == "scratch")
-        #expect(PlanRendering.remoteWorkdir("~") == ".")
-        #expect(PlanRendering.remoteWorkdir("/net/scratch") == "/net/scratch")
+        #expect(SlurmPlanner.remoteWorkdir(nil) == "mrun")
+        #expect(SlurmPlanner.remoteWorkdir("~/scratch/") == "scratch")
+        #expect(SlurmPlanner.remoteWorkdir("~") == ".")
+        #expect(SlurmPlanner.remoteWorkdir("/net/scratch") == "/net/scratch")
     }
 }

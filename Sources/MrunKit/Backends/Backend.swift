@@ -1,3 +1,5 @@
+import Foundation
+
 /// Executes an experiment plan somewhere. Each context type has one.
 public protocol Backend: Sendable {
     /// Runs or submits the plan; returns the exit status mrun should end with (0 when a remote
@@ -13,7 +15,13 @@ public protocol SweepBackend: Backend {
     func execute(_ sweep: SweepPlan) async throws -> Int32
 }
 
+/// The one place that maps a context type to its backend: the planner that completes its plans,
+/// the executor that launches them and the job control that follows them.
 public enum Backends {
+    package static let planners: [ContextType: any BackendPlanner] = [
+        .local: LocalPlanner(), .kubernetes: KubernetesPlanner(), .slurm: SlurmPlanner(),
+    ]
+
     /// The backend for a context type; with a recorder, it records each launch in the history.
     public static func backend(
         for type: ContextType, host: HostEnvironment, store: ConfigStore, recorder: LaunchRecorder? = nil
@@ -34,5 +42,20 @@ public enum Backends {
                 host: host, store: store, sink: StandardStreamsSink(), runner: SystemProcessRunner(), recorder: recorder
             )
         }
+    }
+}
+
+extension PlanBuilder {
+    /// A builder planning every context type with its backend's planner.
+    public init(
+        host: HostEnvironment, store: ConfigStore, now: @escaping @Sendable () -> Date = { Date() },
+        suffix: @escaping @Sendable () -> String = {
+            var generator = SystemRandomNumberGenerator()
+            return Naming.randomSuffix(using: &generator)
+        },
+        randomSeed: @escaping @Sendable () -> UInt64 = { UInt64.random(in: 0...UInt64(UInt32.max)) }
+    ) {
+        self.init(
+            host: host, store: store, planners: Backends.planners, now: now, suffix: suffix, randomSeed: randomSeed)
     }
 }

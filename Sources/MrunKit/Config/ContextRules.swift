@@ -44,7 +44,7 @@ extension Context {
 
     func kubernetesProblem() -> Problem? {
         if let url = kubernetes.registryURL,
-            let problem = DockerReference.problem(registry: PlanRendering.registryPrefix(url))
+            let problem = DockerReference.problem(registry: DockerReference.registryPrefix(url))
         {
             return Problem(key: .registryURL, message: "registry_url \(problem)")
         }

@@ -6,13 +6,16 @@ import Foundation
 public struct PlanBuilder: Sendable {
     public var host: HostEnvironment
     public var store: ConfigStore
+    /// Each context type's backend part of the plan.
+    package var planners: [ContextType: any BackendPlanner]
     public var now: @Sendable () -> Date
     public var suffix: @Sendable () -> String
     /// Seed of a `--shuffle` without `--seed`.
     public var randomSeed: @Sendable () -> UInt64
 
-    public init(
-        host: HostEnvironment, store: ConfigStore, now: @escaping @Sendable () -> Date = { Date() },
+    package init(
+        host: HostEnvironment, store: ConfigStore, planners: [ContextType: any BackendPlanner],
+        now: @escaping @Sendable () -> Date = { Date() },
         suffix: @escaping @Sendable () -> String = {
             var generator = SystemRandomNumberGenerator()
             return Naming.randomSuffix(using: &generator)
@@ -21,6 +24,7 @@ public struct PlanBuilder: Sendable {
     ) {
         self.host = host
         self.store = store
+        self.planners = planners
         self.now = now
         self.suffix = suffix
         self.randomSeed = randomSeed
@@ -34,6 +38,7 @@ public struct PlanBuilder: Sendable {
     struct Prepared {
         var plan: ExperimentPlan
         var rendering: PlanRendering
+        var planner: any BackendPlanner
         /// The template's `sweep` variable, for a sweep.
         var sweep: SweepRendering?
         /// The Neptune config's parameters as JSON members, which points' `MRUN_PARAMS` extend.
@@ -89,16 +94,21 @@ public struct PlanBuilder: Sendable {
             command: command, argv: argv, commandLine: argv.map(TemplateFilters.shellQuote).joined(separator: " "),
             parameters: parameters, contentHash: "", created: now())
 
+        guard let planner = planners[context.type] else {
+            throw ExperimentError.planMismatch(
+                type: context.type, issue: "no backend plans \(context.type.rawValue) contexts")
+        }
         let templates = TemplateSet(searchPath: try templateSearchPath(request, context: context))
         var plan = ExperimentPlan(
             context: context, experiment: experiment, snapshot: snapshot, environment: [],
-            storagePath: storagePath(context: context, project: project), image: nil, kubernetes: nil,
-            slurm: nil, local: nil, artefacts: [])
+            storagePath: storagePath(context: context, project: project, planner: planner),
+            target: UnplannedTarget(), artefacts: [])
         plan.environment = try environment(request, plan: plan, neptuneProject: neptuneConfig?.project)
         let rendering = PlanRendering(templates: templates, request: request, runsDirectory: store.runsDirectory)
         let sweep = points.map { SweepRendering(id: suffix, name: name, input: $0, neptune: neptuneParameters) }
-        try rendering.complete(&plan, sweep: sweep)
-        return Prepared(plan: plan, rendering: rendering, sweep: sweep, neptuneParameters: neptuneParameters)
+        try planner.complete(&plan, rendering: rendering, sweep: sweep)
+        return Prepared(
+            plan: plan, rendering: rendering, planner: planner, sweep: sweep, neptuneParameters: neptuneParameters)
     }
 
     // MARK: Resolution
@@ -168,14 +178,8 @@ public struct PlanBuilder: Sendable {
         return path
     }
 
-    func storagePath(context: Context, project: String) -> String? {
-        switch context.type {
-        case .kubernetes: return context.storage ?? KubernetesSettings.defaultStorage
-        case .slurm: return context.storage
-        case .local:
-            return context.storage.map { host.resolve($0).path }
-                ?? store.home.appendingPathComponent("storage/\(project)").path
-        }
+    func storagePath(context: Context, project: String, planner: any BackendPlanner) -> String? {
+        planner.storagePath(configured: context.storage, project: project, host: host, mrunHome: store.home)
     }
 
     func environment(_ request: RunRequest, plan: ExperimentPlan, neptuneProject: String?) throws

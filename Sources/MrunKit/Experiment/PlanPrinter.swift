@@ -24,29 +24,11 @@ public enum PlanPrinter {
         row("Code", "\(plan.snapshot.files.count) files, \(size), from \(plan.snapshot.root)")
         row("Content hash", experiment.contentHash)
         if let requirements = experiment.requirements {
-            // A local run uses the Python environment mrun runs in; it does not pip-install into it.
-            row("Requirements", requirements + (plan.local != nil ? " (not installed for local runs)" : ""))
+            row("Requirements", requirements + (plan.target.requirementsNote.map { " (\($0))" } ?? ""))
         }
         if !experiment.tags.isEmpty { row("Tags", experiment.tags.joined(separator: ", ")) }
         if !plan.context.resources.isEmpty { row("Resources", plan.context.resources.description) }
-        if let image = plan.image { row("Image", "\(image.tag) (from \(image.base))") }
-        if let kubernetes = plan.kubernetes {
-            row("Namespace", kubernetes.namespace)
-            row("Storage", "PVC \(kubernetes.claimName), \(kubernetes.storageSize), at \(plan.storagePath ?? "")")
-        }
-        if let slurm = plan.slurm {
-            row("Host", slurm.loginNode ? "\(LocalShell.displayName) (login_node)" : slurm.host)
-            row("Job dir", slurm.jobDir)
-            row("Output", slurm.output)
-            if let image = slurm.containerImage { row("Container", "\(image) (apptainer, else singularity)") }
-            for (index, step) in SlurmBackend.steps(slurm).enumerated() {
-                row(index == 0 ? "Steps" : "", "\(index + 1). \(step)")
-            }
-        }
-        if let local = plan.local {
-            row("Run dir", local.runDirectory)
-            row("Log", local.logFile)
-        }
+        for (label, value) in plan.target.summaryRows(of: plan) { row(label, value) }
         lines.append("Environment:")
         for variable in plan.environment {
             lines.append("  \(variable.name)=\(variable.displayValue)\(variable.secret ? "  (secret)" : "")")

@@ -35,7 +35,7 @@ struct SweepInput {
 
 /// The `sweep` variable of the templates: the array script lists every point; a point's own
 /// artefacts (its Kubernetes Job) see `index` and their own `point`, not the list.
-struct SweepRendering: Encodable {
+package struct SweepRendering: Encodable, Sendable {
     struct Point: Encodable {
         var index: Int
         var name: String
@@ -141,7 +141,7 @@ extension PlanBuilder {
         shared.points = []
         var variables = try shared.variables()
         variables["points"] = nil
-        let template = try prepared.rendering.pointTemplate(for: context.type)
+        let template = try prepared.planner.pointTemplate(prepared.rendering)
         var plans: [ExperimentPlan] = []
         plans.reserveCapacity(points.count)
         for point in rendering.points {
@@ -169,7 +169,7 @@ extension PlanBuilder {
         var own = sweep
         own["index"] = point.index
         own["point"] = try TemplateRenderer.variables(point)
-        try prepared.rendering.completePoint(&plan, sweep: own, template: template)
+        try prepared.planner.completePoint(&plan, rendering: prepared.rendering, sweep: own, template: template)
         return plan
     }
 }

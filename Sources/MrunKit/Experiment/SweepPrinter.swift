@@ -32,17 +32,7 @@ public enum SweepPrinter {
         if count != sweep.totalPoints { summary += " of \(sweep.totalPoints) (--limit)" }
         row("Sweep", summary)
         if let seed = sweep.seed { row("Order", "shuffled with --seed \(seed)") }
-        switch sweep.base.context.type {
-        case .local:
-            row("At once", sweep.parallel <= 1 ? "1 (one after another)" : "\(sweep.parallel) (--parallel)")
-        case .slurm:
-            let array = "0-\(max(count - 1, 0))" + (sweep.maxParallel.map { "%\($0)" } ?? "")
-            row("At once", sweep.maxParallel.map { "at most \($0)" } ?? "as many as Slurm allows")
-            row("Submission", "one job array, --array=\(array); code shipped once to \(sweep.base.slurm?.jobDir ?? "")")
-        case .kubernetes:
-            row("At once", sweep.maxParallel.map { "at most \($0)" } ?? "as many as the cluster allows")
-            row("Image", "one for every point: \(sweep.base.image?.tag ?? "")")
-        }
+        for (label, value) in sweep.base.target.sweepRows(sweep) { row(label, value) }
         lines.append("Points:")
         let width = String(max(count - 1, 0)).count
         let nameWidth = sweep.plans.map(\.experiment.name.count).max() ?? 0

@@ -129,7 +129,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
             id: id, experimentName: experiment.name, project: experiment.project, created: experiment.created,
             user: user, context: plan.context,
             jobId: jobId ?? (plan.context.type == .kubernetes ? experiment.name : nil),
-            runDirectory: plan.local?.runDirectory ?? plan.slurm?.jobDir, imageTag: plan.image?.tag,
+            runDirectory: plan.target.directory, imageTag: plan.target.imageTag,
             imageDigest: imageDigest, contentHash: experiment.contentHash, codeHash: plan.snapshot.contentHash,
             files: Dictionary(plan.snapshot.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { $1 }),
             git: git, script: experiment.script, args: experiment.args, sweepId: sweepId, sweepIndex: sweepIndex,

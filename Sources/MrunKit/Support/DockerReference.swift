@@ -51,6 +51,17 @@ public enum DockerReference {
         return nil
     }
 
+    /// The registry part of an image name as `registry_url` may write it: `https://gcr.io/proj/` is
+    /// `gcr.io/proj`.
+    public static func registryPrefix(_ url: String) -> String {
+        var prefix = Substring(url)
+        for scheme in ["https://", "http://"] where prefix.hasPrefix(scheme) {
+            prefix = prefix.dropFirst(scheme.count)
+        }
+        while prefix.hasSuffix("/") { prefix = prefix.dropLast() }
+        return String(prefix)
+    }
+
     private static func describe(_ character: Character) -> String {
         character == " " ? "a space" : "the character \(quoted: String(character))"
     }

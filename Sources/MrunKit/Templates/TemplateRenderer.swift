@@ -12,14 +12,14 @@ public struct TemplateRenderer: Sendable {
 
     /// A template parsed once, for rendering many times (the Jobs of a sweep's points): Stencil's
     /// own `Template.render` parses its tokens again on every call.
-    struct Prepared {
+    package struct Prepared {
         var source: TemplateSet.Source
         fileprivate var environment: Environment
         /// The parsed nodes, or the syntax error that `render` reports.
         fileprivate var nodes: Result<[NodeType], any Error>
     }
 
-    func prepare(_ source: TemplateSet.Source) -> Prepared {
+    package func prepare(_ source: TemplateSet.Source) -> Prepared {
         let environment = Environment(extensions: [Self.filters], trimBehaviour: .nothing)
         if let problem = TemplateLint.problem(in: source.text) {
             let error = TemplateError.syntax(source: source.origin, line: problem.line, message: problem.message)
