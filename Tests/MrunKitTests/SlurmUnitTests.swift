@@ -14,8 +14,8 @@ import Testing
         #expect(try SSHDestination(parsing: "[::1]:22") == SSHDestination(host: "::1", port: 22))
         #expect(try SSHDestination(parsing: "ada@[fe80::1]").rsyncTarget == "ada@[fe80::1]")
         #expect(try SSHDestination(parsing: "ada@h:22").description == "ada@h:22")
-        for bad in ["", "-oProxyCommand=x", "h:port", "h:0", "a b", "ada@", "[::1"] {
-            #expect(throws: SlurmError.invalidHost(bad), "\(bad)") { try SSHDestination(parsing: bad) }
+        for bad in ["", "-oProxyCommand=x", "h:port", "h:0", "a b", "ada@", "[::1", "h\u{1}", "-F@h"] {
+            #expect(throws: SSHDestination.Invalid(host: bad), "\(bad)") { try SSHDestination(parsing: bad) }
         }
     }
 

@@ -51,12 +51,12 @@ extension Context {
         if let image = kubernetes.baseImage, let problem = DockerReference.problem(image: image) {
             return Problem(key: .baseImage, message: "base_image \(problem)")
         }
-        if let namespace = kubernetes.namespace, let problem = Naming.labelProblem(namespace) {
+        if let namespace = kubernetes.namespace, let problem = DNSLabel.problem(namespace) {
             return Problem(key: .namespace, message: "namespace \(quoted: namespace) \(problem)")
         }
         // Without a namespace the project names it; a project Kubernetes would refuse fails here,
         // not at the API server after a build.
-        if kubernetes.namespace == nil, let project, let problem = Naming.labelProblem(project) {
+        if kubernetes.namespace == nil, let project, let problem = DNSLabel.problem(project) {
             return Problem(
                 key: .project,
                 message: "project \(quoted: project) becomes the namespace and \(problem);"
@@ -67,13 +67,10 @@ extension Context {
 
     func slurmProblem() -> Problem? {
         if let host = slurm.host {
-            // ssh would read a destination starting with '-' as an option (-oProxyCommand=... runs
-            // a command here), and a space or newline would split it.
-            if (try? SSHDestination(parsing: host)) == nil {
-                return Problem(
-                    key: .host,
-                    message: "host \(quoted: host) is not an ssh destination; use an alias from your ssh config or"
-                        + " user@host[:port], without spaces or control characters and not starting with '-'")
+            do {
+                _ = try SSHDestination(parsing: host)
+            } catch {
+                return Problem(key: .host, message: error.description)
             }
         }
         // Names sbatch takes as one word each (comma lists allowed).

@@ -1,28 +1,12 @@
 /// Names that Kubernetes, Slurm and file systems all accept.
 public enum Naming {
     /// Longest DNS label (RFC 1123), the limit for namespaces and for Job names used as pod labels.
-    public static let maximumLabelLength = 63
+    public static let maximumLabelLength = DNSLabel.maximumLength
     static let suffixLength = 5
 
-    /// Lowercase letters, digits and '-', starting and ending with a letter or digit; runs of other
-    /// characters become one '-'. Empty when nothing usable is left.
+    /// Lowercase letters, digits and '-' (see ``DNSLabel/make(_:maximumLength:)``).
     public static func dnsLabel(_ text: String, maximumLength: Int = maximumLabelLength) -> String {
-        var label = ""
-        var pendingDash = false
-        for scalar in text.lowercased().unicodeScalars {
-            if scalar.isASCII && (("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)) {
-                if pendingDash && !label.isEmpty { label.append("-") }
-                pendingDash = false
-                label.unicodeScalars.append(scalar)
-            } else {
-                pendingDash = true
-            }
-        }
-        if label.count > maximumLength {
-            label = String(label.prefix(maximumLength))
-            while label.hasSuffix("-") { label.removeLast() }
-        }
-        return label
+        DNSLabel.make(text, maximumLength: maximumLength)
     }
 
     /// The Kubernetes namespace for a project: the project name as an RFC 1123 label.
@@ -77,22 +61,5 @@ extension String {
         var label = String(prefix(length))
         while label.hasSuffix("-") { label.removeLast() }
         return label
-    }
-}
-
-extension Naming {
-    /// Why `text` is not an RFC 1123 label (what Kubernetes takes as a namespace), or nil.
-    public static func labelProblem(_ text: String) -> String? {
-        let isAlphanumeric: (Unicode.Scalar) -> Bool = { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-        let scalars = text.unicodeScalars
-        let valid =
-            !text.isEmpty && scalars.count <= maximumLabelLength
-            && scalars.allSatisfy { isAlphanumeric($0) || $0 == "-" }
-            && scalars.first.map(isAlphanumeric) == true && scalars.last.map(isAlphanumeric) == true
-        if valid { return nil }
-        let suggestion = dnsLabel(text)
-        let hint = suggestion.isEmpty || suggestion == text ? "" : " (e.g. '\(suggestion)')"
-        return "must be an RFC 1123 label: at most 63 lowercase letters, digits and '-', starting and ending"
-            + " with a letter or digit\(hint)"
     }
 }

@@ -73,7 +73,7 @@ public enum AtomicFile {
         }
     }
 
-    static func posixError(_ what: String) -> ConfigError {
-        .io("\(what): \(String(cString: strerror(errno)))")
+    static func posixError(_ what: String) -> FileError {
+        FileError("\(what): \(String(cString: strerror(errno)))")
     }
 }

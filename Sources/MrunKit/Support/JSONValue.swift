@@ -68,7 +68,7 @@ extension JSONValue {
         case .bool(let flag): text += flag ? "true" : "false"
         case .integer(let integer): text += String(integer)
         case .number(let number): text += number.isFinite ? "\(number)" : "null"
-        case .string(let string): text += TemplateFilters.jsonString(string)
+        case .string(let string): text += JSONText.string(string)
         case .array(let items):
             text += "["
             for (index, item) in items.enumerated() {
@@ -80,7 +80,7 @@ extension JSONValue {
             text += "{"
             for (index, key) in fields.keys.sorted().enumerated() {
                 if index > 0 { text += "," }
-                text += TemplateFilters.jsonString(key)
+                text += JSONText.string(key)
                 text += ":"
                 fields[key]?.write(into: &text)
             }

@@ -119,22 +119,7 @@ public enum TemplateFilters {
         return jsonString("\(value)")
     }
 
-    public static func jsonString(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20 || control.value == 0x7F:
-                out += String(format: "\\u%04x", control.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    public static func jsonString(_ string: String) -> String { JSONText.string(string) }
 
     /// Quotes a word for a POSIX shell; words made only of safe characters stay as they are.
     public static func shellQuote(_ word: String) -> String {

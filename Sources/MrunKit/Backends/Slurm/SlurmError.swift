@@ -4,7 +4,6 @@ public enum SlurmError: UserFacingError, Equatable {
         case unreachable, authenticationRefused, hostKey, other
     }
 
-    case invalidHost(String)
     case notSlurmContext(name: String, type: ContextType)
     case ssh(host: String, problem: SSHProblem, detail: String)
     case programMissing(host: String, program: String)
@@ -18,9 +17,6 @@ public enum SlurmError: UserFacingError, Equatable {
 
     public var description: String {
         switch self {
-        case .invalidHost(let host):
-            return "host: \(quoted: host) is not an ssh destination; use an alias from your ssh config or"
-                + " user@host[:port], without spaces or control characters and not starting with '-'"
         case .notSlurmContext(let name, let type):
             return "context \(quoted: name) is of type \(type.rawValue); this command works on slurm contexts"
                 + " (choose one with --context)"
