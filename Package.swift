@@ -73,7 +73,9 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
-            ]
+            ],
+            // The recorded Kubernetes exchanges, read through Bundle.module.
+            resources: [.copy("Fixtures")]
         ),
     ]
 )
