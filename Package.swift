@@ -74,8 +74,10 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
-            // The recorded Kubernetes exchanges, read through Bundle.module.
-            resources: [.copy("Fixtures")]
+            // The recorded Kubernetes exchanges are read through Bundle.module. The golden files are
+            // read and rewritten (MRUN_UPDATE_GOLDEN=1) in the source tree through #filePath, so that
+            // a rewrite is compared against at once; declaring them keeps SwiftPM from warning.
+            resources: [.copy("Fixtures"), .copy("Golden")]
         ),
     ]
 )
