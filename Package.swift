@@ -66,6 +66,7 @@ let package = Package(
             name: "MrunKitTests",
             dependencies: [
                 "MrunKit", "mrun", "FakeKubernetes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

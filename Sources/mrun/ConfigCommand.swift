@@ -5,8 +5,7 @@ struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Show or change mrun's settings.",
-        discussion: "Settings: "
-            + Settings.Key.allCases.map { "\($0.rawValue) — \($0.summary)" }.joined(separator: "; "),
+        discussion: "Settings:\n" + HelpText.list(Settings.Key.allCases.map { ($0.rawValue, $0.summary) }),
         subcommands: [Show.self, Set.self, Unset.self],
         defaultSubcommand: Show.self
     )

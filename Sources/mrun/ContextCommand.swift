@@ -53,7 +53,7 @@ struct ContextCommand: AsyncParsableCommand {
                 Every key of the context reference is a flag, in mrunner's spelling (--registry_url) or \
                 with dashes (--registry-url); repeat --env NAME=VALUE, --modules, --setup and \
                 --sbatch_options to add items. Keys:
-                """ + "\n" + ContextKey.allCases.map { "  --\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+                """ + "\n" + HelpText.list(ContextKey.allCases.map { ("--\($0.rawValue)", $0.summary) })
         )
         @OptionGroup var global: GlobalOptions
         @Argument(parsing: .allUnrecognized, help: "--name NAME --type TYPE [--KEY VALUE]... [--from-file FILE]")
