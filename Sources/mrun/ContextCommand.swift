@@ -17,13 +17,16 @@ struct ContextCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = global.store
-            let current = try store.loadSettings().currentContext ?? Context.builtInLocal.name
+            let setting = try store.loadSettings().currentContext
+            let current = setting ?? Context.builtInLocal.name
             for name in try store.contextNames() {
                 let marker = name == current ? "*" : " "
                 do {
                     let context = try store.loadContext(named: name)
-                    print(
-                        "\(marker) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(context.type.rawValue)")
+                    // Unset, the built-in local is used even over a stored context of that name; the
+                    // line says so in the words of `config`.
+                    let type = setting == nil && name == current ? CurrentContext.builtInDefault : context.type.rawValue
+                    print("\(marker) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(type)")
                 } catch {
                     print("\(marker) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) invalid: \(error)")
                 }
