@@ -42,8 +42,10 @@ test-deps:
 testbed:
 	scripts/testbed/up.sh $(TESTBED_COMPONENTS)
 
-# Builds mrun and runs the example experiment on the built-in local context.
-run: build
+# Builds only mrun (not the tests' fake API server and its certificate library) and runs the
+# example experiment on the built-in local context.
+run: templates build-deps
+	$(SWIFT) build --product mrun
 	cd examples/quickstart && MRUN_HOME=$(RUN_HOME) $(CURDIR)/.build/debug/mrun --context local run \
 		--requirements requirements.txt train.py -- --epochs 3
 

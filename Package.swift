@@ -66,6 +66,7 @@ let package = Package(
             name: "MrunKitTests",
             dependencies: [
                 "MrunKit", "mrun", "FakeKubernetes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,7 +74,11 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
-            ]
+            ],
+            // The recorded Kubernetes exchanges are read through Bundle.module. The golden files are
+            // read and rewritten (MRUN_UPDATE_GOLDEN=1) in the source tree through #filePath, so that
+            // a rewrite is compared against at once; declaring them keeps SwiftPM from warning.
+            resources: [.copy("Fixtures"), .copy("Golden")]
         ),
     ]
 )

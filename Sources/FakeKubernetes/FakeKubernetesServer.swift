@@ -192,7 +192,7 @@ package final class FakeKubernetesServer: Sendable {
         // A client may still be opening connections (a pool warming up). Stop accepting first and
         // let the accepted ones arrive, to be closed by the accept loop: a connection the loop never
         // takes would trap in NIO. Those still in the kernel's backlog are reset with the socket.
-        try? await listener?.setOption(ChannelOptions.autoRead, value: false)
+        try? await listener?.setOption(ChannelOptions.autoRead, value: false).get()
         for connection in connections { connection.close(promise: nil) }
         try? await Task.sleep(for: .milliseconds(100))
         try? await listener?.close()

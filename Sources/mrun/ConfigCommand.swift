@@ -5,8 +5,7 @@ struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Show or change mrun's settings.",
-        discussion: "Settings: "
-            + Settings.Key.allCases.map { "\($0.rawValue) — \($0.summary)" }.joined(separator: "; "),
+        discussion: "Settings:\n" + HelpText.list(Settings.Key.allCases.map { ($0.rawValue, $0.summary) }),
         subcommands: [Show.self, Set.self, Unset.self],
         defaultSubcommand: Show.self
     )
@@ -18,9 +17,14 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try global.store.loadSettings()
             for key in Settings.Key.allCases {
-                print("\(key.rawValue): \(settings[key] ?? "(unset)")")
+                print("\(key.rawValue): \(settings[key] ?? ConfigCommand.unset(key))")
             }
         }
+    }
+
+    /// What an unset key means. The context then in use is named as `context list` marks it.
+    static func unset(_ key: Settings.Key) -> String {
+        key == .currentContext ? CurrentContext.builtInDefault : "(unset)"
     }
 
     struct Set: AsyncParsableCommand {
@@ -42,7 +46,12 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             try global.store.setSetting(key, to: nil)
-            print("\(key): (unset)")
+            print("\(key): \(Settings.Key(rawValue: key).map(ConfigCommand.unset) ?? "(unset)")")
         }
     }
+}
+
+/// The context used when `current_context` is unset, as `config` and `context list` both show it.
+enum CurrentContext {
+    static let builtInDefault = "\(Context.builtInLocal.name) (built-in default)"
 }

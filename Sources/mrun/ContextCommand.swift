@@ -17,13 +17,16 @@ struct ContextCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = global.store
-            let current = try store.loadSettings().currentContext ?? Context.builtInLocal.name
+            let setting = try store.loadSettings().currentContext
+            let current = setting ?? Context.builtInLocal.name
             for name in try store.contextNames() {
                 let marker = name == current ? "*" : " "
                 do {
                     let context = try store.loadContext(named: name)
-                    print(
-                        "\(marker) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(context.type.rawValue)")
+                    // Unset, the built-in local is used even over a stored context of that name; the
+                    // line says so in the words of `config`.
+                    let type = setting == nil && name == current ? CurrentContext.builtInDefault : context.type.rawValue
+                    print("\(marker) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(type)")
                 } catch {
                     print("\(marker) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) invalid: \(error)")
                 }
@@ -53,7 +56,7 @@ struct ContextCommand: AsyncParsableCommand {
                 Every key of the context reference is a flag, in mrunner's spelling (--registry_url) or \
                 with dashes (--registry-url); repeat --env NAME=VALUE, --modules, --setup and \
                 --sbatch_options to add items. Keys:
-                """ + "\n" + ContextKey.allCases.map { "  --\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+                """ + "\n" + HelpText.list(ContextKey.allCases.map { ("--\($0.rawValue)", $0.summary) })
         )
         @OptionGroup var global: GlobalOptions
         @Argument(parsing: .allUnrecognized, help: "--name NAME --type TYPE [--KEY VALUE]... [--from-file FILE]")

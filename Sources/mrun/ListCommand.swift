@@ -5,6 +5,8 @@ struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List launches from the history, newest first, their states refreshed from the backends.",
+        // Every option spelled out would make a usage line of about 120 columns, which is not wrapped.
+        usage: "mrun list [<options>]",
         discussion: """
             Launches that have not ended are asked about first, one call per context (on Slurm one \
             squeue/sacct for all its jobs), several contexts at once. --context lists one context's \

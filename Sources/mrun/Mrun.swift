@@ -10,8 +10,8 @@ struct Mrun: AsyncParsableCommand {
         discussion: """
             Examples:
               mrun run exp.py -- --epochs 3
-              mrun --context gke.sandbox run --requirements requirements.txt exp.py -- --epochs 3
-              mrun context add --name gke.sandbox --type kubernetes --registry_url gcr.io/proj
+              mrun --context gke.sandbox run --requirements requirements.txt exp.py
+              mrun context add --name gke.sandbox --type kubernetes --registry_url REGISTRY
               mrun config set current_context gke.sandbox
               mrun --context plgrid.agents logs -f 123456
               mrun list --state running

@@ -229,8 +229,11 @@ import Testing
         while let path = enumerator?.nextObject() as? String {
             let url = sandbox.mrunHome.appendingPathComponent(path)
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-            if !isDirectory.boolValue && path != ".lock" { files[path] = try sandbox.read(url) }
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                path != ".lock"
+            {
+                files[path] = try sandbox.read(url)
+            }
         }
         return files
     }

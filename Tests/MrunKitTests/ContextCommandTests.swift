@@ -93,13 +93,40 @@ import Testing
 
     @Test func configShowSetUnset() async throws {
         let sandbox = try Sandbox()
-        #expect(try await CLI.run(["config"], sandbox: sandbox).standardOutput.contains("current_context: (unset)"))
+        let unset = try await CLI.run(["config"], sandbox: sandbox).standardOutput
+        #expect(unset == "current_context: local (built-in default)\neditor: (unset)\n")
         #expect(try await CLI.run(["config", "set", "editor", "nano -w"], sandbox: sandbox).status == 0)
         #expect(try sandbox.store.loadSettings().editor == "nano -w")
         #expect(try await CLI.run(["config", "set", "current_context", "local"], sandbox: sandbox).status == 0)
-        #expect(try await CLI.run(["config"], sandbox: sandbox).standardOutput.contains("current_context: local"))
-        #expect(try await CLI.run(["config", "unset", "editor"], sandbox: sandbox).status == 0)
+        #expect(
+            try await CLI.run(["config"], sandbox: sandbox).standardOutput
+                == "current_context: local\neditor: nano -w\n")
+        #expect(
+            try await CLI.run(["config", "unset", "editor"], sandbox: sandbox).standardOutput == "editor: (unset)\n")
         #expect(try sandbox.store.loadSettings() == Settings(currentContext: "local"))
+        let unsetContext = try await CLI.run(["config", "unset", "current_context"], sandbox: sandbox)
+        #expect(unsetContext.standardOutput == "current_context: local (built-in default)\n")
+        #expect(try sandbox.store.loadSettings() == Settings())
+    }
+
+    /// `context list` and `config` name the context used when none is set in the same words, and
+    /// neither calls it a default once it is set.
+    @Test func theBuiltInDefaultIsShownAlikeByContextListAndConfig() async throws {
+        let sandbox = try Sandbox()
+        let words = "local (built-in default)"
+        let list = try await CLI.run(["context"], sandbox: sandbox).standardOutput
+        #expect(list == "* local                \(words)\n")
+        #expect(try await CLI.run(["config"], sandbox: sandbox).standardOutput.contains("current_context: \(words)\n"))
+
+        #expect(try await CLI.run(["config", "set", "current_context", "local"], sandbox: sandbox).status == 0)
+        #expect(try await CLI.run(["context"], sandbox: sandbox).standardOutput == "* local                local\n")
+        #expect(try await CLI.run(["config"], sandbox: sandbox).standardOutput.contains("current_context: local\n"))
+
+        let add = ["context", "add", "--name", "k", "--type", "kubernetes", "--registry_url", "127.0.0.1:5000"]
+        #expect(try await CLI.run(add, sandbox: sandbox).status == 0)
+        #expect(try await CLI.run(["config", "set", "current_context", "k"], sandbox: sandbox).status == 0)
+        let other = try await CLI.run(["context"], sandbox: sandbox).standardOutput
+        #expect(other == "* k                    kubernetes\n  local                local\n")
     }
 
     @Test func globalContextFlagOverridesCurrentContext() async throws {

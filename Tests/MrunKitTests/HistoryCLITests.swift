@@ -142,7 +142,7 @@ import Testing
             }
             return seen
         }
-        #expect(outcome.terminationStatus == .exited(130), "\(outcome.standardError ?? "")")
+        #expect(outcome.terminationStatus == .exited(130), "\(outcome.standardError)")
         let id = try Self.sweepID(outcome.closureResult)
         let before = try Self.history(sandbox).launches(sweep: id)
         #expect(before.map(\.sweepIndex) == [0, 1, 2], "no launch for the point never started")

@@ -120,7 +120,7 @@ import Testing
             guard Date() < deadline else { throw CocoaError(.fileNoSuchFile) }
             Thread.sleep(forTimeInterval: 0.01)
         }
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("go").path, contents: Data())
+        try Data().write(to: directory.appendingPathComponent("go"))
     }
 
     /// Inserts launches with Python's standard `sqlite3`, one immediate transaction each, and

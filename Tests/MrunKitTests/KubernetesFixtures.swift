@@ -7,25 +7,20 @@ import Testing
 enum Fixtures {
     static let count = 75
 
-    /// `MRUN_K8S_FIXTURES`, else `../shared/k8s-fixtures` beside the worktree. A missing folder
-    /// fails the tests that need it: skipping would hide that nothing was checked.
+    /// `Fixtures/k8s` in the test bundle (copied from the test target's folder at build time). A
+    /// missing folder fails the tests that need it: skipping would hide that nothing was checked.
     static func directory() throws -> URL {
-        if let override = ProcessInfo.processInfo.environment["MRUN_K8S_FIXTURES"], !override.isEmpty {
-            return try existing(URL(fileURLWithPath: override), source: "MRUN_K8S_FIXTURES")
+        guard let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
+            throw FixtureError(
+                description: "the test bundle has no Fixtures folder (\(Bundle.module.bundlePath));"
+                    + " Package.swift must declare it as a resource of MrunKitTests")
         }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let directory = root.appendingPathComponent("../shared/k8s-fixtures").standardizedFileURL
-        return try existing(directory, source: "the worktree's ../shared/k8s-fixtures")
-    }
-
-    private static func existing(_ directory: URL, source: String) throws -> URL {
+        let directory = fixtures.appendingPathComponent("k8s")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
         else {
             throw FixtureError(
-                description: "the recorded Kubernetes fixtures are missing: \(directory.path) (from \(source)) is"
-                    + " not a directory; set MRUN_K8S_FIXTURES to the folder of NN-*.json exchanges")
+                description: "the recorded Kubernetes fixtures are missing: \(directory.path) is not a directory")
         }
         return directory
     }

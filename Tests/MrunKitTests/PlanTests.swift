@@ -70,6 +70,8 @@ struct PlanFixture {
 }
 
 enum Golden {
+    /// The source folder, not the test bundle's copy: a rewrite must be what the next run compares
+    /// against, and the bundle's copy is only refreshed by the next build.
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
     /// Compares with `Golden/NAME`; `MRUN_UPDATE_GOLDEN=1 swift test` rewrites the files instead.

@@ -181,7 +181,7 @@ final class ProcessSampler: Sendable {
                 if let result = try? await Subprocess.run(
                     .name("ps"), arguments: ["-eo", "args"], output: .string(limit: 1 << 22))
                 {
-                    samples.append(result.standardOutput ?? "")
+                    samples.append(result.standardOutput)
                 }
                 try? await Task.sleep(for: .milliseconds(50))
             }

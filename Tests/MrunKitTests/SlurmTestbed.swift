@@ -116,7 +116,7 @@ struct SlurmTestbed {
         case .exited(let code): status = code
         case .signaled(let signal): status = 128 + signal
         }
-        return (status, result.standardOutput ?? "", result.standardError ?? "")
+        return (status, result.standardOutput, result.standardError)
     }
 }
 
