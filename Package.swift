@@ -28,14 +28,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The library, one target per layer; each depends only on those below it (ARCHITECTURE.md).
         .target(
-            name: "MrunKit",
+            name: "MrunSupport",
             dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "KubernetesAPI",
+            dependencies: [
+                "MrunSupport",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Stencil", package: "Stencil"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -44,12 +49,54 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "MrunConfig",
+            dependencies: [
+                "MrunSupport", .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .target(
+            name: "MrunTemplates",
+            dependencies: [
+                "MrunSupport", .product(name: "Stencil", package: "Stencil"), .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "MrunPlan",
+            dependencies: [
+                "MrunConfig", "MrunTemplates", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "MrunHistory",
+            dependencies: ["MrunPlan", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "MrunBackends",
+            dependencies: [
+                "MrunHistory", "KubernetesAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        // Launching: what the commands call (launcher, job service, relaunches); re-exports the layers.
+        .target(
+            name: "MrunKit",
+            dependencies: ["MrunBackends"]
+        ),
         // The fake kube-apiserver the tests and `make bench` run against (the real one cannot be
         // installed here): a library for in-process tests and a small executable for the bench.
         .target(
             name: "FakeKubernetes",
             dependencies: [
-                "MrunKit",
+                "KubernetesAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,7 +3,8 @@ import NIOSSL
 import Synchronization
 import X509
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 package struct FakeIdentity: Sendable, Equatable {
     package var user: String

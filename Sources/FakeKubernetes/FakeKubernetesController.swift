@@ -1,6 +1,7 @@
 import Foundation
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 /// The parts of the Job controller, scheduler and kubelet that tests script: make a Job's pod,
 /// move it Pending → (waiting) → Running → Succeeded/Failed with log lines, and update the Job's

@@ -1,6 +1,7 @@
 import Foundation
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 /// What the fake does to an object on create: kube-apiserver v1.25's validation (422 causes) and
 /// defaulting, as recorded in the fixtures (17 for Jobs, 03 Namespace, 07 PVC, 11 Secret).

@@ -1,6 +1,7 @@
 import Foundation
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 /// Kubeconfig files pointing at a ``FakeKubernetesServer``, and connections resolved from them the
 /// way mrun resolves a real one.

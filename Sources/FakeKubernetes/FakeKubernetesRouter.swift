@@ -1,6 +1,7 @@
 import Foundation
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 package struct FakeHTTPRequest: Sendable {
     package var method: String

@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 import Synchronization
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 /// An in-process kube-apiserver for tests, over real TLS on 127.0.0.1 with an ephemeral port. It
 /// reproduces the behaviours recorded in the shared k8s fixtures (status codes, Status objects,

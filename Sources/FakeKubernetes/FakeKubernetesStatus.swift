@@ -1,6 +1,7 @@
 import Foundation
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 /// An error answer of the fake, with the Status object kube-apiserver v1.25 sends (see the
 /// fixtures' README): `details.kind` is the plural resource for NotFound/AlreadyExists/Conflict,

@@ -1,6 +1,7 @@
 import Foundation
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 package struct FakeKey: Hashable, Sendable, Comparable {
     package var resource: String

@@ -1,6 +1,7 @@
 import Foundation
 
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 package struct FakeWatchEvent: Sendable {
     package var revision: Int

@@ -1,5 +1,6 @@
 import Foundation
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 /// One recorded exchange with kube-apiserver v1.25 (see the fixtures' README.md).
 package struct Fixture: Decodable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
-import MrunKit
+import KubernetesAPI
+import MrunSupport
 
 /// Test helpers on the library's JSON value (compared structurally: key order never matters).
 extension JSONValue {

@@ -3,6 +3,13 @@ import Subprocess
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 @Suite struct AtomicWriteTests {
     struct InjectedFailure: Error {}

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Bad input from the command line: each case must end with exactly one line on stderr, naming the
 /// file/line, flag or key at fault, a non-zero status, and no change to what was stored.

@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// `mrun-fake-apiserver`, the fake as a process of its own (what `make bench` runs kubectl, the
 /// Python client and mrun against): it announces itself on one line, writes a private kubeconfig

@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// The fake answers the recorded requests as the real kube-apiserver did: same statuses, same
 /// Status objects, the same defaulted objects apart from uids, versions and times.

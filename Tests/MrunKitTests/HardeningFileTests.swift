@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Files mrun reads besides contexts: Neptune's experiment config and `~/.neptune.yaml`, and
 /// templates. A value of the wrong shape or a broken template is one line naming file and key/line.

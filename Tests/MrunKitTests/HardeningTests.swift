@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Values that would reach ssh, a shell on the cluster, an sbatch script, docker or a manifest:
 /// each is refused where the context or flag is read, with one line naming the file/line or flag,

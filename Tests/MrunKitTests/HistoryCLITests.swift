@@ -4,6 +4,13 @@ import Subprocess
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// The history through the real `mrun` binary: every local launch recorded, and the commands
 /// that read it (`list`, `show`, `status`, `logs`, `wait`, `cancel`, `diff`, `rerun`, `resume`).

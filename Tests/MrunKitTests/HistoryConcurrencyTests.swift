@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Many writers at once, as when a sweep launches in parallel: every record must land.
 @Suite struct HistoryConcurrencyTests {

@@ -4,6 +4,13 @@ import GRDB
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 @Suite struct HistorySchemaTests {
     @Test func newAndEmptyFilesAreMigrated() throws {

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// The history of launches on the real Slurm test bed: recorded at submission, refreshed by
 /// `list` from the cluster, followed and controlled by launch id, name or job id.

@@ -4,6 +4,13 @@ import GRDB
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Launch records that differ only where a test says, in a fresh `$MRUN_HOME`.
 struct HistoryFixture {

@@ -4,6 +4,13 @@ import Synchronization
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// An image step that finds every image in the registry, for tests of the cluster side.
 final class StubImageBuilder: ImageBuilder {

@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Many creates at once over the pooled connections, as a sweep submits its experiments.
 @Suite struct KubernetesClientLoadTests {

@@ -4,6 +4,13 @@ import Synchronization
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// The typed calls against ``FakeKubernetesServer`` over real TLS, on their happy paths.
 @Suite struct KubernetesClientTests {

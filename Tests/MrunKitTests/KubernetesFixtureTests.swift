@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Every recorded exchange, decoded into mrun's types: responses by kind, request bodies
 /// re-encoded exactly as the real client sent them.

@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// `status`, `logs`, `cancel`, `list` on Kubernetes, against the fake API server whose controller
 /// moves the launched Jobs' pods Pending → Running (with log lines) → Succeeded / Failed.

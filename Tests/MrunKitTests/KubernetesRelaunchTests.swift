@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// `mrun resume` and `mrun rerun` on a Kubernetes context through the real binary: the test bed's
 /// docker engine and registry hold the image, the fake API server receives the Jobs.

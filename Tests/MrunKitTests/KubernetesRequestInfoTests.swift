@@ -1,6 +1,13 @@
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 @Suite struct KubernetesRequestInfoTests {
     typealias K = Kubernetes

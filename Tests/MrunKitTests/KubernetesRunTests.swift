@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// `mrun run` on a Kubernetes context through the real binary: the real docker engine and
 /// registry of the test bed build and hold the image, the fake API server receives the objects.

@@ -3,6 +3,13 @@ import Subprocess
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Local runs of a real Python script through the real `mrun` binary.
 @Suite(.serialized) struct LocalRunTests {

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// `--output json` of the goldens' plans and sweeps, byte for byte: the JSON is read by programs,
 /// so a change of structure inside mrun must not change it.

@@ -4,6 +4,13 @@ import Testing
 import Yams
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Plans built in a sandbox with a fixed clock and name suffix, so their text is reproducible.
 struct PlanFixture {
@@ -172,8 +179,7 @@ enum Golden {
     @Test func revealingSecretsIsOnlyForTheBackend() throws {
         let fixture = try PlanFixture()
         let plan = try fixture.builder().plan(PlanFixture.request, context: PlanFixture.kubernetes)
-        let rendering = PlanRendering(
-            templates: TemplateSet(searchPath: []), request: PlanFixture.request, runsDirectory: fixture.sandbox.root)
+        let rendering = ArtefactRenderer(templates: TemplateSet(searchPath: []))
         let secret = try rendering.render(.secret, plan: plan, checkYAML: true, revealSecrets: true)
         #expect(secret.content.contains("NEPTUNE_API_TOKEN: \"\(PlanFixture.token)\""))
         #expect(plan.artefact(.secret)?.content.contains("NEPTUNE_API_TOKEN: \"<redacted>\"") == true)

@@ -3,6 +3,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// A stand-in for a registry behind a token service (Docker Hub, GHCR, GCR), which the test bed
 /// has none of: python3's http.server answering the manifest and token endpoints like they do.

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// `container_image` on the real test bed. Apptainer cannot be installed here, so a stand-in
 /// `apptainer` first on the job's PATH records the arguments it gets and runs the command the way

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// What goes wrong on the way to a Slurm cluster is one clear line, against the real test bed.
 extension SlurmTests {

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// `login_node: true` against the real test bed: mrun runs where slurmctld runs (these tests run as
 /// root on that machine), so sbatch, squeue and scancel work here, without ssh.

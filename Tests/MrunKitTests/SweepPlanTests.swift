@@ -5,6 +5,13 @@ import Testing
 import Yams
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// Sweep plans: one shared plan (one image, one job directory, one array script) and a plan per point.
 @Suite struct SweepPlanTests {

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 
 @testable import MrunKit
+@testable import KubernetesAPI
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+@testable import MrunTemplates
 
 /// A sweep on the real Slurm test bed: one job array, one code upload, every task its own point.
 extension SlurmTests {

@@ -1,0 +1,224 @@
+import MrunSupport
+
+extension Kubernetes {
+    /// A batch/v1 Job: one experiment run.
+    public struct Job: KubernetesObject {
+        public static let apiVersion = "batch/v1"
+        public static let kind = "Job"
+        public static let resource = "jobs"
+        public static let isNamespaced = true
+
+        public var apiVersion: String? = Self.apiVersion
+        public var kind: String? = Self.kind
+        public var metadata: ObjectMeta
+        /// Optional only because watch BOOKMARK events carry a Job with nothing but metadata.
+        public var spec: JobSpec?
+        public var status: JobStatus?
+
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: ObjectMeta,
+            spec: JobSpec? = nil,
+            status: JobStatus? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+        }
+    }
+
+    /// mrun sets `backoffLimit` and `template`; the rest are the server's defaults, modelled so a
+    /// fake server can echo them.
+    public struct JobSpec: Codable, Sendable, Equatable {
+        public var parallelism: Int?
+        public var completions: Int?
+        public var activeDeadlineSeconds: Int?
+        /// Pod retries before the Job fails; mrun's default is 0 (one attempt).
+        public var backoffLimit: Int?
+        /// Set by the server to `controller-uid=<job uid>`.
+        public var selector: SelectorSpec?
+        public var manualSelector: Bool?
+        public var template: PodTemplateSpec
+        public var ttlSecondsAfterFinished: Int?
+        public var completionMode: String?
+        public var suspend: Bool?
+
+        public init(
+            parallelism: Int? = nil,
+            completions: Int? = nil,
+            activeDeadlineSeconds: Int? = nil,
+            backoffLimit: Int? = nil,
+            selector: SelectorSpec? = nil,
+            manualSelector: Bool? = nil,
+            template: PodTemplateSpec,
+            ttlSecondsAfterFinished: Int? = nil,
+            completionMode: String? = nil,
+            suspend: Bool? = nil
+        ) {
+            self.parallelism = parallelism
+            self.completions = completions
+            self.activeDeadlineSeconds = activeDeadlineSeconds
+            self.backoffLimit = backoffLimit
+            self.selector = selector
+            self.manualSelector = manualSelector
+            self.template = template
+            self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
+            self.completionMode = completionMode
+            self.suspend = suspend
+        }
+    }
+
+    /// The status goes `{}` → active → (briefly) only `uncountedTerminatedPods` → a `Complete` or
+    /// `Failed` condition; `phase` folds that into one value.
+    public struct JobStatus: Codable, Sendable, Equatable {
+        public var conditions: [JobCondition]?
+        public var startTime: String?
+        /// Only on success.
+        public var completionTime: String?
+        public var active: Int?
+        public var succeeded: Int?
+        public var failed: Int?
+        /// Pods that finished but are not yet counted in `succeeded`/`failed`.
+        public var uncountedTerminatedPods: UncountedTerminatedPods?
+        public var ready: Int?
+
+        public init(
+            conditions: [JobCondition]? = nil,
+            startTime: String? = nil,
+            completionTime: String? = nil,
+            active: Int? = nil,
+            succeeded: Int? = nil,
+            failed: Int? = nil,
+            uncountedTerminatedPods: UncountedTerminatedPods? = nil,
+            ready: Int? = nil
+        ) {
+            self.conditions = conditions
+            self.startTime = startTime
+            self.completionTime = completionTime
+            self.active = active
+            self.succeeded = succeeded
+            self.failed = failed
+            self.uncountedTerminatedPods = uncountedTerminatedPods
+            self.ready = ready
+        }
+    }
+
+    public struct JobCondition: Codable, Sendable, Equatable {
+        /// `Complete`, `Failed`, `Suspended`, `FailureTarget`.
+        public var type: String
+        /// `"True"`, `"False"` or `"Unknown"`: a string in the API.
+        public var status: String
+        public var lastProbeTime: String?
+        public var lastTransitionTime: String?
+        /// `BackoffLimitExceeded`, `DeadlineExceeded`…
+        public var reason: String?
+        public var message: String?
+
+        public init(
+            type: String,
+            status: String,
+            lastProbeTime: String? = nil,
+            lastTransitionTime: String? = nil,
+            reason: String? = nil,
+            message: String? = nil
+        ) {
+            self.type = type
+            self.status = status
+            self.lastProbeTime = lastProbeTime
+            self.lastTransitionTime = lastTransitionTime
+            self.reason = reason
+            self.message = message
+        }
+    }
+
+    public struct UncountedTerminatedPods: Codable, Sendable, Equatable {
+        /// Pod UIDs.
+        public var succeeded: [String]?
+        public var failed: [String]?
+
+        public init(succeeded: [String]? = nil, failed: [String]? = nil) {
+            self.succeeded = succeeded
+            self.failed = failed
+        }
+    }
+
+    /// Where a Job is in its life, derived from its status.
+    public enum JobPhase: String, Sendable, Equatable {
+        /// No pod has started yet (status `{}`).
+        case pending
+        /// A pod exists or has just finished and is not yet counted.
+        case active
+        case succeeded
+        case failed
+    }
+
+    /// The API's structured selector (`matchLabels`, `matchExpressions`), as in `Job.spec.selector`.
+    public struct SelectorSpec: Codable, Sendable, Equatable {
+        public var matchLabels: [String: String]?
+        public var matchExpressions: [SelectorRequirement]?
+
+        public init(matchLabels: [String: String]? = nil, matchExpressions: [SelectorRequirement]? = nil) {
+            self.matchLabels = matchLabels
+            self.matchExpressions = matchExpressions
+        }
+    }
+
+    public struct SelectorRequirement: Codable, Sendable, Equatable {
+        public var key: String
+        /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
+        public var `operator`: String
+        public var values: [String]?
+
+        public init(key: String, operator: String, values: [String]? = nil) {
+            self.key = key
+            self.operator = `operator`
+            self.values = values
+        }
+    }
+}
+
+extension Kubernetes.JobStatus {
+    /// The condition of that type whose status is `"True"`.
+    public func condition(_ type: String) -> Kubernetes.JobCondition? {
+        conditions?.first { $0.type == type && $0.status == "True" }
+    }
+
+    /// Terminal only on a `Complete` or `Failed` condition: between the pod's end and the
+    /// condition there is a moment with no `active` count at all, which is still `active` here.
+    public var phase: Kubernetes.JobPhase {
+        if condition("Complete") != nil { return .succeeded }
+        if condition("Failed") != nil { return .failed }
+        let uncounted = (uncountedTerminatedPods?.succeeded?.count ?? 0) + (uncountedTerminatedPods?.failed?.count ?? 0)
+        if (active ?? 0) > 0 || uncounted > 0 || startTime != nil { return .active }
+        return .pending
+    }
+}
+
+extension Kubernetes.Job {
+    public var phase: Kubernetes.JobPhase { status?.phase ?? .pending }
+}
+
+extension Kubernetes.SelectorSpec {
+    /// The same selection as a query-string selector; unknown operators make it match nothing,
+    /// as the API server would refuse them.
+    public var labelSelector: Kubernetes.LabelSelector {
+        var requirements = (matchLabels ?? [:]).sorted { $0.key < $1.key }.map {
+            Kubernetes.LabelSelector.Requirement(key: $0.key, operator: .equals, values: [$0.value])
+        }
+        for expression in matchExpressions ?? [] {
+            let values = expression.values ?? []
+            switch expression.operator {
+            case "In": requirements.append(.init(key: expression.key, operator: .in, values: values))
+            case "NotIn": requirements.append(.init(key: expression.key, operator: .notIn, values: values))
+            case "Exists": requirements.append(.init(key: expression.key, operator: .exists, values: []))
+            case "DoesNotExist":
+                requirements.append(.init(key: expression.key, operator: .doesNotExist, values: []))
+            default: requirements.append(.init(key: expression.key, operator: .in, values: []))
+            }
+        }
+        return Kubernetes.LabelSelector(requirements: requirements)
+    }
+}

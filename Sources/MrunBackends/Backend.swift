@@ -1,0 +1,82 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+
+/// Executes an experiment plan somewhere. Each context type has one.
+public protocol Backend: Sendable {
+    /// Runs or submits the plan; returns the exit status mrun should end with (0 when a remote
+    /// submission succeeded, the experiment's own status for a local run).
+    func execute(_ plan: ExperimentPlan) async throws -> Int32
+}
+
+/// A backend that launches a whole sweep at once: the code (or image) shared by the points goes
+/// out once, then every point runs with its own name, arguments and `MRUN_PARAMS`.
+public protocol SweepBackend: Backend {
+    /// Runs or submits every point of `sweep`; returns 0 when all were submitted (or, locally,
+    /// all succeeded), else the status of the first point that failed.
+    func execute(_ sweep: SweepPlan) async throws -> Int32
+}
+
+/// What a backend is made with: the host it runs on, the store, the process runner.
+package struct BackendDependencies: Sendable {
+    package var host: HostEnvironment
+    package var store: ConfigStore
+    package var runner: any InputProcessRunning
+}
+
+/// One backend: the planner that completes its plans, the executor that launches them and the
+/// job control that follows them. Each backend's folder defines its entry.
+package struct BackendEntry: Sendable {
+    package var planner: any BackendPlanner
+    package var executor: @Sendable (BackendDependencies, LaunchRecorder?) throws -> any SweepBackend
+    package var control: @Sendable (BackendDependencies, Context, HistoryStore) throws -> any JobControl
+}
+
+/// The one place that maps a context type to its backend.
+public enum Backends {
+    package static let entries: [ContextType: BackendEntry] = [
+        .local: LocalBackendEntry.entry, .kubernetes: KubernetesBackendEntry.entry, .slurm: SlurmBackendEntry.entry,
+    ]
+
+    package static func entry(for type: ContextType) throws -> BackendEntry {
+        guard let entry = entries[type] else {
+            throw ExperimentError.planMismatch(type: type, issue: "no backend is registered for it")
+        }
+        return entry
+    }
+
+    package static var planners: [ContextType: any BackendPlanner] { entries.mapValues(\.planner) }
+
+    /// The backend for a context type; with a recorder, it records each launch in the history.
+    public static func backend(
+        for type: ContextType, host: HostEnvironment, store: ConfigStore, recorder: LaunchRecorder? = nil
+    ) throws -> any Backend {
+        try sweepBackend(for: type, host: host, store: store, recorder: recorder)
+    }
+
+    public static func sweepBackend(
+        for type: ContextType, host: HostEnvironment, store: ConfigStore, recorder: LaunchRecorder? = nil
+    ) throws -> any SweepBackend {
+        try entry(for: type).executor(
+            BackendDependencies(host: host, store: store, runner: SystemProcessRunner()), recorder)
+    }
+}
+
+extension PlanBuilder {
+    /// A builder planning every context type with its backend's planner.
+    public init(
+        host: HostEnvironment, store: ConfigStore, now: @escaping @Sendable () -> Date = { Date() },
+        suffix: @escaping @Sendable () -> String = {
+            var generator = SystemRandomNumberGenerator()
+            return Naming.randomSuffix(using: &generator)
+        },
+        randomSeed: @escaping @Sendable () -> UInt64 = { UInt64.random(in: 0...UInt64(UInt32.max)) }
+    ) {
+        self.init(
+            host: host, store: store, planners: Backends.planners, now: now, suffix: suffix, randomSeed: randomSeed)
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+
+/// Submits experiments to a Kubernetes cluster: reads the kubeconfig like kubectl, makes sure the
+/// project's namespace, storage claim and credentials Secret exist, makes sure the image is in the
+/// registry (built and pushed only when its content hash is new), and creates the Job, pinned to
+/// the pushed image. Sweeps share one image and create their points' Jobs concurrently.
+///
+/// Secret values travel only in the Secret: never printed, logged, or put in a Job.
+public struct KubernetesBackend: SweepBackend {
+    public var host: HostEnvironment
+    public var sink: any OutputSink
+    public var imageBuilder: any ImageBuilder
+    public var http: KubernetesHTTPClient
+    /// Shut `http` down when done. The command line shuts the shared client down itself, after
+    /// the whole command.
+    public var shutsDownHTTPClient: Bool
+    public var clientOptions: KubernetesClient.Options
+    /// Job creates in flight at once during a sweep.
+    public var maxConcurrentCreates: Int
+    /// Records each launch in the history (with the pushed image's digest) before its Job is
+    /// created, then its Job name.
+    public var recorder: LaunchRecorder?
+
+    public init(
+        host: HostEnvironment, sink: any OutputSink, imageBuilder: (any ImageBuilder)? = nil,
+        http: KubernetesHTTPClient = .shared, shutsDownHTTPClient: Bool = false,
+        clientOptions: KubernetesClient.Options = KubernetesClient.Options(), maxConcurrentCreates: Int = 32,
+        recorder: LaunchRecorder? = nil
+    ) {
+        self.host = host
+        self.sink = sink
+        self.imageBuilder = imageBuilder ?? DockerImageBuilder(host: host)
+        self.http = http
+        self.shutsDownHTTPClient = shutsDownHTTPClient
+        self.clientOptions = clientOptions
+        self.maxConcurrentCreates = max(1, maxConcurrentCreates)
+        self.recorder = recorder
+    }
+
+    public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
+        try await closingHTTPClient {
+            let launch: Launch
+            do {
+                launch = try await prepare(plan)
+            } catch {
+                recordFailed(recorder.map { [$0.launch(plan)] } ?? [])
+                throw error
+            }
+            let namespace = launch.namespace
+            let name = plan.experiment.name
+            var record = recorder?.launch(plan)
+            record?.imageDigest = launch.digest
+            record?.jobId = nil  // set once the Job exists
+            let recorded = record.map { recorder?.record([$0]) == true } ?? false
+            let job: Kubernetes.Job
+            do {
+                job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
+            } catch {
+                if recorded, let record { recorder?.finished(record.id, state: .failed, exitCode: nil) }
+                throw error
+            }
+            do {
+                _ = try await launch.client.createJob(job, namespace: namespace)
+            } catch {
+                if recorded, let record { recorder?.finished(record.id, state: .failed, exitCode: nil) }
+                throw KubernetesSetup.incomplete(error, present: launch.present)
+            }
+            if recorded, let record { recorder?.started([(record.id, name)], state: .submitted) }
+            await sink.standardOutput(Array("Created job \(name) in namespace \(namespace)\n".utf8))
+            if recorded, let record { await sink.standardOutput(Array("Launch: \(record.id)\n".utf8)) }
+            let context = plan.context.name
+            await note(
+                "mrun: follow it with 'mrun --context \(context) logs \(name) -f';"
+                    + " state: 'mrun --context \(context) status \(name)'")
+            return 0
+        }
+    }
+
+    /// Records launches that failed before any of their Jobs existed (at the cluster or the image
+    /// step) as failed, so that the history holds every launch as Slurm's does.
+    func recordFailed(_ records: [LaunchRecord]) {
+        // Without a Job id: `mrun resume` launches a point whose Job never existed again.
+        let records = records.map { record in
+            var record = record
+            record.jobId = nil
+            return record
+        }
+        guard let recorder, !records.isEmpty, recorder.record(records) else { return }
+        for record in records { recorder.finished(record.id, state: .failed, exitCode: nil) }
+    }
+
+    /// What a launch has once the cluster and the image are ready for its Jobs.
+    struct Launch {
+        var client: KubernetesClient
+        var namespace: String
+        /// The image reference the Jobs run: the tag pinned to the pushed digest.
+        var image: String
+        /// The pushed image's digest, `sha256:…`; nil when the image step gave none.
+        var digest: String?
+        /// What exists now, for error messages.
+        var present: [String]
+    }
+
+    /// Connects, prepares the namespace, claim and Secret (first, so that a cluster problem shows
+    /// before a long build), then makes sure the image is in the registry.
+    func prepare(_ plan: ExperimentPlan) async throws -> Launch {
+        guard let target = plan.kubernetes, let image = plan.image else {
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Kubernetes plan")
+        }
+        let client = try await KubernetesSetup.connect(
+            kubeContext: target.kubeContext, host: host, http: http, options: clientOptions, sink: sink)
+        let present = try await KubernetesSetup(client: client, sink: sink).prepare(plan)
+        let result: ImageResult
+        do {
+            result = try await imageBuilder.ensureImage(for: plan, progress: sink)
+        } catch {
+            throw KubernetesSetup.incomplete(error, present: present)
+        }
+        let pinned = result.digest.isEmpty ? image.tag : "\(image.tag)@\(result.digest)"
+        return Launch(
+            client: client, namespace: target.namespace, image: pinned,
+            digest: result.digest.isEmpty ? nil : result.digest, present: present)
+    }
+
+    /// The plan's Job, running `image`, with extra labels (on the Job and its pods) and, for a
+    /// deterministic create, its request id. Fields the template sets that mrun cannot send are
+    /// reported (with `reportDropped`); a secret's value in the Job is refused.
+    func jobObject(
+        of plan: ExperimentPlan, image: String, labels: [String: String], requestID: String?,
+        reportDropped: Bool = true
+    ) throws -> Kubernetes.Job {
+        guard let artefact = plan.artefact(.job) else {
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "the plan has no Job")
+        }
+        for secret in plan.secrets where secret.value.count >= 6 && artefact.content.contains(secret.value) {
+            throw KubernetesBackendError.secretInManifest(artefact: artefact.name, variable: secret.name)
+        }
+        let converted = try KubernetesManifests.object(Kubernetes.Job.self, from: artefact, findDropped: reportDropped)
+        var job = converted.object
+        if reportDropped && !converted.dropped.isEmpty {
+            FileHandleSink.standardError(
+                "mrun: warning: \(artefact.name) sets fields mrun does not send: "
+                    + converted.dropped.joined(separator: ", ") + "\n")
+        }
+        job.metadata.namespace = plan.kubernetes?.namespace
+        if !labels.isEmpty {
+            job.metadata.labels = (job.metadata.labels ?? [:]).merging(labels) { $1 }
+            var template = job.spec?.template.metadata ?? Kubernetes.ObjectMeta()
+            template.labels = (template.labels ?? [:]).merging(labels) { $1 }
+            job.spec?.template.metadata = template
+        }
+        if let requestID {
+            job.metadata.annotations = (job.metadata.annotations ?? [:]).merging(
+                [KubernetesClient.requestIDAnnotation: requestID]) { $1 }
+        }
+        if let tag = plan.image?.tag, var spec = job.spec?.template.spec {
+            for index in spec.containers.indices where spec.containers[index].image == tag {
+                spec.containers[index].image = image
+            }
+            job.spec?.template.spec = spec
+        }
+        return job
+    }
+
+    /// Runs `body`, then shuts the HTTP client down when this backend owns it, also after an error.
+    func closingHTTPClient<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
+        let value: Value
+        do {
+            value = try await body()
+        } catch {
+            if shutsDownHTTPClient { try? await http.shutdown() }
+            throw error
+        }
+        if shutsDownHTTPClient { try? await http.shutdown() }
+        return value
+    }
+
+    func note(_ text: String) async {
+        await sink.standardError(Array((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+
+/// Launches on a Kubernetes context, by the Job names recorded at launch, in the namespace each
+/// launch used (the context's `namespace` then, else its project), through the cluster's API.
+public struct KubernetesJobControl: JobControl {
+    public var context: Context
+    public var host: HostEnvironment
+    public var http: KubernetesHTTPClient
+    public var options: KubernetesClient.Options
+    /// Pause between checks while following a pod that has not started or waiting for a cancel.
+    public var pollInterval: Duration = .milliseconds(500)
+
+    public init(
+        context: Context, host: HostEnvironment, http: KubernetesHTTPClient = .shared,
+        options: KubernetesClient.Options = KubernetesClient.Options()
+    ) {
+        self.context = context
+        self.host = host
+        self.http = http
+        self.options = options
+    }
+
+    /// The namespace a launch's Job went to.
+    public static func namespace(of launch: LaunchRecord) -> String {
+        launch.context.kubernetes.namespace ?? launch.project
+    }
+
+    /// One list of Jobs and one of pods per namespace, for every open launch there.
+    public func refresh(_ launches: [LaunchRecord]) async throws -> [String: JobStatus] {
+        let open = launches.filter { !$0.state.isFinal && $0.jobId != nil }
+        guard !open.isEmpty else { return [:] }
+        let jobs = try await connect()
+        var statuses: [String: JobStatus] = [:]
+        for (namespace, members) in Dictionary(grouping: open, by: Self.namespace) {
+            let found = Dictionary(
+                try await jobs.list(in: namespace).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+            for launch in members {
+                guard let name = launch.jobId else { continue }
+                statuses[launch.id] = found[name].map(Self.status) ?? Self.gone(name, namespace: namespace)
+            }
+        }
+        return statuses
+    }
+
+    public func status(_ launch: LaunchRecord) async throws -> JobStatus {
+        let (name, namespace) = try job(of: launch)
+        let jobs = try await connect()
+        do {
+            return Self.status(try await jobs.status(of: try await jobs.client.getJob(name, namespace: namespace)))
+        } catch let error as KubernetesError where error.statusCode == 404 {
+            return launch.state.isFinal ? JobStatus(recorded: launch) : Self.gone(name, namespace: namespace)
+        }
+    }
+
+    public func logs(_ launch: LaunchRecord, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
+        let (name, namespace) = try job(of: launch)
+        let jobs = try await connect()
+        let job: Kubernetes.Job
+        do {
+            job = try await jobs.client.getJob(name, namespace: namespace)
+        } catch let error as KubernetesError where error.statusCode == 404 {
+            throw KubernetesBackendError.jobGone(name: name, namespace: namespace)
+        }
+        return Self.status(try await jobs.logs(of: job, follow: follow, sink: sink, closingNote: false))
+    }
+
+    public func cancel(_ launch: LaunchRecord) async throws -> (before: JobStatus, after: JobStatus) {
+        let (name, namespace) = try job(of: launch)
+        let jobs = try await connect()
+        do {
+            let cancellation = try await jobs.cancel(try await jobs.client.getJob(name, namespace: namespace))
+            let before = Self.status(cancellation.before)
+            guard cancellation.deleted else { return (before, before) }
+            let left =
+                cancellation.podsLeft.isEmpty
+                ? "" : "; pod \(cancellation.podsLeft.joined(separator: ", ")) terminating"
+            let after = JobStatus(
+                state: .cancelled, exitCode: nil, summary: "CANCELLED (Job deleted with its pods\(left))",
+                details: "Job        \(name) (namespace \(namespace))\nState      CANCELLED\n")
+            return (before, after)
+        } catch let error as KubernetesError where error.statusCode == 404 {
+            let gone = launch.state.isFinal ? JobStatus(recorded: launch) : Self.gone(name, namespace: namespace)
+            return (gone, gone)
+        }
+    }
+
+    // MARK: - Pieces
+
+    func connect() async throws -> KubernetesJobs {
+        var jobs = try await KubernetesJobs.connect(
+            context: context, host: host, http: http, options: options, sink: StandardStreamsSink(),
+            namespace: context.kubernetes.namespace ?? "default")
+        jobs.pollInterval = pollInterval
+        return jobs
+    }
+
+    func job(of launch: LaunchRecord) throws -> (name: String, namespace: String) {
+        guard let name = launch.jobId else {
+            throw JobControlError.noJob(launch: launch.id, name: launch.experimentName)
+        }
+        return (name, Self.namespace(of: launch))
+    }
+
+    /// The history's view of a Job's state.
+    public static func status(_ job: KubernetesJobStatus) -> JobStatus {
+        let state: LaunchState
+        switch job.state {
+        case .pending: state = .submitted
+        case .running: state = .running
+        case .completed: state = .completed
+        case .failed: state = .failed
+        case .cancelled: state = .cancelled
+        }
+        var code: Int32?
+        if job.state == .completed || job.state == .failed {
+            if let signal = job.signal, job.exitCode ?? 0 == 0 {
+                code = Int32(clamping: 128 + signal)
+            } else {
+                code = job.exitCode.map { Int32(clamping: $0) }
+            }
+        }
+        return JobStatus(state: state, exitCode: code, summary: job.stateDescription, details: job.statusText())
+    }
+
+    /// A launch whose Job no longer exists: deleted outside mrun, or removed by a TTL controller.
+    static func gone(_ name: String, namespace: String) -> JobStatus {
+        JobStatus(
+            state: .unknown, exitCode: nil, summary: "UNKNOWN (Job \(name) no longer exists)",
+            details: "Job        \(name) (namespace \(namespace))\nState      UNKNOWN (the Job no longer exists)\n")
+    }
+}

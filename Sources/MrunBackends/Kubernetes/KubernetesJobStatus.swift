@@ -1,0 +1,178 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+
+/// An experiment's Job as `mrun status` and `mrun list` show it: mrun's state, derived from the
+/// Job's conditions and its newest pod (phase, container state, exit code).
+public struct KubernetesJobStatus: Sendable, Equatable {
+    public enum State: String, Sendable, Equatable {
+        case pending = "PENDING"
+        case running = "RUNNING"
+        case completed = "COMPLETED"
+        case failed = "FAILED"
+        case cancelled = "CANCELLED"
+
+        public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
+    }
+
+    public var name: String
+    public var namespace: String
+    public var state: State
+    /// Why it is in that state: `ContainerCreating`, `ImagePullBackOff`, `Unschedulable`,
+    /// `BackoffLimitExceeded`, `OOMKilled`…
+    public var reason: String?
+    public var message: String?
+    public var exitCode: Int?
+    public var signal: Int?
+    /// The newest pod of the Job.
+    public var pod: String?
+    /// The experiment's container in it: `main`, as the built-in template names it, else the first.
+    public var container: String?
+    /// The pod's container has started (its log can be read).
+    public var containerStarted: Bool
+    /// The pod's container has ended.
+    public var containerEnded: Bool
+    public var created: Date?
+    public var started: Date?
+    public var finished: Date?
+    public var image: String?
+    public var command: String?
+    public var sweep: String?
+
+    /// The container mrun's Job runs, as the built-in template names it.
+    static let containerName = "main"
+
+    public init(job: Kubernetes.Job, pods: [Kubernetes.Pod]) {
+        name = job.metadata.name ?? ""
+        namespace = job.metadata.namespace ?? ""
+        let newest = pods.max { Self.date($0.metadata.creationTimestamp) < Self.date($1.metadata.creationTimestamp) }
+        pod = newest?.metadata.name
+        let names = newest?.spec?.containers.map(\.name) ?? []
+        let chosen = names.contains(Self.containerName) ? Self.containerName : names.first
+        self.container = chosen
+        let container = newest.flatMap { pod in chosen.flatMap { pod.containerStatus($0) } }
+        let terminated = container?.state?.terminated
+        containerStarted = container?.state?.running != nil || terminated != nil
+        containerEnded = terminated != nil
+        exitCode = terminated?.exitCode
+        signal = terminated?.signal
+        created = job.metadata.creationTimestamp.flatMap(Kubernetes.date)
+        started = (job.status?.startTime ?? newest?.status?.startTime).flatMap(Kubernetes.date)
+        image = job.spec?.template.spec?.containers.first?.image
+        command = job.metadata.annotations?["mrun/command"]
+        sweep = job.metadata.labels?["mrun/sweep"]
+        state = .pending
+        let status = job.status
+        if job.metadata.deletionTimestamp != nil {
+            state = .cancelled
+            reason = "being deleted"
+        } else if let complete = status?.condition("Complete") {
+            state = .completed
+            finished = (status?.completionTime ?? complete.lastTransitionTime).flatMap(Kubernetes.date)
+        } else if let failure = status?.condition("Failed") {
+            state = .failed
+            let containerReason = terminated?.reason.flatMap { ["Error", "Completed"].contains($0) ? nil : $0 }
+            reason = containerReason ?? failure.reason
+            message = failure.message
+            finished = failure.lastTransitionTime.flatMap(Kubernetes.date)
+        } else if let newest {
+            derive(from: newest, container: container, backoffLimit: job.spec?.backoffLimit ?? 6)
+        } else if status?.condition("Suspended") != nil {
+            reason = "Suspended"
+        }
+        if state.isFinal, finished == nil, let end = terminated?.finishedAt { finished = Kubernetes.date(from: end) }
+    }
+
+    /// The state of a Job still without a final condition, from its newest pod.
+    private mutating func derive(
+        from pod: Kubernetes.Pod, container: Kubernetes.ContainerStatus?, backoffLimit: Int
+    ) {
+        let waiting = container?.state?.waiting
+        switch pod.status?.phase {
+        case .running?:
+            state = .running
+            reason = waiting?.reason
+        case .succeeded?:
+            state = .completed
+        case .failed?:
+            // The Job makes another pod unless its retries are used up.
+            state = backoffLimit == 0 ? .failed : .pending
+            reason = backoffLimit == 0 ? (pod.status?.reason ?? "Error") : "retrying after a failed pod"
+            message = pod.status?.message
+        default:
+            state = .pending
+            let unscheduled = pod.status?.conditions?.first { $0.type == "PodScheduled" && $0.status == "False" }
+            reason = waiting?.reason ?? unscheduled?.reason ?? (pod.spec?.nodeName == nil ? "not scheduled yet" : nil)
+            message = waiting?.message ?? unscheduled?.message
+        }
+        if let end = container?.state?.terminated?.finishedAt, state.isFinal { finished = Kubernetes.date(from: end) }
+    }
+
+    /// `FAILED (BackoffLimitExceeded), exit code 3`, `PENDING (ImagePullBackOff)`.
+    public var stateDescription: String {
+        var text = state.rawValue
+        if let reason { text += " (\(reason))" }
+        guard state == .completed || state == .failed else { return text }
+        if let exitCode, signal == nil || exitCode != 0 { text += ", exit code \(exitCode)" }
+        if let signal { text += ", signal \(signal)" }
+        return text
+    }
+
+    /// From the start until the end, or until `now` while it runs.
+    public func duration(now: Date) -> TimeInterval? {
+        guard let started else { return nil }
+        return max(0, (finished ?? (state.isFinal ? started : now)).timeIntervalSince(started))
+    }
+
+    /// `mrun status` output: one `Label  value` line each.
+    public func statusText(now: Date = Date()) -> String {
+        var rows = [("Job", "\(name) (namespace \(namespace))"), ("State", stateDescription)]
+        if let message, !message.isEmpty { rows.append(("Message", message)) }
+        if let pod { rows.append(("Pod", pod)) }
+        if let sweep { rows.append(("Sweep", sweep)) }
+        if let command { rows.append(("Command", command)) }
+        if let image { rows.append(("Image", image)) }
+        if let created {
+            rows.append(("Created", "\(created.formatted(.iso8601)) (\(Self.age(now.timeIntervalSince(created))) ago)"))
+        }
+        if let duration = duration(now: now) { rows.append(("Duration", Self.age(duration))) }
+        return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 + "\n" }.joined()
+    }
+
+    /// `mrun list` output: a header and one line per Job.
+    public static func table(_ jobs: [KubernetesJobStatus], now: Date = Date()) -> String {
+        let rows =
+            [["NAME", "STATE", "EXIT", "AGE", "DURATION"]]
+            + jobs.map { job in
+                [
+                    job.name, job.state.rawValue, job.exitCode.map(String.init) ?? "-",
+                    job.created.map { age(now.timeIntervalSince($0)) } ?? "-",
+                    job.duration(now: now).map(age) ?? "-",
+                ]
+            }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }.joined()
+    }
+
+    /// kubectl's short form: `45s`, `3m12s`, `2h5m`, `3d4h`.
+    public static func age(_ interval: TimeInterval) -> String {
+        let seconds = max(0, Int(interval))
+        switch seconds {
+        case ..<60: return "\(seconds)s"
+        case ..<3600: return "\(seconds / 60)m\(seconds % 60 == 0 ? "" : "\(seconds % 60)s")"
+        case ..<86400: return "\(seconds / 3600)h\(seconds % 3600 / 60 == 0 ? "" : "\(seconds % 3600 / 60)m")"
+        default: return "\(seconds / 86400)d\(seconds % 86400 / 3600 == 0 ? "" : "\(seconds % 86400 / 3600)h")"
+        }
+    }
+
+    private static func date(_ timestamp: String?) -> Date {
+        timestamp.flatMap(Kubernetes.date) ?? .distantPast
+    }
+}

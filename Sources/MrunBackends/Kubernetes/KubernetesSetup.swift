@@ -1,0 +1,113 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+
+/// The cluster side of a launch before its Jobs: the connection from the kubeconfig, then the
+/// namespace, the storage claim and the credentials Secret the Jobs use.
+struct KubernetesSetup {
+    var client: KubernetesClient
+    var sink: any OutputSink
+
+    /// A client for the kubeconfig context `kubeContext` (nil: the current one), found like kubectl
+    /// finds it. A context that skips TLS verification is announced loudly on standard error.
+    static func connect(
+        kubeContext: String?, host: HostEnvironment, http: KubernetesHTTPClient, options: KubernetesClient.Options,
+        sink: any OutputSink
+    ) async throws -> KubernetesClient {
+        let connection = try KubeconfigLoader(host: host).resolve(contextName: kubeContext)
+        if let warning = connection.securityWarning {
+            let rule = String(repeating: "!", count: 72)
+            await sink.standardError(Array("\(rule)\nmrun: \(warning)\n\(rule)\n".utf8))
+        }
+        var options = options
+        if options.warningHandler == nil {
+            options.warningHandler = { warning in
+                FileHandleSink.standardError("mrun: the Kubernetes API server warns: \(warning)\n")
+            }
+        }
+        return KubernetesClient(connection: connection, http: http, options: options)
+    }
+
+    /// Makes sure the namespace, the claim and (with secrets) the Secret of `plan` exist, the
+    /// Secret holding the current values. Returns what exists now, for error messages; a failure
+    /// part-way throws ``KubernetesBackendError/incomplete(cause:present:)`` naming what does.
+    func prepare(_ plan: ExperimentPlan) async throws -> [String] {
+        guard let target = plan.kubernetes else {
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Kubernetes plan")
+        }
+        let namespace = target.namespace
+        var present: [String] = []
+        do {
+            let unverified = try await ensureNamespace(plan, name: namespace)
+            if unverified == nil { present.append("namespace \"\(namespace)\"") }
+            if let artefact = plan.artefact(.persistentVolumeClaim) {
+                let claim = try KubernetesManifests.object(Kubernetes.PersistentVolumeClaim.self, from: artefact).object
+                do {
+                    _ = try await client.ensurePersistentVolumeClaim(claim, namespace: namespace)
+                } catch let error as KubernetesError where error.statusCode == 404 && unverified != nil {
+                    throw KubernetesBackendError.namespaceUnavailable(
+                        namespace: namespace, createError: unverified?.description ?? "")
+                }
+                if unverified != nil { present.append("namespace \"\(namespace)\"") }
+                present.append("PersistentVolumeClaim \"\(claim.metadata.name ?? target.claimName)\"")
+            }
+            if let secret = try KubernetesManifests.revealedSecret(of: plan) {
+                _ = try await client.applySecret(secret, namespace: namespace)
+                let keys = plan.secrets.map(\.name).joined(separator: ", ")
+                await note("mrun: Secret \(secret.metadata.name ?? target.secretName) holds \(keys) for the Job")
+                present.append("Secret \"\(secret.metadata.name ?? target.secretName)\"")
+            }
+        } catch {
+            throw Self.incomplete(error, present: present)
+        }
+        return present
+    }
+
+    /// Creates the namespace unless it exists. Returns nil when it surely exists now, or the 403
+    /// of a user who may neither create nor read namespaces: it may exist all the same, which the
+    /// next request into it tells.
+    private func ensureNamespace(_ plan: ExperimentPlan, name: String) async throws -> KubernetesError? {
+        var namespace = Kubernetes.Namespace(metadata: .init(name: name))
+        if let artefact = plan.artefact(.namespace) {
+            namespace = try KubernetesManifests.object(Kubernetes.Namespace.self, from: artefact).object
+        }
+        do {
+            _ = try await client.create(namespace)
+            await note("mrun: created namespace \(name)")
+            return nil
+        } catch let error as KubernetesError where error.reason == .alreadyExists {
+            return nil
+        } catch let refused as KubernetesError where refused.statusCode == 403 {
+            do {
+                _ = try await client.get(Kubernetes.Namespace.self, name: name)
+                return nil
+            } catch let error as KubernetesError where error.statusCode == 404 {
+                throw KubernetesBackendError.namespaceUnavailable(namespace: name, createError: refused.description)
+            } catch let error as KubernetesError where error.statusCode == 403 {
+                return refused
+            }
+        }
+    }
+
+    /// `error` with what exists now, unless nothing does.
+    static func incomplete(_ error: any Error, present: [String]) -> any Error {
+        if present.isEmpty { return error }
+        if case .incomplete? = error as? KubernetesBackendError { return error }
+        return KubernetesBackendError.incomplete(cause: "\(error)", present: present)
+    }
+
+    private func note(_ text: String) async {
+        await sink.standardError(Array((text + "\n").utf8))
+    }
+}
+
+/// Writes straight to the standard streams, for callbacks that cannot wait.
+enum FileHandleSink {
+    static func standardError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+
+/// A sweep on Kubernetes: one image and one set of shared objects (namespace, claim, Secret),
+/// then one Job per point, created concurrently over the shared HTTP connections with at most
+/// ``KubernetesBackend/maxConcurrentCreates`` requests in flight.
+///
+/// Creating is idempotent: each point's Job has a deterministic name and request id, so a Job that
+/// already exists with the same id (an earlier, interrupted submission of this sweep) counts as
+/// submitted and is never duplicated.
+extension KubernetesBackend {
+    /// Labels of a point's Job and pods, beside the template's `mrun/sweep`.
+    public static let sweepIDLabel = "mrun/sweep-id"
+    public static let sweepIndexLabel = "mrun/sweep-index"
+
+    public func execute(_ sweep: SweepPlan) async throws -> Int32 {
+        try await closingHTTPClient {
+            await sink.standardOutput(Array(SweepPrinter.announcement(sweep).utf8))
+            if let limit = sweep.maxParallel {
+                await note(
+                    "mrun: note: --max-parallel \(limit) is not enforced on Kubernetes: every point's Job is"
+                        + " created now and the cluster's quotas decide how many run at once")
+            }
+            let launch: Launch
+            do {
+                launch = try await prepare(sweep.base)
+            } catch {
+                recordFailed(
+                    recorder.map { recorder in
+                        zip(sweep.plans, sweep.points).map { recorder.launch($0, sweepId: sweep.id, point: $1) }
+                    } ?? [])
+                throw error
+            }
+            let records = recorder.map { recorder in
+                zip(sweep.plans, sweep.points).map { plan, point in
+                    var record = recorder.launch(plan, sweepId: sweep.id, point: point)
+                    record.imageDigest = launch.digest
+                    record.jobId = nil  // set once its Job exists, so that resume retries a point without one
+                    return record
+                }
+            }
+            let recorded = records.map { recorder?.record($0) == true } ?? false
+            let outcome: SweepOutcome
+            do {
+                outcome = try await createJobs(sweep, launch: launch)
+            } catch {
+                for record in records ?? [] where recorded {
+                    recorder?.finished(record.id, state: .failed, exitCode: nil)
+                }
+                throw KubernetesSetup.incomplete(error, present: launch.present)
+            }
+            if recorded, let records {
+                let submitted = outcome.submitted.sorted().filter(records.indices.contains)
+                recorder?.started(
+                    submitted.map { (records[$0].id, sweep.plans[$0].experiment.name) }, state: .submitted)
+                for offset in outcome.failedOffsets.sorted() where records.indices.contains(offset) {
+                    recorder?.finished(records[offset].id, state: .failed, exitCode: nil)
+                }
+            }
+            let namespace = launch.namespace
+            if outcome.failed > 0 {
+                throw KubernetesBackendError.sweepIncomplete(
+                    created: outcome.created, existing: outcome.existing, failed: outcome.failed,
+                    namespace: namespace, firstError: outcome.firstError ?? "unknown error")
+            }
+            let created = outcome.created
+            var summary = "Created \(created) job\(created == 1 ? "" : "s") in namespace \(namespace)"
+            if outcome.existing > 0 {
+                summary += "; \(outcome.existing) were there already, from an earlier submission of this sweep"
+            }
+            await sink.standardOutput(Array((summary + "\n").utf8))
+            let context = sweep.base.context.name
+            let first = Naming.pointName(sweep: sweep.name, index: 0)
+            await note(
+                "mrun: follow point N with 'mrun --context \(context) logs \(sweep.name)-N -f'"
+                    + " (e.g. \(first)); all of them: 'mrun list --sweep \(sweep.id)'")
+            return 0
+        }
+    }
+
+    struct SweepOutcome {
+        var created = 0
+        var existing = 0
+        var failed = 0
+        var firstError: String?
+        /// Positions in the sweep's plans of the points whose Job exists now, and of those without.
+        var submitted: [Int] = []
+        var failedOffsets: [Int] = []
+    }
+
+    private enum PointResult: Sendable {
+        case created(offset: Int)
+        case existing(offset: Int)
+        case failed(offset: Int, index: Int, message: String)
+    }
+
+    /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, each converted from its
+    /// YAML in its own task. A point that fails does not stop the others; a template that does not
+    /// convert fails at the first point, before anything is created.
+    func createJobs(_ sweep: SweepPlan, launch: Launch) async throws -> SweepOutcome {
+        let points = sweep.plans.enumerated().map { offset, plan in
+            Point(
+                offset: offset, index: sweep.points.indices.contains(offset) ? sweep.points[offset].index : offset,
+                plan: plan)
+        }
+        let job = { @Sendable (point: Point) throws -> Kubernetes.Job in
+            let requestID = "sweep/\(sweep.name)/\(point.index)/\(point.plan.experiment.contentHash.prefix(16))"
+            return try jobObject(
+                of: point.plan, image: launch.image,
+                labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(point.index)], requestID: requestID,
+                reportDropped: point.offset == 0)
+        }
+        guard let first = points.first else { return SweepOutcome() }
+        let firstJob = try job(first)
+        let client = launch.client
+        let namespace = launch.namespace
+        var outcome = SweepOutcome()
+        var failures: [(index: Int, message: String)] = []
+        await withTaskGroup(of: PointResult.self) { group in
+            var next = 0
+            func submitNext() {
+                guard next < points.count else { return }
+                let point = points[next]
+                next += 1
+                group.addTask {
+                    do {
+                        let object = point.offset == 0 ? firstJob : try job(point)
+                        return await Self.create(object, point: point, client: client, namespace: namespace)
+                    } catch {
+                        return .failed(offset: point.offset, index: point.index, message: "\(error)")
+                    }
+                }
+            }
+            for _ in 0..<min(maxConcurrentCreates, points.count) { submitNext() }
+            while let result = await group.next() {
+                switch result {
+                case .created(let offset):
+                    outcome.created += 1
+                    outcome.submitted.append(offset)
+                case .existing(let offset):
+                    outcome.existing += 1
+                    outcome.submitted.append(offset)
+                case .failed(let offset, let index, let message):
+                    outcome.failed += 1
+                    outcome.failedOffsets.append(offset)
+                    failures.append((index, message))
+                }
+                submitNext()
+            }
+        }
+        outcome.firstError = failures.min { $0.index < $1.index }.map { "point \($0.index): \($0.message)" }
+        return outcome
+    }
+
+    struct Point: Sendable {
+        /// Position in the sweep's plans.
+        var offset: Int
+        /// The point's index in the sweep (its name ends in `-INDEX`).
+        var index: Int
+        var plan: ExperimentPlan
+    }
+
+    /// Creates one point's Job; one that exists with the same request id was created by this sweep.
+    private static func create(_ job: Kubernetes.Job, point: Point, client: KubernetesClient, namespace: String)
+        async -> PointResult
+    {
+        let failed = { (message: String) in
+            PointResult.failed(offset: point.offset, index: point.index, message: message)
+        }
+        do {
+            _ = try await client.createJob(job, namespace: namespace)
+            return .created(offset: point.offset)
+        } catch let error as KubernetesError where error.reason == .alreadyExists {
+            let name = job.metadata.name ?? ""
+            let marker = job.metadata.annotations?[KubernetesClient.requestIDAnnotation]
+            do {
+                let stored = try await client.getJob(name, namespace: namespace)
+                if marker != nil && stored.metadata.annotations?[KubernetesClient.requestIDAnnotation] == marker {
+                    return .existing(offset: point.offset)
+                }
+                return failed(KubernetesBackendError.foreignJob(name: name, namespace: namespace).description)
+            } catch {
+                return failed("\(error)")
+            }
+        } catch {
+            return failed("\(error)")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import MrunSupport
+
+/// Builds a context from `mrun context add` flags: `--KEY VALUE` or `--KEY=VALUE` for every key of
+/// the context reference, in mrunner's underscore spelling or with dashes, plus `--neptune` /
+/// `--no-neptune` and `--from-file FILE`. A true/false key given alone (`--login_node`) is true.
+/// Repeating a list or env flag adds an item.
+public enum ContextFlags {
+    public struct Parsed: Sendable, Equatable {
+        public var fromFile: String?
+        public var values: [(key: ContextKey, flag: String, text: String)] = []
+
+        public static func == (lhs: Parsed, rhs: Parsed) -> Bool {
+            lhs.fromFile == rhs.fromFile && lhs.values.map(\.flag) == rhs.values.map(\.flag)
+                && lhs.values.map(\.text) == rhs.values.map(\.text)
+        }
+    }
+
+    static var flagNames: [String] {
+        ContextKey.allCases.map { "--" + $0.rawValue } + ["--from-file", "--no-neptune"]
+    }
+
+    public static func parse(_ arguments: [String]) throws(ConfigError) -> Parsed {
+        var parsed = Parsed()
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--") else {
+                throw .invalidFlag(flag: argument, message: "unexpected argument; flags look like --registry_url URL")
+            }
+            var name = String(argument.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            let spelled = name.replacingOccurrences(of: "-", with: "_")
+            if spelled == "no_neptune" {
+                parsed.values.append((.neptune, "--\(name)", "false"))
+                continue
+            }
+            // `--login_node` alone, or followed by its value (`--login_node true`).
+            if let key = ContextKey(rawValue: spelled), key.shape == .boolean, inlineValue == nil {
+                let next = index < arguments.count ? arguments[index].lowercased() : ""
+                let given = ["true", "false", "yes", "no", "on", "off"].contains(next)
+                if given { index += 1 }
+                parsed.values.append((key, "--\(name)", given ? next : "true"))
+                continue
+            }
+            func value() throws(ConfigError) -> String {
+                if let inlineValue { return inlineValue }
+                guard index < arguments.count else {
+                    throw .invalidFlag(flag: "--\(name)", message: "needs a value")
+                }
+                index += 1
+                return arguments[index - 1]
+            }
+            if spelled == "from_file" {
+                parsed.fromFile = try value()
+                continue
+            }
+            guard let key = ContextKey(rawValue: spelled) else {
+                throw .invalidFlag(
+                    flag: "--\(name)",
+                    message: "unknown flag\(Suggestion.hint(for: "--" + spelled, in: flagNames));"
+                        + " see 'mrun context add --help'")
+            }
+            parsed.values.append((key, "--\(name)", try value()))
+        }
+        return parsed
+    }
+
+    /// Applies the flags to `base` (a context read with `--from-file`) or to a new context.
+    public static func context(from parsed: Parsed, base: Context?) throws(ConfigError) -> Context {
+        let flagValue = { (key: ContextKey) in parsed.values.last(where: { $0.key == key })?.text }
+        let typeName = flagValue(.type) ?? base?.type.rawValue
+        guard let typeName else {
+            throw .invalidFlag(flag: "--type", message: "required: local, kubernetes or slurm")
+        }
+        let typeNames = ContextType.allCases.map(\.rawValue)
+        guard let type = ContextType(rawValue: typeName) else {
+            throw .invalidFlag(
+                flag: "--type",
+                message: "must be one of \(typeNames.joined(separator: ", ")), got \(quoted: typeName)"
+                    + Suggestion.hint(for: typeName, in: typeNames))
+        }
+        guard let name = flagValue(.name) ?? base?.name else {
+            throw .invalidFlag(flag: "--name", message: "required, e.g. --name gke.sandbox")
+        }
+        guard Context.isValidName(name) else { throw .invalidContextName(name) }
+        var context = base ?? Context(name: name, type: type)
+        context.name = name
+        context.type = type
+        var lists: [ContextKey: [String]] = [:]
+        var env = context.env
+        for (key, flag, text) in parsed.values where key != .name && key != .type {
+            guard key.appliesTo.contains(type) else {
+                let owners = ContextType.allCases.filter { key.appliesTo.contains($0) }.map(\.rawValue)
+                throw .invalidFlag(
+                    flag: flag,
+                    message: "applies to \(owners.joined(separator: "/")) contexts, not \(type.rawValue) ones")
+            }
+            switch key.shape {
+            case .string:
+                guard !text.isEmpty else { throw .invalidFlag(flag: flag, message: "needs a value") }
+                context.apply(key, .string(text))
+            case .integer:
+                guard let number = Int(text) else {
+                    throw .invalidFlag(flag: flag, message: "must be a whole number, got \(quoted: text)")
+                }
+                context.apply(key, .integer(number))
+            case .boolean:
+                switch text.lowercased() {
+                case "true", "yes", "on": context.apply(key, .boolean(true))
+                case "false", "no", "off": context.apply(key, .boolean(false))
+                default: throw .invalidFlag(flag: flag, message: "must be true or false, got \(quoted: text)")
+                }
+            case .stringList:
+                lists[key, default: []].append(text)
+            case .stringMap:
+                guard let equals = text.firstIndex(of: "="),
+                    Context.isValidEnvironmentName(String(text[..<equals]))
+                else {
+                    throw .invalidFlag(flag: flag, message: "\(quoted: text) is not NAME=VALUE")
+                }
+                env[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            case .resources:
+                do {
+                    context.apply(key, .resources(try Resources.parse(text)))
+                } catch {
+                    throw .invalidFlag(flag: flag, message: error.description)
+                }
+            }
+        }
+        context.env = env
+        for (key, items) in lists { context.apply(key, .list(items)) }
+        if let problem = context.problem() {
+            let flag = problem.key.map { "--\($0.rawValue)" } ?? "context \(quoted: name)"
+            throw .invalidFlag(flag: flag, message: problem.message)
+        }
+        return context
+    }
+}

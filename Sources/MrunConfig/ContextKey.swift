@@ -1,0 +1,108 @@
+import MrunSupport
+
+/// Every key a context file may hold: its spelling, the shape of its value, which context types
+/// accept it, and what it means. One table drives parsing, `context add` flags and the README.
+public enum ContextKey: String, CaseIterable, Sendable {
+    case name, type, project, env, neptune, resources, storage, python
+    case templatesDir = "templates_dir"
+    case registryURL = "registry_url"
+    case baseImage = "base_image"
+    case defaultPVCSize = "default_pvc_size"
+    case kubeContext = "kube_context"
+    case namespace
+    case backoffLimit = "backoff_limit"
+    case loginNode = "login_node"
+    case host
+    case identityFile = "identity_file"
+    case sshConfig = "ssh_config"
+    case workdir, partition, account, qos, time, nodes, ntasks
+    case cpusPerTask = "cpus_per_task"
+    case mem, gres, constraint, modules, setup
+    case sbatchOptions = "sbatch_options"
+    case containerImage = "container_image"
+
+    public enum Shape: Sendable {
+        case string, integer, boolean, stringList, stringMap, resources
+        var noun: String {
+            switch self {
+            case .string: return "a string"
+            case .integer: return "a whole number"
+            case .boolean: return "true or false"
+            case .stringList: return "a list of strings"
+            case .stringMap: return "a mapping of names to strings"
+            case .resources: return "a resources string like \"cpu=4 mem=8G gpu=1\" or a mapping"
+            }
+        }
+    }
+
+    public var shape: Shape {
+        switch self {
+        case .env: return .stringMap
+        case .neptune, .loginNode: return .boolean
+        case .resources: return .resources
+        case .backoffLimit, .nodes, .ntasks, .cpusPerTask: return .integer
+        case .modules, .setup, .sbatchOptions: return .stringList
+        default: return .string
+        }
+    }
+
+    public var appliesTo: Set<ContextType> {
+        switch self {
+        case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit:
+            return [.kubernetes]
+        case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .nodes, .ntasks,
+            .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions, .containerImage:
+            return [.slurm]
+        default:
+            return Set(ContextType.allCases)
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .name: return "Context name: letters, digits, '.', '_' and '-' (e.g. gke.sandbox)."
+        case .type: return "local, kubernetes or slurm."
+        case .project:
+            return "Default project (namespace on Kubernetes) when neither --project nor a Neptune config names one."
+        case .env: return "Extra environment variables for every experiment."
+        case .neptune: return "Pass Neptune credentials to experiments (default true)."
+        case .resources: return "Resources per experiment: cpu, mem, gpu, tpu."
+        case .storage: return "Shared storage path; exported as STORAGE_DIR (the PVC mount on Kubernetes)."
+        case .python: return "Python interpreter that runs the script (default python3)."
+        case .templatesDir: return "Directory whose templates override the built-in ones, file by file."
+        case .registryURL: return "Docker registry the image is pushed to, e.g. gcr.io/my-project."
+        case .baseImage: return "Base image of the experiment's Dockerfile (default python:3.11-slim)."
+        case .defaultPVCSize: return "Size of the project's PersistentVolumeClaim (default 40Gi)."
+        case .kubeContext: return "kubeconfig context to use (default: its current-context)."
+        case .namespace: return "Namespace to use instead of the one named after the project."
+        case .backoffLimit: return "Job retries before it is marked failed (default 0)."
+        case .loginNode:
+            return "mrun runs on the cluster's login node: Slurm commands run here, without ssh (default false)."
+        case .host: return "ssh destination: an alias from ~/.ssh/config or user@host[:port]."
+        case .identityFile: return "ssh private key to use (default: ssh's own choice)."
+        case .sshConfig: return "ssh client config file used instead of ~/.ssh/config (ssh -F)."
+        case .workdir:
+            return "Remote directory under which experiments are shipped, relative to the remote home (default mrun)."
+        case .partition: return "Slurm partition (--partition)."
+        case .account: return "Slurm account (--account)."
+        case .qos: return "Slurm quality of service (--qos)."
+        case .time: return "Slurm time limit, e.g. 1:00:00 (--time)."
+        case .nodes: return "Number of nodes (--nodes)."
+        case .ntasks: return "Number of tasks (--ntasks)."
+        case .cpusPerTask: return "CPUs per task (--cpus-per-task)."
+        case .mem: return "Memory per node, e.g. 8G (--mem)."
+        case .gres: return "Generic resources, e.g. gpu:1 (--gres)."
+        case .constraint: return "Node features required (--constraint)."
+        case .modules: return "Environment modules loaded before the run (module load ...)."
+        case .setup: return "Shell lines run before the experiment (e.g. activating a venv)."
+        case .sbatchOptions: return "Raw sbatch options, one per item (e.g. --exclusive)."
+        case .containerImage:
+            return "Apptainer/Singularity image the experiment runs in (apptainer exec --nv IMAGE ...)."
+        }
+    }
+
+    /// Keys that a context of this type accepts.
+    public static func keys(for type: ContextType) -> [ContextKey] {
+        allCases.filter { $0.appliesTo.contains(type) }
+    }
+}

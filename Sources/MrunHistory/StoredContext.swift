@@ -1,0 +1,43 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+
+/// A launch's context as the history stores it: the JSON of ``Context``, read back leniently.
+///
+/// The history outlives mrun versions, and `Context` grows: a field added later with a default
+/// value (`var modules: [String] = []`) is a key that old rows lack, and `Context`'s synthesized
+/// decoder would reject every launch recorded before the upgrade. So the stored JSON is laid over
+/// the JSON of a fresh context of the same name and type, which has every key at its default.
+struct StoredContext: Codable, Sendable, Equatable {
+    var value: Context
+
+    init(_ value: Context) {
+        self.value = value
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let stored: JSONValue
+        // GRDB offers a JSON column as a single value first, and converts its text to whatever is
+        // asked, as SQLite would (a Bool reads `false`): ask for the text, and parse it here.
+        if let text = try? decoder.singleValueContainer().decode(String.self) {
+            stored = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        } else {
+            stored = try JSONValue(from: decoder)
+        }
+        guard case .object(let fields) = stored, case .string(let name)? = fields["name"],
+            case .string(let typeName)? = fields["type"], let type = ContextType(rawValue: typeName)
+        else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "a context needs a name and a known type"))
+        }
+        let defaults = try JSONDecoder().decode(
+            JSONValue.self, from: JSONEncoder().encode(Context(name: name, type: type)))
+        value = try JSONDecoder().decode(Context.self, from: JSONEncoder().encode(defaults.overlaid(with: stored)))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+import MrunBackends
+
+extension JobService {
+    /// Blocks until every launch has ended, asking the backends every `pollInterval` (one call per
+    /// context, as ``refresh(_:)``). Calls `ended` for each launch as it ends; returns them all, as
+    /// they ended, in the order given. A launch no backend has a trace of any more (`unknown`)
+    /// counts as ended after `patience` checks in a row. Warnings (a context that cannot be
+    /// asked) go to `warn`, each once.
+    public func wait(
+        for launches: [LaunchRecord], pollInterval: Duration = .seconds(1), patience: Int = 5,
+        warn: @Sendable (String) async -> Void, ended: @Sendable (LaunchRecord) async -> Void
+    ) async throws -> [LaunchRecord] {
+        var finished: [String: LaunchRecord] = [:]
+        var unknown: [String: Int] = [:]
+        var warned: Set<String> = []
+        while true {
+            let pending = try launches.filter { finished[$0.id] == nil }.map { try history.launch(id: $0.id) ?? $0 }
+            let (current, warnings) = await refresh(pending)
+            for warning in warnings where warned.insert(warning).inserted { await warn(warning) }
+            for launch in current {
+                if launch.state == .unknown { unknown[launch.id, default: 0] += 1 } else { unknown[launch.id] = nil }
+                if launch.state.isFinal || unknown[launch.id, default: 0] >= patience {
+                    finished[launch.id] = launch
+                    await ended(launch)
+                }
+            }
+            if finished.count == launches.count { return launches.compactMap { finished[$0.id] } }
+            try await Task.sleep(for: pollInterval)
+        }
+    }
+
+    /// Cancels the launches that have not ended, at most ``concurrency`` at once, each waiting
+    /// until its backend reports it ended; records their states. Results in the order given.
+    public func cancel(_ launches: [LaunchRecord]) async -> [(LaunchRecord, Result<(JobStatus, JobStatus), any Error>)]
+    {
+        let results = await withTaskGroup(of: (Int, Result<(JobStatus, JobStatus), any Error>).self) { group in
+            var next = 0
+            var results: [Int: Result<(JobStatus, JobStatus), any Error>] = [:]
+            func add() {
+                let index = next
+                let launch = launches[index]
+                next += 1
+                group.addTask {
+                    do {
+                        if launch.jobId == nil {
+                            // Never started or submitted: nothing to stop, unless it is on its way.
+                            guard launch.state.isFinal else {
+                                throw JobControlError.noJob(launch: launch.id, name: launch.experimentName)
+                            }
+                            return (index, .success((JobStatus(recorded: launch), JobStatus(recorded: launch))))
+                        }
+                        let outcome = try await self.control(for: launch).cancel(launch)
+                        return (index, .success(outcome))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            while next < min(concurrency, launches.count) { add() }
+            for await (index, result) in group {
+                results[index] = result
+                if next < launches.count { add() }
+            }
+            return results
+        }
+        return launches.indices.map { index in
+            let result = results[index] ?? .failure(CancellationError())
+            if case .success(let (_, after)) = result { record(after, of: launches[index]) }
+            return (launches[index], result)
+        }
+    }
+}
+
+extension SlurmJobs {
+    /// Blocks until Slurm reports job `id` ended; returns it then.
+    public func wait(_ id: String, pollInterval: Duration = .seconds(1)) async throws -> SlurmJob {
+        while true {
+            let job = try await status(id)
+            if job.state.isFinal { return job }
+            try await Task.sleep(for: pollInterval)
+        }
+    }
+}

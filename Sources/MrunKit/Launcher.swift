@@ -1,0 +1,82 @@
+import Foundation
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+import MrunPlan
+import MrunHistory
+import KubernetesAPI
+import MrunBackends
+
+/// Launches plans and sweeps through their backends, recording every launch in the history.
+///
+/// The history is opened before anything is launched: a corrupt, foreign or newer database is an
+/// error then, and nothing runs. Any later history failure (a locked database, a full disk) is a
+/// warning, and the experiment goes on unrecorded.
+public struct Launcher: Sendable {
+    public var host: HostEnvironment
+    public var store: ConfigStore
+    public var runner: any ProcessRunning
+
+    public init(host: HostEnvironment, store: ConfigStore, runner: any ProcessRunning = SystemProcessRunner()) {
+        self.host = host
+        self.store = store
+        self.runner = runner
+    }
+
+    /// Opens `$MRUN_HOME/history.sqlite` for recording; nil (after a warning) when it cannot be used
+    /// for a reason that is not the file's content.
+    public func openHistory() throws -> HistoryStore? {
+        do {
+            return try HistoryStore(home: store.home)
+        } catch let error as HistoryError {
+            switch error {
+            case .corrupt, .foreign, .newerSchema: throw error
+            default:
+                LaunchRecorder.standardError("\(error); this launch is not recorded")
+                return nil
+            }
+        }
+    }
+
+    /// A recorder for launches of the code at `root`, nil when the history cannot be used.
+    public func recorder(root: String, inputs: LaunchInputs, history: HistoryStore? = nil) async throws
+        -> LaunchRecorder?
+    {
+        guard let history = try history ?? openHistory() else { return nil }
+        let git = await GitState.detect(in: root, runner: runner)
+        return LaunchRecorder(
+            store: history, user: LaunchRecord.currentUser(host: host), git: git, inputs: inputs)
+    }
+
+    /// Runs or submits `plan`; returns the exit status mrun should end with.
+    public func launch(_ plan: ExperimentPlan, inputs: LaunchInputs, history: HistoryStore? = nil) async throws
+        -> Int32
+    {
+        let recorder = try await self.recorder(root: plan.snapshot.root, inputs: inputs, history: history)
+        let backend = try Backends.backend(for: plan.context.type, host: host, store: store, recorder: recorder)
+        return try await backend.execute(plan)
+    }
+
+    /// Runs or submits the points of `sweep`, recording the sweep itself first unless `resumed`
+    /// (it is in the history already). Holds the sweep's lock throughout, so that a `mrun resume`
+    /// of it cannot launch the same points at the same time.
+    public func launch(
+        _ sweep: SweepPlan, inputs: LaunchInputs, history: HistoryStore? = nil, resumed: Bool = false
+    ) async throws -> Int32 {
+        let recorder = try await self.recorder(root: sweep.base.snapshot.root, inputs: inputs, history: history)
+        let backend = try Backends.sweepBackend(
+            for: sweep.base.context.type, host: host, store: store, recorder: recorder)
+        if resumed { return try await backend.execute(sweep) }
+        guard let lock = try FileLock.attempt(Self.sweepLock(sweep.id, store: store)) else {
+            throw RelaunchError.sweepBusy(sweep.id)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        recorder?.record(sweep)
+        return try await backend.execute(sweep)
+    }
+
+    /// Held by the mrun launching or resuming a sweep.
+    public static func sweepLock(_ id: String, store: ConfigStore) -> URL {
+        store.home.appendingPathComponent("locks").appendingPathComponent("sweep-\(id).lock")
+    }
+}

@@ -1,0 +1,48 @@
+import MrunSupport
+import MrunConfig
+import MrunTemplates
+
+/// What the user asked `mrun run` for, before anything is resolved.
+public struct RunRequest: Sendable, Equatable {
+    public var script: String
+    /// Everything after `--`, untouched.
+    public var arguments: [String] = []
+    public var requirements: String?
+    public var baseImage: String?
+    public var name: String?
+    public var project: String?
+    public var tags: [String] = []
+    /// `--env NAME=VALUE` items, in order.
+    public var environment: [String] = []
+    /// `--config neptune.yaml`.
+    public var neptuneConfig: String?
+    public var templatesDir: String?
+    /// `--resources "cpu=4 mem=8G"`, merged over the context's.
+    public var resources: String?
+
+    public init(script: String, arguments: [String] = []) {
+        self.script = script
+        self.arguments = arguments
+    }
+}
+
+extension RunRequest {
+    /// Refuses flag values that could never make a launch, before anything is read or built.
+    public func validate() throws(ConfigError) {
+        if let baseImage, let problem = DockerReference.problem(image: baseImage) {
+            throw .invalidFlag(flag: "--base_image", message: problem)
+        }
+        if let name {
+            let usable = name.unicodeScalars.contains {
+                $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0)
+            }
+            if MessageQuoting.firstControl(in: name) != nil || !usable {
+                throw .invalidFlag(
+                    flag: "--name",
+                    message:
+                        "\(quoted: name) cannot name an experiment; give letters or digits, e.g. --name resnet-baseline"
+                )
+            }
+        }
+    }
+}

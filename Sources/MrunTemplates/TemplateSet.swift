@@ -1,0 +1,43 @@
+import Foundation
+import MrunSupport
+
+/// Finds each template in the first place that has it: `--templates DIR`, the context's
+/// `templates_dir`, `$MRUN_HOME/templates`, then the built-in defaults. Overrides are per file.
+public struct TemplateSet: Sendable {
+    /// The templates mrun renders, by name; a file `NAME.stencil` (or `NAME`) overrides one.
+    public enum Name: String, CaseIterable, Sendable {
+        case dockerfile = "Dockerfile"
+        case namespace = "namespace.yaml"
+        case persistentVolumeClaim = "pvc.yaml"
+        case secret = "secret.yaml"
+        case job = "job.yaml"
+        case sbatch = "sbatch.sh"
+    }
+
+    /// A template's text and where it came from ("built-in" or a file path).
+    public struct Source: Sendable, Equatable {
+        public var text: String
+        public var origin: String
+    }
+
+    public let searchPath: [URL]
+
+    public init(searchPath: [URL]) {
+        self.searchPath = searchPath
+    }
+
+    public func source(_ name: Name) throws -> Source {
+        for directory in searchPath {
+            for candidate in ["\(name.rawValue).stencil", name.rawValue] {
+                let file = directory.appendingPathComponent(candidate)
+                guard FileManager.default.fileExists(atPath: file.path) else { continue }
+                do {
+                    return Source(text: try FileText.read(file, role: "template"), origin: file.path)
+                } catch {
+                    throw TemplateError.unreadable(path: file.path, reason: "\(error)")
+                }
+            }
+        }
+        return Source(text: BuiltInTemplates.files[name.rawValue] ?? "", origin: "built-in \(name.rawValue)")
+    }
+}
