@@ -38,7 +38,7 @@ public struct KubernetesClient: Sendable {
     let http: KubernetesHTTPClient
     let tls: KubernetesTLS
 
-    public init(connection: ClusterConnection, http: KubernetesHTTPClient = .shared, options: Options = Options()) {
+    public init(connection: ClusterConnection, http: KubernetesHTTPClient, options: Options = Options()) {
         self.connection = connection
         self.http = http
         self.options = options

@@ -3,8 +3,8 @@ import NIOCore
 import Synchronization
 import MrunSupport
 
-/// The HTTP connections of one mrun process to its clusters. Keep one (``shared``) so that every
-/// ``KubernetesClient`` reuses the same pooled TLS connections, and shut it down before exiting.
+/// The HTTP connections of one mrun process to its clusters. Keep one (the environment's) so that
+/// every ``KubernetesClient`` reuses the same pooled TLS connections, and shut it down before exiting.
 ///
 /// AsyncHTTPClient pools connections by host, port and TLS configuration, so clients with different
 /// credentials share this object safely. Only a kubeconfig `tls-server-name` needs a client of its
@@ -21,9 +21,6 @@ public final class KubernetesHTTPClient: Sendable {
 
         public init() {}
     }
-
-    /// The process-wide instance.
-    public static let shared = KubernetesHTTPClient()
 
     public let configuration: Configuration
     private let clients: Mutex<State>

@@ -21,19 +21,12 @@ public protocol SweepBackend: Backend {
     func execute(_ sweep: SweepPlan) async throws -> Int32
 }
 
-/// What a backend is made with: the host it runs on, the store, the process runner.
-package struct BackendDependencies: Sendable {
-    package var host: HostEnvironment
-    package var store: ConfigStore
-    package var runner: any InputProcessRunning
-}
-
 /// One backend: the planner that completes its plans, the executor that launches them and the
 /// job control that follows them. Each backend's folder defines its entry.
 package struct BackendEntry: Sendable {
     package var planner: any BackendPlanner
-    package var executor: @Sendable (BackendDependencies, LaunchRecorder?) throws -> any SweepBackend
-    package var control: @Sendable (BackendDependencies, Context, HistoryStore) throws -> any JobControl
+    package var executor: @Sendable (MrunEnvironment, LaunchRecorder?) throws -> any SweepBackend
+    package var control: @Sendable (MrunEnvironment, Context, HistoryStore) throws -> any JobControl
 }
 
 /// The one place that maps a context type to its backend.
@@ -51,18 +44,11 @@ public enum Backends {
 
     package static var planners: [ContextType: any BackendPlanner] { entries.mapValues(\.planner) }
 
-    /// The backend for a context type; with a recorder, it records each launch in the history.
+    /// The executor for a context type; with a recorder, it records each launch in the history.
     public static func backend(
-        for type: ContextType, host: HostEnvironment, store: ConfigStore, recorder: LaunchRecorder? = nil
-    ) throws -> any Backend {
-        try sweepBackend(for: type, host: host, store: store, recorder: recorder)
-    }
-
-    public static func sweepBackend(
-        for type: ContextType, host: HostEnvironment, store: ConfigStore, recorder: LaunchRecorder? = nil
+        for type: ContextType, environment: MrunEnvironment, recorder: LaunchRecorder? = nil
     ) throws -> any SweepBackend {
-        try entry(for: type).executor(
-            BackendDependencies(host: host, store: store, runner: SystemProcessRunner()), recorder)
+        try entry(for: type).executor(environment, recorder)
     }
 }
 

@@ -63,12 +63,10 @@ public protocol JobControl: Sendable {
 
 public enum JobControls {
     /// The control for launches on `context`, from its backend's entry in ``Backends``.
-    public static func control(
-        for context: Context, host: HostEnvironment, store: ConfigStore, history: HistoryStore,
-        runner: any InputProcessRunning = SystemProcessRunner()
-    ) throws -> any JobControl {
-        try Backends.entry(for: context.type).control(
-            BackendDependencies(host: host, store: store, runner: runner), context, history)
+    public static func control(for context: Context, environment: MrunEnvironment, history: HistoryStore) throws
+        -> any JobControl
+    {
+        try Backends.entry(for: context.type).control(environment, context, history)
     }
 }
 

@@ -22,18 +22,13 @@ public final class LaunchRecorder: Sendable {
 
     public init(
         store: HistoryStore, user: String, git: GitState?, inputs: LaunchInputs,
-        warn: @escaping @Sendable (String) -> Void = LaunchRecorder.standardError
+        warn: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
         self.user = user
         self.git = git
         self.inputs = inputs
         self.warn = warn
-    }
-
-    /// Writes `mrun: warning: MESSAGE` to standard error.
-    public static func standardError(_ message: String) {
-        FileHandle.standardError.write(Data("mrun: warning: \(message)\n".utf8))
     }
 
     /// Whether recording has failed once (and stopped).

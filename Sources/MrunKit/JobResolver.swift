@@ -19,41 +19,30 @@ public enum JobTarget: Sendable {
 /// experiment or job name, a name pattern matching one launch (see ``HistoryStore/find(_:)``), and,
 /// on a Slurm context (`--context` or `current_context`), a Slurm job id (`123`, `123_4`).
 public struct JobResolver: Sendable {
-    public var host: HostEnvironment
-    public var store: ConfigStore
+    public var environment: MrunEnvironment
     public var contextOverride: String?
-    public var runner: any InputProcessRunning
-    /// The history, or why it could not be opened.
-    public var history: Result<HistoryStore, HistoryError>
+    var store: ConfigStore { environment.store }
 
-    public init(
-        host: HostEnvironment, store: ConfigStore, contextOverride: String?,
-        runner: any InputProcessRunning = SystemProcessRunner()
-    ) {
-        self.host = host
-        self.store = store
+    public init(environment: MrunEnvironment, contextOverride: String?) {
+        self.environment = environment
         self.contextOverride = contextOverride
-        self.runner = runner
-        do {
-            history = .success(try HistoryStore(home: store.home))
-        } catch let error as HistoryError {
-            history = .failure(error)
-        } catch {
-            history = .failure(
-                .unavailable(
-                    file: store.home.appendingPathComponent(HistoryStore.fileName).path,
-                    detail: "\(error)"))
-        }
     }
 
-    /// The history; its error when it could not be opened.
+    /// The history, opened when a command first needs it; its error when it cannot be opened.
     public func openHistory() throws -> HistoryStore {
-        try history.get()
+        do {
+            return try HistoryStore(home: store.home)
+        } catch let error as HistoryError {
+            throw error
+        } catch {
+            throw HistoryError.unavailable(
+                file: store.home.appendingPathComponent(HistoryStore.fileName).path, detail: "\(error)")
+        }
     }
 
     /// The service that follows the launches the history holds.
     public func service() throws -> JobService {
-        JobService(history: try openHistory(), host: host, store: store, runner: runner)
+        JobService(history: try openHistory(), environment: environment)
     }
 
     /// The chosen context, when it is a Slurm one.
@@ -72,13 +61,17 @@ public struct JobResolver: Sendable {
     public func resolve(_ reference: String) throws -> JobTarget {
         let slurm = slurmContext()
         if let slurm, SlurmOutput.isJobID(reference) {
-            switch history {
-            case .success(let history):
-                if let launch = try history.launch(jobId: reference, context: slurm.name) { return .launch(launch) }
-            case .failure(let error):
-                LaunchRecorder.standardError("\(error); asking Slurm about job \(reference) directly")
+            do {
+                if let launch = try openHistory().launch(jobId: reference, context: slurm.name) {
+                    return .launch(launch)
+                }
+            } catch let error as HistoryError {
+                environment.warn("\(error); asking Slurm about job \(reference) directly")
             }
-            return .slurmJob(try SlurmJobs(context: slurm, host: host, store: store, runner: runner), id: reference)
+            return .slurmJob(
+                try SlurmJobs(
+                    context: slurm, host: environment.host, store: store, runner: environment.runner),
+                id: reference)
         }
         let history = try openHistory()
         do {

@@ -11,20 +11,14 @@ import MrunBackends
 /// `cancel` and `wait` do, whatever the backend.
 public struct JobService: Sendable {
     public var history: HistoryStore
-    public var host: HostEnvironment
-    public var store: ConfigStore
-    public var runner: any InputProcessRunning
+    public var environment: MrunEnvironment
+    var store: ConfigStore { environment.store }
     /// How many contexts are asked at once while refreshing.
     public var concurrency = 4
 
-    public init(
-        history: HistoryStore, host: HostEnvironment, store: ConfigStore,
-        runner: any InputProcessRunning = SystemProcessRunner()
-    ) {
+    public init(history: HistoryStore, environment: MrunEnvironment) {
         self.history = history
-        self.host = host
-        self.store = store
-        self.runner = runner
+        self.environment = environment
     }
 
     /// The context a launch ran on: its file as it is now (its `env` values, a moved ssh host),
@@ -37,8 +31,7 @@ public struct JobService: Sendable {
     }
 
     public func control(for launch: LaunchRecord) throws -> any JobControl {
-        try JobControls.control(
-            for: context(of: launch), host: host, store: store, history: history, runner: runner)
+        try JobControls.control(for: context(of: launch), environment: environment, history: history)
     }
 
     /// Asks the backends about the launches that have not ended and records what they say: one
@@ -100,7 +93,7 @@ public struct JobService: Sendable {
         do {
             try history.refresh([launch.id: (status.state, status.exitCode)])
         } catch {
-            LaunchRecorder.standardError("cannot record the state of launch \(launch.id) in the history: \(error)")
+            environment.warn("cannot record the state of launch \(launch.id) in the history: \(error)")
         }
     }
 }

@@ -13,14 +13,12 @@ import MrunBackends
 /// error then, and nothing runs. Any later history failure (a locked database, a full disk) is a
 /// warning, and the experiment goes on unrecorded.
 public struct Launcher: Sendable {
-    public var host: HostEnvironment
-    public var store: ConfigStore
-    public var runner: any ProcessRunning
+    public var environment: MrunEnvironment
+    var host: HostEnvironment { environment.host }
+    var store: ConfigStore { environment.store }
 
-    public init(host: HostEnvironment, store: ConfigStore, runner: any ProcessRunning = SystemProcessRunner()) {
-        self.host = host
-        self.store = store
-        self.runner = runner
+    public init(environment: MrunEnvironment) {
+        self.environment = environment
     }
 
     /// Opens `$MRUN_HOME/history.sqlite` for recording; nil (after a warning) when it cannot be used
@@ -32,7 +30,7 @@ public struct Launcher: Sendable {
             switch error {
             case .corrupt, .foreign, .newerSchema: throw error
             default:
-                LaunchRecorder.standardError("\(error); this launch is not recorded")
+                environment.warn("\(error); this launch is not recorded")
                 return nil
             }
         }
@@ -43,9 +41,10 @@ public struct Launcher: Sendable {
         -> LaunchRecorder?
     {
         guard let history = try history ?? openHistory() else { return nil }
-        let git = await GitState.detect(in: root, runner: runner)
+        let git = await GitState.detect(in: root, runner: environment.runner)
         return LaunchRecorder(
-            store: history, user: LaunchRecord.currentUser(host: host), git: git, inputs: inputs)
+            store: history, user: LaunchRecord.currentUser(host: host), git: git, inputs: inputs,
+            warn: environment.warn)
     }
 
     /// Runs or submits `plan`; returns the exit status mrun should end with.
@@ -53,7 +52,7 @@ public struct Launcher: Sendable {
         -> Int32
     {
         let recorder = try await self.recorder(root: plan.snapshot.root, inputs: inputs, history: history)
-        let backend = try Backends.backend(for: plan.context.type, host: host, store: store, recorder: recorder)
+        let backend = try Backends.backend(for: plan.context.type, environment: environment, recorder: recorder)
         return try await backend.execute(plan)
     }
 
@@ -64,8 +63,7 @@ public struct Launcher: Sendable {
         _ sweep: SweepPlan, inputs: LaunchInputs, history: HistoryStore? = nil, resumed: Bool = false
     ) async throws -> Int32 {
         let recorder = try await self.recorder(root: sweep.base.snapshot.root, inputs: inputs, history: history)
-        let backend = try Backends.sweepBackend(
-            for: sweep.base.context.type, host: host, store: store, recorder: recorder)
+        let backend = try Backends.backend(for: sweep.base.context.type, environment: environment, recorder: recorder)
         if resumed { return try await backend.execute(sweep) }
         guard let lock = try FileLock.attempt(Self.sweepLock(sweep.id, store: store)) else {
             throw RelaunchError.sweepBusy(sweep.id)

@@ -16,19 +16,15 @@ import MrunBackends
 /// again. The code is whatever the directory holds now; a warning names the files that changed.
 public struct Relauncher: Sendable {
     public var history: HistoryStore
-    public var host: HostEnvironment
-    public var store: ConfigStore
-    /// Receives warnings (changed code, a changed context), one line each.
-    public var warn: @Sendable (String) -> Void
+    /// Its `warn` receives warnings (changed code, a changed context), one line each.
+    public var environment: MrunEnvironment
+    var host: HostEnvironment { environment.host }
+    var store: ConfigStore { environment.store }
+    var warn: @Sendable (String) -> Void { environment.warn }
 
-    public init(
-        history: HistoryStore, host: HostEnvironment, store: ConfigStore,
-        warn: @escaping @Sendable (String) -> Void = LaunchRecorder.standardError
-    ) {
+    public init(history: HistoryStore, environment: MrunEnvironment) {
         self.history = history
-        self.host = host
-        self.store = store
-        self.warn = warn
+        self.environment = environment
     }
 
     // MARK: Rerun
@@ -44,7 +40,7 @@ public struct Relauncher: Sendable {
         let context = try restored(launch.context)
         let builder = PlanBuilder(host: planning, store: store)
         inputs.rerunOf = launch.id
-        let launcher = Launcher(host: planning, store: store)
+        let launcher = Launcher(environment: self.environment.with(host: planning))
         if launch.sweepId != nil, let point = inputs.point {
             let sweep = try builder.sweep(request, point: point, context: context)
             if dryRun { return (0, try SweepPrinter.json(sweep)) }
@@ -98,7 +94,7 @@ public struct Relauncher: Sendable {
         if let earlier = try history.launches(sweep: sweep.id).last {
             checkCode(plan.base.snapshot, against: earlier)
         }
-        let status = try await Launcher(host: planning, store: store).launch(
+        let status = try await Launcher(environment: self.environment.with(host: planning)).launch(
             plan, inputs: sweep.inputs, history: history, resumed: true)
         return (status, indexes, nil)
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MrunKit
 
-struct CancelCommand: AsyncParsableCommand {
+struct CancelCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
         abstract: "Cancel launches, or every point of a sweep, and wait until they have ended.")
@@ -16,8 +16,8 @@ struct CancelCommand: AsyncParsableCommand {
         if jobs.isEmpty && sweep == nil { throw ValidationError("Name a launch to cancel, or a sweep with --sweep") }
     }
 
-    func run() async throws {
-        let resolver = global.resolver()
+    func run(_ environment: MrunEnvironment) async throws {
+        let resolver = global.resolver(environment)
         var failed = false
         var launches: [LaunchRecord] = []
         for reference in jobs + (sweep.map { [$0] } ?? []) {
@@ -60,7 +60,7 @@ struct CancelCommand: AsyncParsableCommand {
 enum JobTargets {
     static func resolve(_ reference: String, resolver: JobResolver, sweep explicit: Bool) throws -> [JobTarget] {
         let slurmID = resolver.slurmJobID(reference)
-        if explicit || !slurmID, case .success = resolver.history,
+        if explicit || !slurmID, (try? resolver.openHistory()) != nil,
             let found = try resolver.sweepLaunches(reference)
         {
             return found.launches.map { .launch($0) }

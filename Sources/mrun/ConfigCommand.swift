@@ -10,12 +10,12 @@ struct ConfigCommand: AsyncParsableCommand {
         defaultSubcommand: Show.self
     )
 
-    struct Show: AsyncParsableCommand {
+    struct Show: MrunCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the settings.")
         @OptionGroup var global: GlobalOptions
 
-        func run() async throws {
-            let settings = try global.store.loadSettings()
+        func run(_ environment: MrunEnvironment) async throws {
+            let settings = try environment.store.loadSettings()
             for key in Settings.Key.allCases {
                 print("\(key.rawValue): \(settings[key] ?? ConfigCommand.unset(key))")
             }
@@ -27,25 +27,25 @@ struct ConfigCommand: AsyncParsableCommand {
         key == .currentContext ? CurrentContext.builtInDefault : "(unset)"
     }
 
-    struct Set: AsyncParsableCommand {
+    struct Set: MrunCommand {
         static let configuration = CommandConfiguration(commandName: "set", abstract: "Set a setting.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Setting name, e.g. current_context.") var key: String
         @Argument(help: "New value.") var value: String
 
-        func run() async throws {
-            try global.store.setSetting(key, to: value)
+        func run(_ environment: MrunEnvironment) async throws {
+            try environment.store.setSetting(key, to: value)
             print("\(key): \(value)")
         }
     }
 
-    struct Unset: AsyncParsableCommand {
+    struct Unset: MrunCommand {
         static let configuration = CommandConfiguration(commandName: "unset", abstract: "Remove a setting.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Setting name.") var key: String
 
-        func run() async throws {
-            try global.store.setSetting(key, to: nil)
+        func run(_ environment: MrunEnvironment) async throws {
+            try environment.store.setSetting(key, to: nil)
             print("\(key): \(Settings.Key(rawValue: key).map(ConfigCommand.unset) ?? "(unset)")")
         }
     }

@@ -10,13 +10,13 @@ struct ContextCommand: AsyncParsableCommand {
         defaultSubcommand: List.self
     )
 
-    struct List: AsyncParsableCommand {
+    struct List: MrunCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "List contexts; '*' marks the current one.")
         @OptionGroup var global: GlobalOptions
 
-        func run() async throws {
-            let store = global.store
+        func run(_ environment: MrunEnvironment) async throws {
+            let store = environment.store
             let setting = try store.loadSettings().currentContext
             let current = setting ?? Context.builtInLocal.name
             for name in try store.contextNames() {
@@ -34,13 +34,13 @@ struct ContextCommand: AsyncParsableCommand {
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: MrunCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a context's YAML.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Context name (default: the current context).") var name: String?
 
-        func run() async throws {
-            let store = global.store
+        func run(_ environment: MrunEnvironment) async throws {
+            let store = environment.store
             let context =
                 try name.map { try store.loadContext(named: $0) }
                 ?? store.resolveContext(override: global.context)
@@ -48,7 +48,7 @@ struct ContextCommand: AsyncParsableCommand {
         }
     }
 
-    struct Add: AsyncParsableCommand {
+    struct Add: MrunCommand {
         static let configuration = CommandConfiguration(
             commandName: "add",
             abstract: "Add a context from flags or from a file.",
@@ -62,28 +62,28 @@ struct ContextCommand: AsyncParsableCommand {
         @Argument(parsing: .allUnrecognized, help: "--name NAME --type TYPE [--KEY VALUE]... [--from-file FILE]")
         var flags: [String] = []
 
-        func run() async throws {
+        func run(_ environment: MrunEnvironment) async throws {
             let parsed = try ContextFlags.parse(flags)
             let base = try parsed.fromFile.map { path in
-                try ContextParser.parse(FileText.read(global.host.resolve(path), role: "context file"), file: path)
+                try ContextParser.parse(FileText.read(environment.host.resolve(path), role: "context file"), file: path)
             }
             let context = try ContextFlags.context(from: parsed, base: base)
-            try global.store.add(context)
+            try environment.store.add(context)
             print("Added context '\(context.name)' (\(context.type.rawValue)).")
-            if try global.store.loadSettings().currentContext == nil {
+            if try environment.store.loadSettings().currentContext == nil {
                 print("Make it the default with: mrun config set current_context \(context.name)")
             }
         }
     }
 
-    struct Edit: AsyncParsableCommand {
+    struct Edit: MrunCommand {
         static let configuration = CommandConfiguration(
             commandName: "edit", abstract: "Edit a context in $VISUAL or $EDITOR; it is saved only if valid.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Context name.") var name: String
 
-        func run() async throws {
-            let editor = ContextEditor(store: global.store, host: global.host)
+        func run(_ environment: MrunEnvironment) async throws {
+            let editor = ContextEditor(store: environment.store, host: environment.host)
             let outcome = try await editor.edit(name) { problem in
                 Terminal.error(problem.description)
                 FileHandle.standardError.write(Data("Re-open the editor to fix it? [Y/n] ".utf8))
@@ -97,27 +97,27 @@ struct ContextCommand: AsyncParsableCommand {
         }
     }
 
-    struct Delete: AsyncParsableCommand {
+    struct Delete: MrunCommand {
         static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a context.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Context name.") var name: String
 
-        func run() async throws {
-            let wasCurrent = try global.store.delete(named: name)
+        func run(_ environment: MrunEnvironment) async throws {
+            let wasCurrent = try environment.store.delete(named: name)
             print("Deleted context '\(name)'.")
             if wasCurrent { print("It was the current context; the built-in 'local' is used until you set another.") }
         }
     }
 
-    struct Copy: AsyncParsableCommand {
+    struct Copy: MrunCommand {
         static let configuration = CommandConfiguration(
             commandName: "copy", abstract: "Copy a context under a new name.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Existing context.") var source: String
         @Argument(help: "New context name.") var destination: String
 
-        func run() async throws {
-            try global.store.copy(source, to: destination)
+        func run(_ environment: MrunEnvironment) async throws {
+            try environment.store.copy(source, to: destination)
             print("Copied context '\(source)' to '\(destination)'.")
         }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MrunKit
 
-struct DiffCommand: AsyncParsableCommand {
+struct DiffCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what differs between two launches: context keys, arguments, parameters, code files, git, image."
@@ -10,8 +10,8 @@ struct DiffCommand: AsyncParsableCommand {
     @Argument(help: "The first launch (id or prefix, name, pattern).") var first: String
     @Argument(help: "The second launch.") var second: String
 
-    func run() async throws {
-        let resolver = global.resolver()
+    func run(_ environment: MrunEnvironment) async throws {
+        let resolver = global.resolver(environment)
         var launches: [LaunchRecord] = []
         for reference in [first, second] {
             guard case .launch(let launch) = try resolver.resolve(reference) else {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MrunKit
 
-struct ListCommand: AsyncParsableCommand {
+struct ListCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List launches from the history, newest first, their states refreshed from the backends.",
@@ -25,17 +25,20 @@ struct ListCommand: AsyncParsableCommand {
     )
     var all = false
 
-    func run() async throws {
+    func run(_ environment: MrunEnvironment) async throws {
         if all {
-            if let context = try global.kubernetesContext() {
-                let jobs = try await KubernetesJobs.connect(context: context, host: global.host).list()
+            if let context = try global.kubernetesContext(environment) {
+                let jobs = try await KubernetesJobs.connect(
+                    context: context, host: environment.host, http: environment.http, sink: environment.sink,
+                    warn: environment.warn
+                ).list()
                 print(KubernetesJobStatus.table(jobs), terminator: "")
                 return
             }
-            print(SlurmJob.table(try await global.slurmJobs().list(all: true)), terminator: "")
+            print(SlurmJob.table(try await global.slurmJobs(environment).list(all: true)), terminator: "")
             return
         }
-        let resolver = global.resolver()
+        let resolver = global.resolver(environment)
         let service = try resolver.service()
         var sweepID: String?
         if let sweep {

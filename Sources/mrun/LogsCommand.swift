@@ -1,7 +1,7 @@
 import ArgumentParser
 import MrunKit
 
-struct LogsCommand: AsyncParsableCommand {
+struct LogsCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs", abstract: "Print a launch's output; with -f, follow it until the launch ends.")
     @OptionGroup var global: GlobalOptions
@@ -9,17 +9,17 @@ struct LogsCommand: AsyncParsableCommand {
     var job: String
     @Flag(name: [.short, .long], help: "Keep printing new output until the launch ends.") var follow = false
 
-    func run() async throws {
-        let resolver = global.resolver()
+    func run(_ environment: MrunEnvironment) async throws {
+        let resolver = global.resolver(environment)
         let summary: String
         let pending: Bool
         switch try resolver.resolve(job) {
         case .slurmJob(let jobs, let id):
-            let end = try await jobs.logs(id, follow: follow, sink: StandardStreamsSink())
+            let end = try await jobs.logs(id, follow: follow, sink: environment.sink)
             (summary, pending) = (end.stateDescription, end.state == .pending)
         case .launch(let launch):
             let service = try resolver.service()
-            let end = try await service.control(for: launch).logs(launch, follow: follow, sink: StandardStreamsSink())
+            let end = try await service.control(for: launch).logs(launch, follow: follow, sink: environment.sink)
             service.record(end, of: launch)
             (summary, pending) = (end.summary, end.state == .submitted)
         }

@@ -38,19 +38,30 @@ struct Mrun: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as any UserFacingError {
-            await closeConnections()
             Terminal.error(error.description)
             Foundation.exit(1)
         } catch {
-            await closeConnections()
             exit(withError: error)
         }
-        await closeConnections()
     }
+}
 
-    /// Closes the pooled connections to Kubernetes API servers, if any were opened.
-    static func closeConnections() async {
-        try? await KubernetesHTTPClient.shared.shutdown()
+/// A command that runs in the environment the CLI builds for it, once, as swiftly's commands run
+/// in their `SwiftlyCoreContext`: nothing below reaches for a global.
+protocol MrunCommand: AsyncParsableCommand {
+    func run(_ environment: MrunEnvironment) async throws
+}
+
+extension MrunCommand {
+    func run() async throws {
+        let environment = MrunEnvironment.live()
+        do {
+            try await run(environment)
+        } catch {
+            await environment.shutdown()
+            throw error
+        }
+        await environment.shutdown()
     }
 }
 
@@ -59,26 +70,22 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Context to use instead of the current_context setting.")
     var context: String?
 
-    var host: HostEnvironment { .current }
-    var store: ConfigStore { ConfigStore(home: host.mrunHome) }
-
     /// Resolves job commands' arguments: history references, and Slurm job ids on a Slurm context.
-    func resolver() -> JobResolver {
-        let store = store
-        return JobResolver(host: host, store: store, contextOverride: context)
+    func resolver(_ environment: MrunEnvironment) -> JobResolver {
+        JobResolver(environment: environment, contextOverride: context)
     }
 
     /// The chosen context when it is a Kubernetes one.
-    func kubernetesContext() throws -> Context? {
-        let context = try store.resolveContext(override: context)
+    func kubernetesContext(_ environment: MrunEnvironment) throws -> Context? {
+        let context = try environment.store.resolveContext(override: context)
         return context.type == .kubernetes ? context : nil
     }
 
     /// Job control on the chosen context, which must be a Slurm one.
-    func slurmJobs() throws -> SlurmJobs {
-        let store = store
-        return try SlurmJobs(
-            context: store.resolveContext(override: context), host: host, store: store, runner: SystemProcessRunner())
+    func slurmJobs(_ environment: MrunEnvironment) throws -> SlurmJobs {
+        try SlurmJobs(
+            context: environment.store.resolveContext(override: context), host: environment.host,
+            store: environment.store, runner: environment.runner)
     }
 }
 

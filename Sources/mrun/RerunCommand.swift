@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MrunKit
 
-struct RerunCommand: AsyncParsableCommand {
+struct RerunCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerun",
         abstract: "Launch a recorded launch again with the same script, arguments, parameters, tags and context.",
@@ -18,16 +18,16 @@ struct RerunCommand: AsyncParsableCommand {
     @Flag(name: [.customLong("dry-run"), .customLong("dry_run")], help: "Print the plan as JSON; launch nothing.")
     var dryRun = false
 
-    func run() async throws {
-        let resolver = global.resolver()
+    func run(_ environment: MrunEnvironment) async throws {
+        let resolver = global.resolver(environment)
         guard case .launch(let recorded) = try resolver.resolve(launch) else {
             throw HistoryError.notFound(reference: launch)
         }
-        let relauncher = Relauncher(history: try resolver.openHistory(), host: global.host, store: global.store)
+        let relauncher = Relauncher(history: try resolver.openHistory(), environment: environment)
         // Missing --env values are an error before anything is said about launching.
-        _ = try recorded.inputs.map { try $0.request(environment: environment) }
+        _ = try recorded.inputs.map { try $0.request(environment: self.environment) }
         if !dryRun { Terminal.note("mrun: launching \(recorded.id) (\(recorded.experimentName)) again") }
-        let (status, plan) = try await relauncher.rerun(recorded, environment: environment, dryRun: dryRun)
+        let (status, plan) = try await relauncher.rerun(recorded, environment: self.environment, dryRun: dryRun)
         if let plan { print(plan, terminator: "") }
         if status != 0 { throw ExitCode(status) }
     }

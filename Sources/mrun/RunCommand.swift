@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MrunKit
 
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run an experiment on the current (or --context) context.",
@@ -101,22 +101,22 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let host = global.host
-        let store = global.store
+    func run(_ environment: MrunEnvironment) async throws {
+        let host = environment.host
+        let store = environment.store
         var request = RunRequest(script: script ?? "", arguments: arguments)
         request.requirements = requirements
         request.baseImage = baseImage
         request.name = name
         request.project = project
         request.tags = tags
-        request.environment = environment
+        request.environment = self.environment
         request.neptuneConfig = neptuneConfig
         request.resources = resources
         request.templatesDir = templatesDir
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
-        let launcher = Launcher(host: host, store: store)
+        let launcher = Launcher(environment: environment)
         if let spec = try sweepOptions.resolve(into: &request, host: host) {
             try sweepOptions.check(for: context.type)
             let sweep = try builder.sweep(request, spec: spec, context: context)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MrunKit
 
-struct ShowCommand: AsyncParsableCommand {
+struct ShowCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show everything the history recorded of a launch: context, code files, git, arguments, state.")
@@ -10,8 +10,8 @@ struct ShowCommand: AsyncParsableCommand {
     var launch: String
     @Option(help: "text or json.") var output: OutputFormat = .text
 
-    func run() async throws {
-        let resolver = global.resolver()
+    func run(_ environment: MrunEnvironment) async throws {
+        let resolver = global.resolver(environment)
         let service = try resolver.service()
         guard case .launch(let found) = try resolver.resolve(launch) else {
             throw HistoryError.notFound(reference: launch)

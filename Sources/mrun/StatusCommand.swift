@@ -1,15 +1,15 @@
 import ArgumentParser
 import MrunKit
 
-struct StatusCommand: AsyncParsableCommand {
+struct StatusCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show a launch's state, exit code and output, as its backend reports it.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Launch id or prefix, name or pattern; on a Slurm context also a job id (ID_INDEX: a point).")
     var job: String
 
-    func run() async throws {
-        let resolver = global.resolver()
+    func run(_ environment: MrunEnvironment) async throws {
+        let resolver = global.resolver(environment)
         switch try resolver.resolve(job) {
         case .slurmJob(let jobs, let id):
             print(try await jobs.status(id).statusText, terminator: "")

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MrunKit
 
-struct WaitCommand: AsyncParsableCommand {
+struct WaitCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait",
         abstract: "Wait until launches have ended; exit with the launch's status, or the first failure's.",
@@ -15,8 +15,8 @@ struct WaitCommand: AsyncParsableCommand {
         help: "Launch ids or prefixes, names, patterns, sweep ids; on a Slurm context also job ids (ID_INDEX).")
     var jobs: [String]
 
-    func run() async throws {
-        let resolver = global.resolver()
+    func run(_ environment: MrunEnvironment) async throws {
+        let resolver = global.resolver(environment)
         var launches: [LaunchRecord] = []
         var slurmJobs: [(SlurmJobs, String)] = []
         for reference in jobs {

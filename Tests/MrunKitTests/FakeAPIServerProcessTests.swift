@@ -43,7 +43,7 @@ import Testing
             homeDirectory: sandbox.home, currentDirectory: sandbox.root)
         let connection = try KubeconfigLoader(host: host).resolve(contextName: nil)
         #expect(connection.server.absoluteString == words[0])
-        let client = KubernetesClient(connection: connection, options: .fast())
+        let client = KubernetesClient(connection: connection, http: TestEnvironment.http, options: .fast())
         _ = try await client.create(Kubernetes.Namespace(metadata: .init(name: "bench")))
         let started = ContinuousClock.now
         _ = try await client.createJob(Sample.job("one"), namespace: "bench")

@@ -69,15 +69,16 @@ struct KubernetesProject {
         recorder: LaunchRecorder? = nil
     ) -> KubernetesBackend {
         KubernetesBackend(
-            host: host, sink: sink, imageBuilder: images, http: KubernetesHTTPClient(), shutsDownHTTPClient: true,
-            clientOptions: options, maxConcurrentCreates: maxConcurrentCreates, recorder: recorder)
+            host: host, sink: sink, http: KubernetesHTTPClient(), warn: TestEnvironment.warn, imageBuilder: images,
+            shutsDownHTTPClient: true, clientOptions: options, maxConcurrentCreates: maxConcurrentCreates,
+            recorder: recorder)
     }
 
     /// Records launches in the sandbox's history, as `mrun run` does.
     func recorder() throws -> LaunchRecorder {
         LaunchRecorder(
             store: try HistoryStore(home: sandbox.mrunHome), user: "tester", git: nil,
-            inputs: LaunchInputs(request: RunRequest(script: "exp.py"), host: host))
+            inputs: LaunchInputs(request: RunRequest(script: "exp.py"), host: host), warn: TestEnvironment.warn)
     }
 
     /// Runs the plan; returns the exit status or the error, and what was printed.

@@ -39,7 +39,7 @@ import Testing
             let connection = try server.connection(for: .certificate("alice"), authority: .insecureSkipVerify)
             #expect(
                 connection.securityWarning?.hasPrefix("WARNING: context 'fake' sets insecure-skip-tls-verify") == true)
-            let client = KubernetesClient(connection: connection, options: .fast())
+            let client = KubernetesClient(connection: connection, http: TestEnvironment.http, options: .fast())
             #expect(try await client.version().major == "1")
             #expect(server.requests.last?.user == "alice")
         }
@@ -57,11 +57,11 @@ import Testing
                     + " set the cluster's tls-server-name to a name in the certificate")
             let named = KubernetesClient(
                 connection: try server.connection(for: .token("admin-token"), tlsServerName: "kubernetes.fake"),
-                options: .fast())
+                http: TestEnvironment.http, options: .fast())
             #expect(try await named.version().major == "1")
             let wrong = KubernetesClient(
                 connection: try server.connection(for: .token("admin-token"), tlsServerName: "api.example.com"),
-                options: .fast())
+                http: TestEnvironment.http, options: .fast())
             let error = await thrownError(KubernetesClientError.self) { _ = try await wrong.version() }
             #expect(error?.kind == .serverNameMismatch(name: "api.example.com"))
         }

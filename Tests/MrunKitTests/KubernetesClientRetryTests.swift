@@ -147,7 +147,7 @@ import Testing
         let (connection, port) = try await withFakeKubernetes { server in
             (try server.connection(for: .token("admin-token")), server.port)
         }
-        let client = KubernetesClient(connection: connection, options: .fast(attempts: 2))
+        let client = KubernetesClient(connection: connection, http: TestEnvironment.http, options: .fast(attempts: 2))
         let error = await thrownError(KubernetesClientError.self) { _ = try await client.listJobs(namespace: "x") }
         #expect(error?.kind == .unreachable)
         #expect(

@@ -45,7 +45,8 @@ extension FakeKubernetesServer {
         _ user: User = .certificate("alice"), authority: Authority = .cluster,
         options: KubernetesClient.Options = .fast()
     ) throws -> KubernetesClient {
-        KubernetesClient(connection: try connection(for: user, authority: authority), options: options)
+        KubernetesClient(
+            connection: try connection(for: user, authority: authority), http: TestEnvironment.http, options: options)
     }
 
     /// A namespace to work in, created directly in the store.

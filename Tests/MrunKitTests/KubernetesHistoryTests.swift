@@ -29,8 +29,9 @@ struct FailingImageBuilder: ImageBuilder {
         -> KubernetesBackend
     {
         KubernetesBackend(
-            host: project.host, sink: RecordingSink(), imageBuilder: images ?? project.images,
-            http: KubernetesHTTPClient(), shutsDownHTTPClient: true, clientOptions: .fast(), recorder: recorder)
+            host: project.host, sink: RecordingSink(), http: KubernetesHTTPClient(), warn: TestEnvironment.warn,
+            imageBuilder: images ?? project.images, shutsDownHTTPClient: true, clientOptions: .fast(),
+            recorder: recorder)
     }
 
     @Test func aLaunchTheClusterRefusesIsRecordedAsFailed() async throws {
@@ -77,7 +78,8 @@ struct FailingImageBuilder: ImageBuilder {
             #expect(launches.compactMap(\.sweepIndex).sorted() == [0, 1, 2])
             #expect(launches.allSatisfy { $0.state == .failed && $0.jobId == nil })
             let record = try #require(try recorder.store.sweep("nopsh"))
-            let relauncher = Relauncher(history: recorder.store, host: project.host, store: project.sandbox.store)
+            let relauncher = Relauncher(
+                history: recorder.store, environment: TestEnvironment.of(project.sandbox, host: project.host))
             #expect(try relauncher.missing(record) == [0, 1, 2], "resume launches them all")
         }
     }

@@ -91,7 +91,8 @@ import Testing
             // The history follows them through the cluster.
             try await server.controller.run(job: "exp-hist1-1", namespace: "proj", lines: ["x"], exitCode: 0)
             var control = KubernetesJobControl(
-                context: project.context, host: project.host, http: KubernetesHTTPClient(), options: .fast())
+                context: project.context, host: project.host, http: KubernetesHTTPClient(), sink: RecordingSink(),
+                warn: TestEnvironment.warn, options: .fast())
             control.pollInterval = .milliseconds(20)
             let states = try await control.refresh(launches)
             #expect(states[launches[1].id]?.state == .completed)

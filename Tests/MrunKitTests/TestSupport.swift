@@ -97,3 +97,22 @@ enum CLI {
             status: status, standardOutput: result.standardOutput, standardError: result.standardError)
     }
 }
+
+/// What tests hand where mrun's CLI hands its environment's parts.
+enum TestEnvironment {
+    /// One pool of HTTP connections for the tests that talk to fake API servers without a backend
+    /// that owns its own: as the CLI keeps one per command.
+    static let http = KubernetesHTTPClient()
+
+    /// Warnings go to the test's standard error, as mrun's do.
+    static let warn: @Sendable (String) -> Void = MrunEnvironment.standardErrorWarning
+
+    /// The environment of a command run in `sandbox`, with its own HTTP client.
+    static func of(_ sandbox: Sandbox, host: HostEnvironment? = nil, sink: any OutputSink = RecordingSink())
+        -> MrunEnvironment
+    {
+        MrunEnvironment(
+            host: host ?? sandbox.host(), sink: sink, runner: SystemProcessRunner(), http: KubernetesHTTPClient(),
+            warn: warn)
+    }
+}

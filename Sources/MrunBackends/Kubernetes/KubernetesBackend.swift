@@ -17,8 +17,8 @@ public struct KubernetesBackend: SweepBackend {
     public var sink: any OutputSink
     public var imageBuilder: any ImageBuilder
     public var http: KubernetesHTTPClient
-    /// Shut `http` down when done. The command line shuts the shared client down itself, after
-    /// the whole command.
+    /// Shut `http` down when done. The command line shuts its environment's client down itself,
+    /// after the whole command.
     public var shutsDownHTTPClient: Bool
     public var clientOptions: KubernetesClient.Options
     /// Job creates in flight at once during a sweep.
@@ -26,15 +26,18 @@ public struct KubernetesBackend: SweepBackend {
     /// Records each launch in the history (with the pushed image's digest) before its Job is
     /// created, then its Job name.
     public var recorder: LaunchRecorder?
+    /// Receives warnings (fields of the Job template mrun does not send, the server's own).
+    public var warn: @Sendable (String) -> Void
 
     public init(
-        host: HostEnvironment, sink: any OutputSink, imageBuilder: (any ImageBuilder)? = nil,
-        http: KubernetesHTTPClient = .shared, shutsDownHTTPClient: Bool = false,
-        clientOptions: KubernetesClient.Options = KubernetesClient.Options(), maxConcurrentCreates: Int = 32,
-        recorder: LaunchRecorder? = nil
+        host: HostEnvironment, sink: any OutputSink, http: KubernetesHTTPClient,
+        warn: @escaping @Sendable (String) -> Void, imageBuilder: (any ImageBuilder)? = nil,
+        shutsDownHTTPClient: Bool = false, clientOptions: KubernetesClient.Options = KubernetesClient.Options(),
+        maxConcurrentCreates: Int = 32, recorder: LaunchRecorder? = nil
     ) {
         self.host = host
         self.sink = sink
+        self.warn = warn
         self.imageBuilder = imageBuilder ?? DockerImageBuilder(host: host)
         self.http = http
         self.shutsDownHTTPClient = shutsDownHTTPClient
@@ -114,7 +117,7 @@ public struct KubernetesBackend: SweepBackend {
             throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Kubernetes plan")
         }
         let client = try await KubernetesSetup.connect(
-            kubeContext: target.kubeContext, host: host, http: http, options: clientOptions, sink: sink)
+            kubeContext: target.kubeContext, host: host, http: http, options: clientOptions, sink: sink, warn: warn)
         let present = try await KubernetesSetup(client: client, sink: sink).prepare(plan)
         let result: ImageResult
         do {
@@ -144,9 +147,7 @@ public struct KubernetesBackend: SweepBackend {
         let converted = try KubernetesManifests.object(Kubernetes.Job.self, from: artefact, findDropped: reportDropped)
         var job = converted.object
         if reportDropped && !converted.dropped.isEmpty {
-            FileHandleSink.standardError(
-                "mrun: warning: \(artefact.name) sets fields mrun does not send: "
-                    + converted.dropped.joined(separator: ", ") + "\n")
+            warn("\(artefact.name) sets fields mrun does not send: " + converted.dropped.joined(separator: ", "))
         }
         job.metadata.namespace = plan.kubernetes?.namespace
         if !labels.isEmpty {

@@ -7,8 +7,14 @@ import MrunSupport
 enum KubernetesBackendEntry {
     static let entry = BackendEntry(
         planner: KubernetesPlanner(),
-        executor: { dependencies, recorder in
-            KubernetesBackend(host: dependencies.host, sink: StandardStreamsSink(), recorder: recorder)
+        executor: { environment, recorder in
+            KubernetesBackend(
+                host: environment.host, sink: environment.sink, http: environment.http, warn: environment.warn,
+                recorder: recorder)
         },
-        control: { dependencies, context, _ in KubernetesJobControl(context: context, host: dependencies.host) })
+        control: { environment, context, _ in
+            KubernetesJobControl(
+                context: context, host: environment.host, http: environment.http, sink: environment.sink,
+                warn: environment.warn)
+        })
 }

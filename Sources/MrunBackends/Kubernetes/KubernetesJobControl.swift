@@ -13,16 +13,21 @@ public struct KubernetesJobControl: JobControl {
     public var host: HostEnvironment
     public var http: KubernetesHTTPClient
     public var options: KubernetesClient.Options
+    /// Where the TLS warning of a kubeconfig that skips verification goes.
+    public var sink: any OutputSink
+    public var warn: @Sendable (String) -> Void
     /// Pause between checks while following a pod that has not started or waiting for a cancel.
     public var pollInterval: Duration = .milliseconds(500)
 
     public init(
-        context: Context, host: HostEnvironment, http: KubernetesHTTPClient = .shared,
-        options: KubernetesClient.Options = KubernetesClient.Options()
+        context: Context, host: HostEnvironment, http: KubernetesHTTPClient, sink: any OutputSink,
+        warn: @escaping @Sendable (String) -> Void, options: KubernetesClient.Options = KubernetesClient.Options()
     ) {
         self.context = context
         self.host = host
         self.http = http
+        self.sink = sink
+        self.warn = warn
         self.options = options
     }
 
@@ -94,7 +99,7 @@ public struct KubernetesJobControl: JobControl {
 
     func connect() async throws -> KubernetesJobs {
         var jobs = try await KubernetesJobs.connect(
-            context: context, host: host, http: http, options: options, sink: StandardStreamsSink(),
+            context: context, host: host, http: http, options: options, sink: sink, warn: warn,
             namespace: context.kubernetes.namespace ?? "default")
         jobs.pollInterval = pollInterval
         return jobs

@@ -31,15 +31,16 @@ public struct KubernetesJobs: Sendable {
     /// asks to skip verification); jobs are looked for in `namespace`, by default the one `mrun run`
     /// from here would use.
     public static func connect(
-        context: Context, host: HostEnvironment, http: KubernetesHTTPClient = .shared,
-        options: KubernetesClient.Options = KubernetesClient.Options(), sink: any OutputSink = StandardStreamsSink(),
-        namespace: String? = nil
+        context: Context, host: HostEnvironment, http: KubernetesHTTPClient,
+        options: KubernetesClient.Options = KubernetesClient.Options(), sink: any OutputSink,
+        warn: @escaping @Sendable (String) -> Void, namespace: String? = nil
     ) async throws -> KubernetesJobs {
         guard context.type == .kubernetes else {
             throw KubernetesBackendError.notKubernetesContext(name: context.name, type: context.type)
         }
         let client = try await KubernetesSetup.connect(
-            kubeContext: context.kubernetes.kubeContext, host: host, http: http, options: options, sink: sink)
+            kubeContext: context.kubernetes.kubeContext, host: host, http: http, options: options, sink: sink,
+            warn: warn)
         return KubernetesJobs(
             context: context, client: client, namespace: try namespace ?? defaultNamespace(context: context, host: host)
         )

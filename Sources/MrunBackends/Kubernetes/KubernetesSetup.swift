@@ -16,7 +16,7 @@ struct KubernetesSetup {
     /// finds it. A context that skips TLS verification is announced loudly on standard error.
     static func connect(
         kubeContext: String?, host: HostEnvironment, http: KubernetesHTTPClient, options: KubernetesClient.Options,
-        sink: any OutputSink
+        sink: any OutputSink, warn: @escaping @Sendable (String) -> Void
     ) async throws -> KubernetesClient {
         let connection = try KubeconfigLoader(host: host).resolve(contextName: kubeContext)
         if let warning = connection.securityWarning {
@@ -25,9 +25,7 @@ struct KubernetesSetup {
         }
         var options = options
         if options.warningHandler == nil {
-            options.warningHandler = { warning in
-                FileHandleSink.standardError("mrun: the Kubernetes API server warns: \(warning)\n")
-            }
+            options.warningHandler = { warning in warn("the Kubernetes API server warns: \(warning)") }
         }
         return KubernetesClient(connection: connection, http: http, options: options)
     }
@@ -102,12 +100,5 @@ struct KubernetesSetup {
 
     private func note(_ text: String) async {
         await sink.standardError(Array((text + "\n").utf8))
-    }
-}
-
-/// Writes straight to the standard streams, for callbacks that cannot wait.
-enum FileHandleSink {
-    static func standardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
     }
 }

@@ -7,8 +7,15 @@ import MrunSupport
 enum LocalBackendEntry {
     static let entry = BackendEntry(
         planner: LocalPlanner(),
-        executor: { dependencies, recorder in
-            LocalBackend(host: dependencies.host, sink: StandardStreamsSink(), recorder: recorder)
+        executor: { environment, recorder in backend(host: environment.host, sink: environment.sink, recorder: recorder)
         },
         control: { _, _, history in LocalJobControl(history: history) })
+
+    /// The backend is generic over its sink (each output line is written through it); opening the
+    /// environment's sink here picks the concrete type.
+    private static func backend(host: HostEnvironment, sink: some OutputSink, recorder: LaunchRecorder?)
+        -> any SweepBackend
+    {
+        LocalBackend(host: host, sink: sink, recorder: recorder)
+    }
 }

@@ -7,14 +7,14 @@ import MrunSupport
 enum SlurmBackendEntry {
     static let entry = BackendEntry(
         planner: SlurmPlanner(),
-        executor: { dependencies, recorder in
+        executor: { environment, recorder in
             SlurmBackend(
-                host: dependencies.host, store: dependencies.store, sink: StandardStreamsSink(),
-                runner: SystemProcessRunner(), recorder: recorder)
+                host: environment.host, store: environment.store, sink: environment.sink, runner: environment.runner,
+                recorder: recorder)
         },
-        control: { dependencies, context, _ in
+        control: { environment, context, _ in
             SlurmJobControl(
                 jobs: try SlurmJobs(
-                    context: context, host: dependencies.host, store: dependencies.store, runner: dependencies.runner))
+                    context: context, host: environment.host, store: environment.store, runner: environment.runner))
         })
 }
