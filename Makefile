@@ -38,7 +38,8 @@ test-deps:
 	scripts/install-test-deps
 
 # Real components the tests run against (scripts/testbed/README.md): one idempotent up.sh call,
-# ~95 s on a fresh machine, under a second when they are up. Needs root.
+# 2-5 min on a fresh 2-core machine (scripts/testbed/README.md), about a second when they are up.
+# Needs root.
 testbed:
 	scripts/testbed/up.sh $(TESTBED_COMPONENTS)
 
