@@ -6,16 +6,13 @@ import MrunPlan
 import MrunHistory
 import KubernetesAPI
 
-/// Executes an experiment plan somewhere. Each context type has one.
+/// Executes plans somewhere: one experiment, or the points of a sweep, whose shared code (or
+/// image) goes out once before every point runs with its own name, arguments and `MRUN_PARAMS`.
 public protocol Backend: Sendable {
     /// Runs or submits the plan; returns the exit status mrun should end with (0 when a remote
     /// submission succeeded, the experiment's own status for a local run).
     func execute(_ plan: ExperimentPlan) async throws -> Int32
-}
 
-/// A backend that launches a whole sweep at once: the code (or image) shared by the points goes
-/// out once, then every point runs with its own name, arguments and `MRUN_PARAMS`.
-public protocol SweepBackend: Backend {
     /// Runs or submits every point of `sweep`; returns 0 when all were submitted (or, locally,
     /// all succeeded), else the status of the first point that failed.
     func execute(_ sweep: SweepPlan) async throws -> Int32
@@ -25,7 +22,7 @@ public protocol SweepBackend: Backend {
 /// job control that follows them. Each backend's folder defines its entry.
 package struct BackendEntry: Sendable {
     package var planner: any BackendPlanner
-    package var executor: @Sendable (MrunEnvironment, LaunchRecorder?) throws -> any SweepBackend
+    package var executor: @Sendable (MrunEnvironment, LaunchRecorder?) throws -> any Backend
     package var control: @Sendable (MrunEnvironment, Context, HistoryStore) throws -> any JobControl
 }
 
@@ -47,7 +44,7 @@ public enum Backends {
     /// The executor for a context type; with a recorder, it records each launch in the history.
     public static func backend(
         for type: ContextType, environment: MrunEnvironment, recorder: LaunchRecorder? = nil
-    ) throws -> any SweepBackend {
+    ) throws -> any Backend {
         try entry(for: type).executor(environment, recorder)
     }
 }

@@ -116,7 +116,10 @@ import Testing
     @Test func deepTemplatesFailBeforeParsing() throws {
         let deep = String(repeating: "{% if a %}", count: 3000) + String(repeating: "{% endif %}", count: 3000)
         let source = TemplateSet.Source(text: deep, origin: "deep.stencil")
-        #expect(throws: TemplateError.syntax(source: "deep.stencil", line: 1, message: "blocks are nested more than 64 deep; flatten the template")) {
+        #expect(
+            throws: TemplateError.syntax(
+                source: "deep.stencil", line: 1, message: "blocks are nested more than 64 deep; flatten the template")
+        ) {
             try TemplateRenderer().render(source, with: [:])
         }
     }

@@ -12,7 +12,7 @@ import KubernetesAPI
 /// the pushed image. Sweeps share one image and create their points' Jobs concurrently.
 ///
 /// Secret values travel only in the Secret: never printed, logged, or put in a Job.
-public struct KubernetesBackend: SweepBackend {
+public struct KubernetesBackend: Backend {
     public var host: HostEnvironment
     public var sink: any OutputSink
     public var imageBuilder: any ImageBuilder
@@ -118,7 +118,7 @@ public struct KubernetesBackend: SweepBackend {
         }
         let client = try await KubernetesSetup.connect(
             kubeContext: target.kubeContext, host: host, http: http, options: clientOptions, sink: sink, warn: warn)
-        let present = try await KubernetesSetup(client: client, sink: sink).prepare(plan)
+        let present = try await KubernetesSetup(client: client, sink: sink).prepare(plan, target: target)
         let result: ImageResult
         do {
             result = try await imageBuilder.ensureImage(for: plan, progress: sink)

@@ -33,10 +33,7 @@ struct KubernetesSetup {
     /// Makes sure the namespace, the claim and (with secrets) the Secret of `plan` exist, the
     /// Secret holding the current values. Returns what exists now, for error messages; a failure
     /// part-way throws ``KubernetesBackendError/incomplete(cause:present:)`` naming what does.
-    func prepare(_ plan: ExperimentPlan) async throws -> [String] {
-        guard let target = plan.kubernetes else {
-            throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Kubernetes plan")
-        }
+    func prepare(_ plan: ExperimentPlan, target: KubernetesTarget) async throws -> [String] {
         let namespace = target.namespace
         var present: [String] = []
         do {

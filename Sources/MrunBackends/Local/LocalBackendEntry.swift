@@ -14,7 +14,7 @@ enum LocalBackendEntry {
     /// The backend is generic over its sink (each output line is written through it); opening the
     /// environment's sink here picks the concrete type.
     private static func backend(host: HostEnvironment, sink: some OutputSink, recorder: LaunchRecorder?)
-        -> any SweepBackend
+        -> any Backend
     {
         LocalBackend(host: host, sink: sink, recorder: recorder)
     }

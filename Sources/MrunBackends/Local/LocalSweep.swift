@@ -18,7 +18,7 @@ import KubernetesAPI
 /// `output.log`), one after another, or `--parallel K` at once with each output line prefixed by
 /// the point's index (`[3] `). A failed point does not stop the others; an interrupted one (SIGINT,
 /// SIGTERM, SIGHUP) stops the sweep from starting more.
-extension LocalBackend: SweepBackend {
+extension LocalBackend {
     enum Outcome: Sendable {
         case finished(Int32)
         case failed(any Error)

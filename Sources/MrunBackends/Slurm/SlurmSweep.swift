@@ -9,7 +9,7 @@ import KubernetesAPI
 /// A sweep on Slurm is one job array: the code goes to one job directory, once, and one sbatch
 /// call submits the array script, whose task N runs point N (its name, arguments and MRUN_PARAMS
 /// picked by `SLURM_ARRAY_TASK_ID`), at most `--max-parallel` at a time.
-extension SlurmBackend: SweepBackend {
+extension SlurmBackend {
     public func execute(_ sweep: SweepPlan) async throws -> Int32 {
         await sink.standardOutput(Array(SweepPrinter.announcement(sweep).utf8))
         let launches = recorder.map { recorder in
