@@ -66,7 +66,7 @@ public struct ExecCredentialPlugin: Sendable, CustomStringConvertible {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = (try? encoder.encode(material)) ?? Data("\(material)".utf8)
-        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return HexEncoding.hex(SHA256.hash(data: bytes))
     }
 
     /// The current credential: cached while it is valid, otherwise from a new run of the plugin.

@@ -40,35 +40,20 @@ extension JobService {
     /// until its backend reports it ended; records their states. Results in the order given.
     public func cancel(_ launches: [LaunchRecord]) async -> [(LaunchRecord, Result<(JobStatus, JobStatus), any Error>)]
     {
-        let results = await withTaskGroup(of: (Int, Result<(JobStatus, JobStatus), any Error>).self) { group in
-            var next = 0
-            var results: [Int: Result<(JobStatus, JobStatus), any Error>] = [:]
-            func add() {
-                let index = next
-                let launch = launches[index]
-                next += 1
-                group.addTask {
-                    do {
-                        if launch.jobId == nil {
-                            // Never started or submitted: nothing to stop, unless it is on its way.
-                            guard launch.state.isFinal else {
-                                throw JobControlError.noJob(launch: launch.id, name: launch.experimentName)
-                            }
-                            return (index, .success((JobStatus(recorded: launch), JobStatus(recorded: launch))))
-                        }
-                        let outcome = try await self.control(for: launch).cancel(launch)
-                        return (index, .success(outcome))
-                    } catch {
-                        return (index, .failure(error))
+        let results = await BoundedConcurrency.map(launches, limit: concurrency) {
+            _, launch -> Result<(JobStatus, JobStatus), any Error> in
+            do {
+                if launch.jobId == nil {
+                    // Never started or submitted: nothing to stop, unless it is on its way.
+                    guard launch.state.isFinal else {
+                        throw JobControlError.noJob(launch: launch.id, name: launch.experimentName)
                     }
+                    return .success((JobStatus(recorded: launch), JobStatus(recorded: launch)))
                 }
+                return .success(try await self.control(for: launch).cancel(launch))
+            } catch {
+                return .failure(error)
             }
-            while next < min(concurrency, launches.count) { add() }
-            for await (index, result) in group {
-                results[index] = result
-                if next < launches.count { add() }
-            }
-            return results
         }
         return launches.indices.map { index in
             let result = results[index] ?? .failure(CancellationError())

@@ -43,27 +43,14 @@ public struct JobService: Sendable {
         let open = launches.filter { !$0.state.isFinal && $0.jobId != nil }
         let groups = Dictionary(grouping: open, by: \.contextName).sorted { $0.key < $1.key }
         guard !groups.isEmpty else { return (launches, []) }
-        let results = await withTaskGroup(of: (String, Result<[String: JobStatus], any Error>).self) { group in
-            var next = 0
-            var results: [(String, Result<[String: JobStatus], any Error>)] = []
-            func add() {
-                let (name, members) = groups[next]
-                next += 1
-                group.addTask {
-                    do {
-                        return (name, .success(try await self.control(for: members[0]).refresh(members)))
-                    } catch {
-                        return (name, .failure(error))
-                    }
-                }
+        let results = await BoundedConcurrency.map(groups, limit: concurrency) {
+            _, group -> (String, Result<[String: JobStatus], any Error>) in
+            do {
+                return (group.key, .success(try await self.control(for: group.value[0]).refresh(group.value)))
+            } catch {
+                return (group.key, .failure(error))
             }
-            while next < min(concurrency, groups.count) { add() }
-            for await result in group {
-                results.append(result)
-                if next < groups.count { add() }
-            }
-            return results
-        }
+        }.compactMap { $0 }
         var statuses: [String: JobStatus] = [:]
         var warnings: [String] = []
         for (name, result) in results.sorted(by: { $0.0 < $1.0 }) {

@@ -134,17 +134,3 @@ public enum CodeSnapshotter {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 }
-
-package enum HexEncoding {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    package static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-}

@@ -71,7 +71,7 @@ package struct ArtefactRenderer: Sendable {
             hasher.update(data: Array("\(bytes.count):".utf8))
             hasher.update(data: bytes)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return HexEncoding.hex(hasher.finalize())
     }
 }
 

@@ -121,36 +121,26 @@ extension KubernetesBackend {
         let namespace = launch.namespace
         var outcome = SweepOutcome()
         var failures: [(index: Int, message: String)] = []
-        await withTaskGroup(of: PointResult.self) { group in
-            var next = 0
-            func submitNext() {
-                guard next < points.count else { return }
-                let point = points[next]
-                next += 1
-                group.addTask {
-                    do {
-                        let object = point.offset == 0 ? firstJob : try job(point)
-                        return await Self.create(object, point: point, client: client, namespace: namespace)
-                    } catch {
-                        return .failed(offset: point.offset, index: point.index, message: "\(error)")
-                    }
-                }
+        let results = await BoundedConcurrency.map(points, limit: maxConcurrentCreates) { _, point in
+            do {
+                let object = point.offset == 0 ? firstJob : try job(point)
+                return await Self.create(object, point: point, client: client, namespace: namespace)
+            } catch {
+                return PointResult.failed(offset: point.offset, index: point.index, message: "\(error)")
             }
-            for _ in 0..<min(maxConcurrentCreates, points.count) { submitNext() }
-            while let result = await group.next() {
-                switch result {
-                case .created(let offset):
-                    outcome.created += 1
-                    outcome.submitted.append(offset)
-                case .existing(let offset):
-                    outcome.existing += 1
-                    outcome.submitted.append(offset)
-                case .failed(let offset, let index, let message):
-                    outcome.failed += 1
-                    outcome.failedOffsets.append(offset)
-                    failures.append((index, message))
-                }
-                submitNext()
+        }
+        for result in results.compactMap({ $0 }) {
+            switch result {
+            case .created(let offset):
+                outcome.created += 1
+                outcome.submitted.append(offset)
+            case .existing(let offset):
+                outcome.existing += 1
+                outcome.submitted.append(offset)
+            case .failed(let offset, let index, let message):
+                outcome.failed += 1
+                outcome.failedOffsets.append(offset)
+                failures.append((index, message))
             }
         }
         outcome.firstError = failures.min { $0.index < $1.index }.map { "point \($0.index): \($0.message)" }

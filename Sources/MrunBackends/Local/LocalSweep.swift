@@ -42,29 +42,11 @@ extension LocalBackend {
                 if outcome.isInterrupted { break }
             }
         } else {
-            outcomes = await withTaskGroup(of: (Int, Outcome).self) { group in
-                var next = 0
-                var stopping = false
-                var results: [Int: Outcome] = [:]
-                for _ in 0..<width {
-                    let index = next
-                    group.addTask {
-                        (index, await self.run(plans[index], sweep: sweep, position: index, labelled: true))
-                    }
-                    next += 1
-                }
-                for await (index, outcome) in group {
-                    results[index] = outcome
-                    stopping = stopping || outcome.isInterrupted
-                    if !stopping && next < plans.count {
-                        let index = next
-                        group.addTask {
-                            (index, await self.run(plans[index], sweep: sweep, position: index, labelled: true))
-                        }
-                        next += 1
-                    }
-                }
-                return results
+            let results = await BoundedConcurrency.map(plans, limit: width, continuing: { !$0.isInterrupted }) {
+                index, plan in await self.run(plan, sweep: sweep, position: index, labelled: true)
+            }
+            for (index, outcome) in results.enumerated() {
+                if let outcome { outcomes[index] = outcome }
             }
         }
         return try await finish(sweep, outcomes: outcomes)

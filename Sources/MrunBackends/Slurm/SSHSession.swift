@@ -117,7 +117,7 @@ public struct SSHSession: Sendable {
     /// A socket path private to this user: `$MRUN_HOME/ssh/cm-HASH`, or, when `$MRUN_HOME` is too
     /// deep for a unix socket, the same name in a private `/tmp/mrun-ssh-UID`.
     static func controlPath(for key: String, under mrunHome: URL) throws -> String {
-        let digest = SHA256.hash(data: Array(key.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let digest = HexEncoding.hex(SHA256.hash(data: Array(key.utf8)).prefix(8))
         let name = "cm-\(digest)"
         let preferred = mrunHome.appendingPathComponent("ssh")
         let fallback = URL(fileURLWithPath: "/tmp/mrun-ssh-\(getuid())")

@@ -1,0 +1,14 @@
+/// Lowercase hexadecimal text of bytes: digests in image tags, content hashes, socket names.
+package enum HexEncoding {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    package static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
