@@ -136,7 +136,7 @@ public struct LaunchDiff: Sendable, Equatable {
         guard let inputsA = a.inputs, let inputsB = b.inputs, inputsA.point != nil, inputsB.point != nil else {
             return (a.args, b.args)
         }
-        return (inputsA.arguments, inputsB.arguments)
+        return (inputsA.request.arguments, inputsB.request.arguments)
     }
 
     package static func shellLine(_ args: [String]) -> String {

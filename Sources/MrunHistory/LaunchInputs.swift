@@ -12,22 +12,9 @@ import MrunPlan
 public struct LaunchInputs: Codable, Sendable, Equatable {
     /// The directory mrun ran in, the code snapshot's root.
     public var directory: String
-    /// As given, relative to ``directory``.
-    public var script: String
-    /// Everything after `--` (a sweep point's own `--NAME VALUE` come on top).
-    public var arguments: [String]
-    public var requirements: String?
-    public var baseImage: String?
-    public var name: String?
-    public var project: String?
-    /// `--tag`s (the Neptune config's come from the file again).
-    public var tags: [String]
-    /// Names of the `--env NAME=VALUE` items; values are not recorded.
-    public var environmentNames: [String]
-    /// Absolute paths, so a rerun works from any directory.
-    public var neptuneConfig: String?
-    public var resources: String?
-    public var templatesDir: String?
+    /// The request as recorded: the script relative to ``directory``, the Neptune config and
+    /// templates paths absolute (so a rerun works from any directory), `--env` items by name only.
+    public var request: RunRequest
     /// A sweep point's own parameters, in order, as the sweep gave them.
     public var point: [SweepPoint.Parameter]?
     /// The launch this one launched again (`mrun rerun`).
@@ -35,20 +22,17 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
 
     public init(request: RunRequest, host: HostEnvironment) {
         directory = host.currentDirectory.standardizedFileURL.path
-        script = request.script
-        arguments = request.arguments
-        requirements = request.requirements
-        baseImage = request.baseImage
-        name = request.name
-        project = request.project
-        tags = request.tags
-        environmentNames = request.environment.map { item in
+        var recorded = request
+        recorded.environment = request.environment.map { item in
             item.firstIndex(of: "=").map { String(item[..<$0]) } ?? item
         }
-        neptuneConfig = request.neptuneConfig.map { host.resolve($0).path }
-        resources = request.resources
-        templatesDir = request.templatesDir.map { host.resolve($0).path }
+        recorded.neptuneConfig = request.neptuneConfig.map { host.resolve($0).path }
+        recorded.templatesDir = request.templatesDir.map { host.resolve($0).path }
+        self.request = recorded
     }
+
+    /// Names of the `--env NAME=VALUE` items; values are not recorded.
+    public var environmentNames: [String] { request.environment }
 
     /// The request again, with `environment` (`NAME=VALUE` items) giving the `--env` values that
     /// were not recorded. Every recorded name needs a value: a missing one is an error naming it.
@@ -56,17 +40,52 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
         let given = Set(environment.compactMap { item in item.firstIndex(of: "=").map { String(item[..<$0]) } })
         let missing = environmentNames.filter { !given.contains($0) }
         if !missing.isEmpty { throw .environmentNeeded(names: missing) }
-        var request = RunRequest(script: script, arguments: arguments)
-        request.requirements = requirements
-        request.baseImage = baseImage
-        request.name = name
-        request.project = project
-        request.tags = tags
+        var request = self.request
         request.environment = environment
-        request.neptuneConfig = neptuneConfig
-        request.resources = resources
-        request.templatesDir = templatesDir
         return request
+    }
+
+    // The history stores the inputs as one flat JSON object, as earlier versions wrote it.
+    enum CodingKeys: String, CodingKey {
+        case directory, script, arguments, requirements, baseImage, name, project, tags, environmentNames
+        case neptuneConfig, resources, templatesDir, point, rerunOf
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        directory = try values.decode(String.self, forKey: .directory)
+        request = RunRequest(
+            script: try values.decode(String.self, forKey: .script),
+            arguments: try values.decode([String].self, forKey: .arguments),
+            requirements: try values.decodeIfPresent(String.self, forKey: .requirements),
+            baseImage: try values.decodeIfPresent(String.self, forKey: .baseImage),
+            name: try values.decodeIfPresent(String.self, forKey: .name),
+            project: try values.decodeIfPresent(String.self, forKey: .project),
+            tags: try values.decode([String].self, forKey: .tags),
+            environment: try values.decode([String].self, forKey: .environmentNames),
+            neptuneConfig: try values.decodeIfPresent(String.self, forKey: .neptuneConfig),
+            templatesDir: try values.decodeIfPresent(String.self, forKey: .templatesDir),
+            resources: try values.decodeIfPresent(String.self, forKey: .resources))
+        point = try values.decodeIfPresent([SweepPoint.Parameter].self, forKey: .point)
+        rerunOf = try values.decodeIfPresent(String.self, forKey: .rerunOf)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(directory, forKey: .directory)
+        try values.encode(request.script, forKey: .script)
+        try values.encode(request.arguments, forKey: .arguments)
+        try values.encodeIfPresent(request.requirements, forKey: .requirements)
+        try values.encodeIfPresent(request.baseImage, forKey: .baseImage)
+        try values.encodeIfPresent(request.name, forKey: .name)
+        try values.encodeIfPresent(request.project, forKey: .project)
+        try values.encode(request.tags, forKey: .tags)
+        try values.encode(request.environment, forKey: .environmentNames)
+        try values.encodeIfPresent(request.neptuneConfig, forKey: .neptuneConfig)
+        try values.encodeIfPresent(request.resources, forKey: .resources)
+        try values.encodeIfPresent(request.templatesDir, forKey: .templatesDir)
+        try values.encodeIfPresent(point, forKey: .point)
+        try values.encodeIfPresent(rerunOf, forKey: .rerunOf)
     }
 
     /// The host to plan in: this one, in the recorded directory.

@@ -98,9 +98,9 @@ public enum LaunchPrinter {
                 rows.append(("--env", inputs.environmentNames.joined(separator: ", ") + " (values not recorded)"))
             }
             for (label, value) in [
-                ("--requirements", inputs.requirements), ("--config", inputs.neptuneConfig),
-                ("--resources", inputs.resources), ("--templates", inputs.templatesDir),
-                ("--base_image", inputs.baseImage), ("Rerun of", inputs.rerunOf),
+                ("--requirements", inputs.request.requirements), ("--config", inputs.request.neptuneConfig),
+                ("--resources", inputs.request.resources), ("--templates", inputs.request.templatesDir),
+                ("--base_image", inputs.request.baseImage), ("Rerun of", inputs.rerunOf),
             ] {
                 if let value { rows.append((label, value)) }
             }

@@ -3,7 +3,7 @@ import MrunConfig
 import MrunTemplates
 
 /// What the user asked `mrun run` for, before anything is resolved.
-public struct RunRequest: Sendable, Equatable {
+public struct RunRequest: Codable, Sendable, Equatable {
     public var script: String
     /// Everything after `--`, untouched.
     public var arguments: [String] = []
@@ -20,9 +20,22 @@ public struct RunRequest: Sendable, Equatable {
     /// `--resources "cpu=4 mem=8G"`, merged over the context's.
     public var resources: String?
 
-    public init(script: String, arguments: [String] = []) {
+    public init(
+        script: String, arguments: [String] = [], requirements: String? = nil, baseImage: String? = nil,
+        name: String? = nil, project: String? = nil, tags: [String] = [], environment: [String] = [],
+        neptuneConfig: String? = nil, templatesDir: String? = nil, resources: String? = nil
+    ) {
         self.script = script
         self.arguments = arguments
+        self.requirements = requirements
+        self.baseImage = baseImage
+        self.name = name
+        self.project = project
+        self.tags = tags
+        self.environment = environment
+        self.neptuneConfig = neptuneConfig
+        self.templatesDir = templatesDir
+        self.resources = resources
     }
 }
 

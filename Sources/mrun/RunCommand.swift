@@ -104,16 +104,10 @@ struct RunCommand: MrunCommand {
     func run(_ environment: MrunEnvironment) async throws {
         let host = environment.host
         let store = environment.store
-        var request = RunRequest(script: script ?? "", arguments: arguments)
-        request.requirements = requirements
-        request.baseImage = baseImage
-        request.name = name
-        request.project = project
-        request.tags = tags
-        request.environment = self.environment
-        request.neptuneConfig = neptuneConfig
-        request.resources = resources
-        request.templatesDir = templatesDir
+        var request = RunRequest(
+            script: script ?? "", arguments: arguments, requirements: requirements, baseImage: baseImage, name: name,
+            project: project, tags: tags, environment: self.environment, neptuneConfig: neptuneConfig,
+            templatesDir: templatesDir, resources: resources)
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)
