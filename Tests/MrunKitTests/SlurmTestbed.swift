@@ -21,33 +21,23 @@ struct SlurmTestbed {
 
     struct Missing: Error {}
 
-    static var envFile: String {
-        let root = ProcessInfo.processInfo.environment["MRUN_TESTBED"].flatMap { $0.isEmpty ? nil : $0 }
-        return (root ?? "/var/tmp/mrun-testbed") + "/env.sh"
-    }
-
     /// The `sshd -i` binary, for tests that need a cluster whose PATH lacks a program.
     static let sshd = "/usr/sbin/sshd"
 
     static func load() async throws -> SlurmTestbed {
-        let file = envFile
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw fail("\(file) does not exist: the test bed is not set up; run scripts/testbed/up.sh slurm sshd")
-        }
-        // Sourced by bash, so the file's shell quoting is read exactly as the scripts wrote it.
-        let sourced = try await shell(["bash", "-c", ". \"$1\" && env -0", "bash", file])
-        var variables: [String: String] = [:]
-        for entry in sourced.output.split(separator: "\0") {
-            guard let equals = entry.firstIndex(of: "=") else { continue }
-            variables[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        // The one reader of env.sh (``TestBed``); a missing file or value fails naming the component.
+        let bed: TestBed
+        do {
+            bed = try TestBed.load()
+        } catch {
+            throw Missing()
         }
         func need(_ name: String, _ component: String) throws -> String {
-            guard let value = variables[name], !value.isEmpty else {
-                throw fail(
-                    "test bed component '\(component)' is missing: \(name) is not set in \(file);"
-                        + " run scripts/testbed/up.sh slurm sshd")
+            do {
+                return try bed.require(name, component: component)
+            } catch {
+                throw Missing()
             }
-            return value
         }
         let testbed = SlurmTestbed(
             sshConfig: try need("MRUN_TEST_SSH_CONFIG", "sshd"), sshHost: try need("MRUN_TEST_SSH_HOST", "sshd"),

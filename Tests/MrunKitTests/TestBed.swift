@@ -13,7 +13,7 @@ import Testing
 /// fails, never skips, when it is missing: `make test` brings the test bed up first.
 struct TestBed {
     static let defaultDirectory = "/var/tmp/mrun-testbed"
-    static let upCommand = "scripts/testbed/up.sh docker registry base-image"
+    static let upCommand = "make testbed"
 
     let variables: [String: String]
 
