@@ -55,9 +55,12 @@ run: templates build-deps
 # Peers from PyPI go into .build/bench-venv. BENCH_SCENARIOS picks some (startup k8s_sweep
 # slurm_sweep relaunch memory). The Kubernetes scenarios run against the tests' fake API server as
 # a process of its own (mrun-fake-apiserver, built with mrun).
+# BENCH_BASELINE=REV (a commit) also runs mrun as built at REV, beside this build, in the same run.
 BENCH_SCENARIOS ?=
+BENCH_BASELINE ?=
 bench: release testbed
-	scripts/bench/bench.py .build/release/mrun .build/release/mrun-fake-apiserver $(BENCH_SCENARIOS)
+	baseline=""; if [ -n "$(BENCH_BASELINE)" ]; then baseline=$$(scripts/bench/build-baseline $(BENCH_BASELINE)) || exit 1; fi; \
+		MRUN_BENCH_BASELINE="$$baseline" scripts/bench/bench.py .build/release/mrun .build/release/mrun-fake-apiserver $(BENCH_SCENARIOS)
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -39,6 +39,9 @@ public struct KubernetesSettings: Codable, Sendable, Equatable {
     public static let defaultStorage = "/storage"
 }
 
+/// A Slurm context's settings: how mrun reaches the cluster, and the job's sbatch options
+/// (``SlurmJobOptions``, read as members of the settings: `settings.partition`).
+@dynamicMemberLookup
 public struct SlurmSettings: Codable, Sendable, Equatable {
     /// mrun runs on the login node: commands run here, not over ssh (nil when unset, i.e. false).
     public var loginNode: Bool?
@@ -46,6 +49,46 @@ public struct SlurmSettings: Codable, Sendable, Equatable {
     public var identityFile: String?
     public var sshConfig: String?
     public var workdir: String?
+    public var job = SlurmJobOptions()
+
+    public static let defaultWorkdir = "mrun"
+
+    public init() {}
+
+    public subscript<Value>(dynamicMember option: WritableKeyPath<SlurmJobOptions, Value>) -> Value {
+        get { job[keyPath: option] }
+        set { job[keyPath: option] = newValue }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case loginNode, host, identityFile, sshConfig, workdir
+    }
+
+    // One flat object, as before the job's options had a type of their own (stored contexts).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        loginNode = try container.decodeIfPresent(Bool.self, forKey: .loginNode)
+        host = try container.decodeIfPresent(String.self, forKey: .host)
+        identityFile = try container.decodeIfPresent(String.self, forKey: .identityFile)
+        sshConfig = try container.decodeIfPresent(String.self, forKey: .sshConfig)
+        workdir = try container.decodeIfPresent(String.self, forKey: .workdir)
+        job = try SlurmJobOptions(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(loginNode, forKey: .loginNode)
+        try container.encodeIfPresent(host, forKey: .host)
+        try container.encodeIfPresent(identityFile, forKey: .identityFile)
+        try container.encodeIfPresent(sshConfig, forKey: .sshConfig)
+        try container.encodeIfPresent(workdir, forKey: .workdir)
+        try job.encode(to: encoder)
+    }
+}
+
+/// What a Slurm job is submitted with: the context's sbatch options as the plan's Slurm part
+/// carries them too.
+public struct SlurmJobOptions: Codable, Sendable, Equatable {
     public var partition: String?
     public var account: String?
     public var qos: String?
@@ -62,5 +105,5 @@ public struct SlurmSettings: Codable, Sendable, Equatable {
     /// Apptainer/Singularity image the experiment runs in.
     public var containerImage: String?
 
-    public static let defaultWorkdir = "mrun"
+    public init() {}
 }

@@ -8,29 +8,13 @@ import MrunPlan
 extension HistoryStore {
     /// Stores several launches (a sweep's points) in one transaction: all or none.
     public func record(_ launches: [LaunchRecord]) throws {
-        try access {
-            try pool.write { db in
-                for launch in launches {
-                    if try LaunchRecord.exists(db, key: launch.id) { throw HistoryError.duplicateID(launch.id) }
-                    try CodeManifest(codeHash: launch.codeHash, files: launch.files).insert(db, onConflict: .ignore)
-                    try launch.insert(db)
-                }
-            }
-        }
+        try write { db in try HistoryWrites.insert(launches, db) }
     }
 
     /// Sets the job ids the backend gave launches, and their state, in one transaction.
     public func update(jobs: [(id: String, jobId: String)], state: LaunchState, now: Date = Date()) throws {
-        try access {
-            try pool.write { db in
-                for job in jobs {
-                    try LaunchRecord.filter(key: job.id).updateAll(
-                        db,
-                        LaunchRecord.Columns.jobId.set(to: job.jobId), LaunchRecord.Columns.state.set(to: state),
-                        LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)))
-                }
-            }
-        }
+        let jobs = jobs.map { HistoryWrites.Job(id: $0.id, jobId: $0.jobId) }
+        try write { db in try HistoryWrites.start(jobs, state: state, now: now, db) }
     }
 
     /// Records what a backend reported of launches that had not ended, leaving alone any that ended

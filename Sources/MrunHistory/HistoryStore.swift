@@ -33,31 +33,14 @@ public final class HistoryStore: Sendable {
 
     /// Stores a new launch and its file manifest (shared with earlier launches of the same code).
     public func record(_ launch: LaunchRecord) throws {
-        try access {
-            try pool.write { db in
-                if try LaunchRecord.exists(db, key: launch.id) { throw HistoryError.duplicateID(launch.id) }
-                try CodeManifest(codeHash: launch.codeHash, files: launch.files).insert(db, onConflict: .ignore)
-                try launch.insert(db)
-            }
-        }
+        try record([launch])
     }
 
     /// Sets a launch's state and exit code (nil clears it), and its job id when given.
     public func update(
         id: String, state: LaunchState, exitCode: Int32? = nil, jobId: String? = nil, now: Date = Date()
     ) throws {
-        try access {
-            try pool.write { db in
-                var assignments = [
-                    LaunchRecord.Columns.state.set(to: state),
-                    LaunchRecord.Columns.exitCode.set(to: exitCode),
-                    LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)),
-                ]
-                if let jobId { assignments.append(LaunchRecord.Columns.jobId.set(to: jobId)) }
-                let changed = try LaunchRecord.filter(key: id).updateAll(db, assignments)
-                if changed == 0 { throw HistoryError.notFound(reference: id) }
-            }
-        }
+        try write { db in try HistoryWrites.end(id, state: state, exitCode: exitCode, jobId: jobId, now: now, db) }
     }
 
     /// Records the image digest once the registry reported it.
@@ -111,6 +94,22 @@ public final class HistoryStore: Sendable {
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try access { try pool.read(body) }
+    }
+
+    /// One write transaction, waited for on this thread (commands, tests).
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        try access { try pool.write(updates) }
+    }
+
+    /// One write transaction without holding a thread of the cooperative pool while it waits for
+    /// SQLite (another process's write, the busy timeout): GRDB runs it on its writer queue and
+    /// this task suspends, so the other points of a sweep go on meanwhile.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(updates)
+        } catch let error as DatabaseError {
+            throw HistoryError(error, file: file.path)
+        }
     }
 
     /// Runs `body`, turning SQLite's errors into one-line ``HistoryError``s naming the file.

@@ -118,8 +118,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     /// The record of launching `plan`.
     ///
     /// - Parameters:
-    ///   - jobId: The backend's handle once known; a Kubernetes launch defaults to its Job name,
-    ///     which is the experiment name.
+    ///   - jobId: The backend's handle once known (a Job name, a Slurm job id, a process id).
     ///   - git: From ``GitState/detect(in:runner:)`` on `plan.snapshot.root`.
     ///   - sweepId, parameters: The sweep and its point; without parameters, the plan's Neptune
     ///     parameters are recorded.
@@ -132,7 +131,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
         self.init(
             id: id, experimentName: experiment.name, project: experiment.project, created: experiment.created,
             user: user, context: plan.context,
-            jobId: jobId ?? (plan.context.type == .kubernetes ? experiment.name : nil),
+            jobId: jobId,
             runDirectory: plan.target.directory, imageTag: plan.target.imageTag,
             imageDigest: imageDigest, contentHash: experiment.contentHash, codeHash: plan.snapshot.contentHash,
             files: Dictionary(plan.snapshot.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { $1 }),

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import MrunSupport
 import MrunConfig
@@ -18,17 +19,19 @@ public final class LaunchRecorder: Sendable {
     public let git: GitState?
     public let inputs: LaunchInputs
     private let warn: @Sendable (String) -> Void
+    private let now: @Sendable () -> Date
     private let failed = Mutex(false)
 
     public init(
         store: HistoryStore, user: String, git: GitState?, inputs: LaunchInputs,
-        warn: @escaping @Sendable (String) -> Void
+        warn: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
         self.user = user
         self.git = git
         self.inputs = inputs
         self.warn = warn
+        self.now = now
     }
 
     /// Whether recording has failed once (and stopped).
@@ -44,36 +47,43 @@ public final class LaunchRecorder: Sendable {
 
     /// Records a sweep and its expanded points before any is launched.
     @discardableResult
-    public func record(_ sweep: SweepPlan) -> Bool {
-        attempt("cannot record sweep \(sweep.id)") {
-            try store.record(SweepRecord(sweep: sweep, user: user, inputs: inputs))
-        }
+    public func record(_ sweep: SweepPlan) async -> Bool {
+        let record = SweepRecord(sweep: sweep, user: user, inputs: inputs)
+        return await attempt("cannot record sweep \(sweep.id)") { db in try HistoryWrites.insert(record, db) }
     }
 
     /// Records launches about to be made, all or none; false when they were not recorded.
     @discardableResult
-    public func record(_ launches: [LaunchRecord]) -> Bool {
+    public func record(_ launches: [LaunchRecord]) async -> Bool {
         guard !launches.isEmpty else { return true }
         let what = launches.count == 1 ? "launch \(launches[0].experimentName)" : "\(launches.count) launches"
-        return attempt("cannot record \(what)") { try store.record(launches) }
+        return await attempt("cannot record \(what)") { db in try HistoryWrites.insert(launches, db) }
     }
 
     /// The backend's job ids (Slurm job, local process) for recorded launches.
-    public func started(_ jobs: [(id: String, jobId: String)], state: LaunchState) {
-        guard !jobs.isEmpty else { return }
-        attempt("cannot record the job id of launch \(jobs[0].id)") { try store.update(jobs: jobs, state: state) }
+    public func started(_ jobs: [(id: String, jobId: String)], state: LaunchState) async {
+        guard let first = jobs.first else { return }
+        let jobs = jobs.map { HistoryWrites.Job(id: $0.id, jobId: $0.jobId) }
+        let now = self.now()
+        await attempt("cannot record the job id of launch \(first.id)") { db in
+            try HistoryWrites.start(jobs, state: state, now: now, db)
+        }
     }
 
-    /// How a launch ended (or failed to launch).
-    public func finished(_ id: String, state: LaunchState, exitCode: Int32?) {
-        attempt("cannot record the end of launch \(id)") { try store.update(id: id, state: state, exitCode: exitCode) }
+    /// How launches ended (or failed to launch).
+    public func finished(_ ids: [String], state: LaunchState, exitCode: Int32?) async {
+        guard let first = ids.first else { return }
+        let now = self.now()
+        await attempt("cannot record the end of launch \(first)") { db in
+            for id in ids { try HistoryWrites.end(id, state: state, exitCode: exitCode, jobId: nil, now: now, db) }
+        }
     }
 
     @discardableResult
-    private func attempt(_ what: String, _ body: () throws -> Void) -> Bool {
+    private func attempt(_ what: String, _ updates: @escaping @Sendable (Database) throws -> Void) async -> Bool {
         if hasFailed { return false }
         do {
-            try body()
+            try await store.write(updates)
             return true
         } catch {
             failed.withLock { $0 = true }

@@ -69,12 +69,7 @@ extension SweepRecord: FetchableRecord, PersistableRecord {
 extension HistoryStore {
     /// Stores a sweep before its points are launched.
     public func record(_ sweep: SweepRecord) throws {
-        try access {
-            try pool.write { db in
-                if try SweepRecord.exists(db, key: sweep.id) { throw HistoryError.duplicateID(sweep.id) }
-                try sweep.insert(db)
-            }
-        }
+        try write { db in try HistoryWrites.insert(sweep, db) }
     }
 
     /// The sweep `reference` names: its id (any case) or its name.

@@ -69,7 +69,7 @@ public struct Launcher: Sendable {
             throw RelaunchError.sweepBusy(sweep.id)
         }
         defer { withExtendedLifetime(lock) {} }
-        recorder?.record(sweep)
+        await recorder?.record(sweep)
         return try await backend.execute(sweep)
     }
 

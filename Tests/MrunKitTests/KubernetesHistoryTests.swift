@@ -70,7 +70,7 @@ struct FailingImageBuilder: ImageBuilder {
             let project = try KubernetesProject(server: server)
             let recorder = try project.recorder()
             let sweep = try project.sweep(["seed=1,2,3"], suffix: "nopsh")
-            recorder.record(sweep)
+            await recorder.record(sweep)
             await #expect(throws: (any Error).self) {
                 try await backend(project, recorder: recorder, images: FailingImageBuilder()).execute(sweep)
             }

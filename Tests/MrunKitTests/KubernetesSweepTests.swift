@@ -78,7 +78,7 @@ import Testing
             let project = try KubernetesProject(server: server)
             let sweep = try project.sweep(["seed=1,2,3"], suffix: "hist1")
             let recorder = try project.recorder()
-            recorder.record(sweep)
+            await recorder.record(sweep)
             let sink = RecordingSink()
             #expect(try await project.backend(sink, recorder: recorder).execute(sweep) == 0)
             let launches = try recorder.store.launches(sweep: "hist1").sorted {

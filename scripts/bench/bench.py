@@ -5,7 +5,9 @@ Runs each scenario file (one per scenario, each a child process with a timeout s
 ends), then prints one table (median, min, max, target, and the ratio of every row to the scenario's
 first mrun row) and writes bench/results.json and bench/results.md. Usage:
     scripts/bench/bench.py MRUN FAKE_APISERVER [SCENARIO...]
-MRUN_BENCH_RUNS sets the measured runs per row (default 10, after one warm-up).
+MRUN_BENCH_RUNS sets the measured runs per row (default 10, after one warm-up). MRUN_BENCH_BASELINE,
+the path of another mrun build (e.g. an earlier commit's, see scripts/bench/build-baseline), runs
+each chosen scenario's mrun rows with it too, right after this build's, marked `[baseline]`.
 """
 import json
 import os
@@ -50,6 +52,16 @@ def run_scenario(name, timeout, mrun, fake):
     return rows
 
 
+def baseline_rows(rows):
+    """The baseline's own rows of a scenario (its peers ran already), marked so the ratio column
+    compares them with this build's."""
+    marked = []
+    for item in rows:
+        if item["kind"] == "mrun":
+            marked.append({**item, "kind": "baseline", "name": item["name"] + " [baseline]"})
+    return marked
+
+
 def value(number, unit):
     return f"{number * 1000:.1f} ms" if unit == "s" else f"{number:.1f} MB"
 
@@ -59,8 +71,11 @@ def add_ratios(rows):
     for item in rows:
         if item["kind"] == "mrun" and "median" in item:
             bases.setdefault((item["scenario"], item.get("group", "")), item)
+    named = {(item["scenario"], item["name"]): item for item in rows if item["kind"] == "mrun" and "median" in item}
     for item in rows:
         base = bases.get((item["scenario"], item.get("group", "")))
+        if item["kind"] == "baseline":  # beside the same row of this build
+            base = named.get((item["scenario"], item["name"].removesuffix(" [baseline]")))
         if base and "median" in item and base["median"]:
             item["x_mrun"] = item["median"] / base["median"]
             item["ratio_base"] = base["name"]
@@ -101,11 +116,16 @@ def main():
         sys.exit(__doc__)
     mrun, fake = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     chosen = sys.argv[3:] or [name for name, _ in SCENARIOS]
+    baseline = os.environ.get("MRUN_BENCH_BASELINE")
+    baseline = os.path.abspath(baseline) if baseline else None
     rows = []
     for name, timeout in SCENARIOS:
         if name in chosen:
             print(f"bench: {name}…", file=sys.stderr, flush=True)
             rows += run_scenario(name, timeout, mrun, fake)
+            if baseline:
+                print(f"bench: {name} with the baseline…", file=sys.stderr, flush=True)
+                rows += baseline_rows(run_scenario(name, timeout, baseline, fake))
     add_ratios(rows)
     runs = os.environ.get("MRUN_BENCH_RUNS", "10")
     info = machine()

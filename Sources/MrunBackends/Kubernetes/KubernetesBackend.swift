@@ -46,56 +46,45 @@ public struct KubernetesBackend: Backend {
         self.recorder = recorder
     }
 
+    /// The backend a command runs: the environment's HTTP client, which the command shuts down.
+    public init(environment: MrunEnvironment, recorder: LaunchRecorder?) {
+        self.init(
+            host: environment.host, sink: environment.sink, http: environment.http, warn: environment.warn,
+            recorder: recorder)
+    }
+
     public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
         try await closingHTTPClient {
             let launch: Launch
             do {
                 launch = try await prepare(plan)
             } catch {
-                recordFailed(recorder.map { [$0.launch(plan)] } ?? [])
+                await RecordedLaunches.recordFailed([plan], by: recorder)
                 throw error
             }
             let namespace = launch.namespace
             let name = plan.experiment.name
-            var record = recorder?.launch(plan)
-            record?.imageDigest = launch.digest
-            record?.jobId = nil  // set once the Job exists
-            let recorded = record.map { recorder?.record([$0]) == true } ?? false
-            let job: Kubernetes.Job
+            let recorded = await RecordedLaunches.record([plan], by: recorder) { $0.imageDigest = launch.digest }
             do {
-                job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
+                let job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
+                do {
+                    _ = try await launch.client.createJob(job, namespace: namespace)
+                } catch {
+                    throw KubernetesSetup.incomplete(error, present: launch.present)
+                }
             } catch {
-                if recorded, let record { recorder?.finished(record.id, state: .failed, exitCode: nil) }
+                await recorded.failed()
                 throw error
             }
-            do {
-                _ = try await launch.client.createJob(job, namespace: namespace)
-            } catch {
-                if recorded, let record { recorder?.finished(record.id, state: .failed, exitCode: nil) }
-                throw KubernetesSetup.incomplete(error, present: launch.present)
-            }
-            if recorded, let record { recorder?.started([(record.id, name)], state: .submitted) }
+            await recorded.started(jobIds: [name], state: .submitted)
             await sink.standardOutput(Array("Created job \(name) in namespace \(namespace)\n".utf8))
-            if recorded, let record { await sink.standardOutput(Array("Launch: \(record.id)\n".utf8)) }
+            if let id = recorded.firstID { await sink.standardOutput(Array("Launch: \(id)\n".utf8)) }
             let context = plan.context.name
             await note(
                 "mrun: follow it with 'mrun --context \(context) logs \(name) -f';"
                     + " state: 'mrun --context \(context) status \(name)'")
             return 0
         }
-    }
-
-    /// Records launches that failed before any of their Jobs existed (at the cluster or the image
-    /// step) as failed, so that the history holds every launch as Slurm's does.
-    func recordFailed(_ records: [LaunchRecord]) {
-        // Without a Job id: `mrun resume` launches a point whose Job never existed again.
-        let records = records.map { record in
-            var record = record
-            record.jobId = nil
-            return record
-        }
-        guard let recorder, !records.isEmpty, recorder.record(records) else { return }
-        for record in records { recorder.finished(record.id, state: .failed, exitCode: nil) }
     }
 
     /// What a launch has once the cluster and the image are ready for its Jobs.

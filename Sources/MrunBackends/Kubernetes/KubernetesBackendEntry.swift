@@ -7,11 +7,7 @@ import MrunSupport
 enum KubernetesBackendEntry {
     static let entry = BackendEntry(
         planner: KubernetesPlanner(),
-        executor: { environment, recorder in
-            KubernetesBackend(
-                host: environment.host, sink: environment.sink, http: environment.http, warn: environment.warn,
-                recorder: recorder)
-        },
+        executor: { KubernetesBackend(environment: $0, recorder: $1) },
         control: { environment, context, _ in
             KubernetesJobControl(
                 context: context, host: environment.host, http: environment.http, sink: environment.sink,

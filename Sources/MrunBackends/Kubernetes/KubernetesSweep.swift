@@ -30,38 +30,26 @@ extension KubernetesBackend {
             do {
                 launch = try await prepare(sweep.base)
             } catch {
-                recordFailed(
-                    recorder.map { recorder in
-                        zip(sweep.plans, sweep.points).map { recorder.launch($0, sweepId: sweep.id, point: $1) }
-                    } ?? [])
+                await RecordedLaunches.recordFailed(
+                    sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
                 throw error
             }
-            let records = recorder.map { recorder in
-                zip(sweep.plans, sweep.points).map { plan, point in
-                    var record = recorder.launch(plan, sweepId: sweep.id, point: point)
-                    record.imageDigest = launch.digest
-                    record.jobId = nil  // set once its Job exists, so that resume retries a point without one
-                    return record
-                }
-            }
-            let recorded = records.map { recorder?.record($0) == true } ?? false
+            let recorded = await RecordedLaunches.record(
+                sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder
+            ) { $0.imageDigest = launch.digest }
             let outcome: SweepOutcome
             do {
                 outcome = try await createJobs(sweep, launch: launch)
             } catch {
-                for record in records ?? [] where recorded {
-                    recorder?.finished(record.id, state: .failed, exitCode: nil)
-                }
+                await recorded.failed()
                 throw KubernetesSetup.incomplete(error, present: launch.present)
             }
-            if recorded, let records {
-                let submitted = outcome.submitted.sorted().filter(records.indices.contains)
-                recorder?.started(
-                    submitted.map { (records[$0].id, sweep.plans[$0].experiment.name) }, state: .submitted)
-                for offset in outcome.failedOffsets.sorted() where records.indices.contains(offset) {
-                    recorder?.finished(records[offset].id, state: .failed, exitCode: nil)
-                }
-            }
+            await recorded.started(
+                Dictionary(
+                    outcome.submitted.map { ($0, sweep.plans[$0].experiment.name) }, uniquingKeysWith: { first, _ in first }
+                ),
+                state: .submitted)
+            await recorded.failed(at: Array(outcome.failedOffsets))
             let namespace = launch.namespace
             if outcome.failed > 0 {
                 throw KubernetesBackendError.sweepIncomplete(

@@ -27,18 +27,15 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
 
     /// Runs `plan`, a sweep's point when `point` is given, recorded in the history.
     func execute(_ plan: ExperimentPlan, sweepId: String?, point: SweepPoint?) async throws -> Int32 {
-        guard let recorder else { return try await run(plan, launch: nil).shellCode }
-        let record = recorder.launch(plan, sweepId: sweepId, point: point)
-        let launch = recorder.record([record]) ? record.id : nil
+        let recorded = await RecordedLaunches.record(
+            [plan], points: point.map { [$0] }, sweepId: sweepId, by: recorder)
         do {
-            let status = try await run(plan, launch: launch)
-            if let launch {
-                let (state, code) = Self.outcome(status)
-                recorder.finished(launch, state: state, exitCode: code)
-            }
+            let status = try await run(plan, recorded: recorded)
+            let (state, code) = Self.outcome(status)
+            await recorded.finished(state: state, exitCode: code)
             return status.shellCode
         } catch {
-            if let launch { recorder.finished(launch, state: .failed, exitCode: nil) }
+            await recorded.failed()
             throw error
         }
     }
@@ -55,8 +52,8 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         }
     }
 
-    /// Prepares the run directory and runs the experiment; `launch` is its id in the history.
-    private func run(_ plan: ExperimentPlan, launch: String?) async throws -> ExitStatus {
+    /// Prepares the run directory and runs the experiment, recorded as `recorded`.
+    private func run(_ plan: ExperimentPlan, recorded: RecordedLaunches) async throws -> ExitStatus {
         guard let local = plan.local else {
             throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a local plan")
         }
@@ -70,16 +67,15 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         if let program = argv.first, program.hasPrefix("./") {
             argv[0] = runDirectory.appendingPathComponent(String(program.dropFirst(2))).path
         }
-        let recorded = launch.map { " (launch \($0))" } ?? ""
+        let launch = recorded.firstID.map { " (launch \($0))" } ?? ""
         await sink.standardError(
-            Array("mrun: running \(plan.experiment.name) in \(local.runDirectory)\(recorded)\n".utf8))
-        let recorder = launch == nil ? nil : self.recorder
+            Array("mrun: running \(plan.experiment.name) in \(local.runDirectory)\(launch)\n".utf8))
         let status = try await StreamingProcess.run(
             StreamingCommand(
                 argv: argv, environment: environment, workingDirectory: runDirectory.path, logFile: local.logFile),
             sink: sink
         ) { pid in
-            if let launch, let recorder { recorder.started([(launch, String(pid))], state: .running) }
+            await recorded.started(jobIds: [String(pid)], state: .running)
         }
         await sink.standardError(
             Array("mrun: \(plan.experiment.name) \(describe(status)); log: \(local.logFile)\n".utf8))

@@ -36,24 +36,29 @@ public struct SlurmBackend: Backend {
         self.recorder = recorder
     }
 
+    public init(environment: MrunEnvironment, recorder: LaunchRecorder?) {
+        self.init(
+            host: environment.host, store: environment.store, sink: environment.sink, runner: environment.runner,
+            recorder: recorder)
+    }
+
     public func execute(_ plan: ExperimentPlan) async throws -> Int32 {
-        let launch = recorder.map { $0.launch(plan) }
-        let recorded = launch.map { recorder?.record([$0]) == true } ?? false
+        let recorded = await RecordedLaunches.record([plan], by: recorder)
         let submission: Submission
         do {
             submission = try await shipAndSubmit(plan)
         } catch {
-            if recorded, let launch { recorder?.finished(launch.id, state: .failed, exitCode: nil) }
+            await recorded.failed()
             throw error
         }
-        if recorded, let launch { recorder?.started([(launch.id, submission.id)], state: .submitted) }
+        await recorded.started(jobIds: [submission.id], state: .submitted)
         let slurm = submission.slurm
         var job = SlurmJob(id: submission.id, name: plan.experiment.name, slurmState: "PENDING")
         let output = SlurmOutput.expand(submission.absolute(slurm.output), job: job)
         job.output = output
         await sink.standardOutput(
             Array("Submitted job \(submission.id) (\(plan.experiment.name))\nOutput: \(output)\n".utf8))
-        if recorded, let launch { await sink.standardOutput(Array("Launch: \(launch.id)\n".utf8)) }
+        if let id = recorded.firstID { await sink.standardOutput(Array("Launch: \(id)\n".utf8)) }
         await record(submission, plan: plan, output: output)
         await note("mrun: follow it with 'mrun --context \(plan.context.name) logs -f \(submission.id)'")
         return 0

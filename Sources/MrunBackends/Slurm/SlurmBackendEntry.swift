@@ -7,11 +7,7 @@ import MrunSupport
 enum SlurmBackendEntry {
     static let entry = BackendEntry(
         planner: SlurmPlanner(),
-        executor: { environment, recorder in
-            SlurmBackend(
-                host: environment.host, store: environment.store, sink: environment.sink, runner: environment.runner,
-                recorder: recorder)
-        },
+        executor: { SlurmBackend(environment: $0, recorder: $1) },
         control: { environment, context, _ in
             SlurmJobControl(
                 jobs: try SlurmJobs(

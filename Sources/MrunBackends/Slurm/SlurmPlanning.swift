@@ -6,6 +6,9 @@ import MrunPlan
 import MrunHistory
 import KubernetesAPI
 
+/// Where a Slurm launch goes and what it is submitted with (the context's options as planned:
+/// resources filled in, paths as the script takes them), read as members: `slurm.partition`.
+@dynamicMemberLookup
 public struct SlurmTarget: Codable, Sendable, Equatable {
     /// Empty with `loginNode`.
     public var host: String
@@ -16,21 +19,46 @@ public struct SlurmTarget: Codable, Sendable, Equatable {
     public var output: String
     /// Private file next to the job holding the secret variables, sourced by the script.
     public var envFile: String
-    public var partition: String?
-    public var account: String?
-    public var qos: String?
-    public var time: String?
-    public var nodes: Int?
-    public var ntasks: Int?
-    public var cpusPerTask: Int?
-    public var mem: String?
-    public var gres: String?
-    public var constraint: String?
-    public var modules: [String]
-    public var setup: [String]
-    public var sbatchOptions: [String]
-    /// Apptainer/Singularity image the experiment runs in.
-    public var containerImage: String?
+    public var job: SlurmJobOptions
+
+    public init(host: String, loginNode: Bool, jobDir: String, output: String, envFile: String, job: SlurmJobOptions) {
+        self.host = host
+        self.loginNode = loginNode
+        self.jobDir = jobDir
+        self.output = output
+        self.envFile = envFile
+        self.job = job
+    }
+
+    public subscript<Value>(dynamicMember option: WritableKeyPath<SlurmJobOptions, Value>) -> Value {
+        get { job[keyPath: option] }
+        set { job[keyPath: option] = newValue }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case host, loginNode, jobDir, output, envFile
+    }
+
+    // One flat object in the plan's JSON and the templates' variables: `slurm.partition`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        host = try container.decode(String.self, forKey: .host)
+        loginNode = try container.decode(Bool.self, forKey: .loginNode)
+        jobDir = try container.decode(String.self, forKey: .jobDir)
+        output = try container.decode(String.self, forKey: .output)
+        envFile = try container.decode(String.self, forKey: .envFile)
+        job = try SlurmJobOptions(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(host, forKey: .host)
+        try container.encode(loginNode, forKey: .loginNode)
+        try container.encode(jobDir, forKey: .jobDir)
+        try container.encode(output, forKey: .output)
+        try container.encode(envFile, forKey: .envFile)
+        try job.encode(to: encoder)
+    }
 }
 
 /// The Slurm part of a plan: where the code goes and the sbatch options.
@@ -83,17 +111,16 @@ struct SlurmPlanner: BackendPlanner {
         let jobDir =
             (workdir.hasSuffix("/") ? workdir : workdir + "/")
             + "\(plan.experiment.project)/\(plan.experiment.name)"
+        var job = settings.job
+        job.cpusPerTask = job.cpusPerTask ?? context.resources.cpu.flatMap { Int($0) }
+        job.mem = job.mem ?? context.resources.memory
+        job.gres = job.gres ?? context.resources.gpu.map { "gpu:\($0)" }
+        job.containerImage = job.containerImage.map(Self.containerImage)
         plan.target = SlurmPlanTarget(
             slurm: SlurmTarget(
                 host: settings.host ?? "", loginNode: settings.loginNode ?? false, jobDir: jobDir,
                 output: "\(jobDir)/" + (sweep == nil ? "slurm-%j.out" : "slurm-%A_%a.out"),
-                envFile: "\(jobDir)/.mrun-env", partition: settings.partition, account: settings.account,
-                qos: settings.qos, time: settings.time, nodes: settings.nodes, ntasks: settings.ntasks,
-                cpusPerTask: settings.cpusPerTask ?? context.resources.cpu.flatMap { Int($0) },
-                mem: settings.mem ?? context.resources.memory,
-                gres: settings.gres ?? context.resources.gpu.map { "gpu:\($0)" }, constraint: settings.constraint,
-                modules: settings.modules, setup: settings.setup, sbatchOptions: settings.sbatchOptions,
-                containerImage: settings.containerImage.map(Self.containerImage)))
+                envFile: "\(jobDir)/.mrun-env", job: job))
         plan.experiment.contentHash = ArtefactRenderer.hash([plan.snapshot.contentHash])
         plan.artefacts = [try rendering.artefacts.render(.sbatch, plan: plan, sweep: sweep)]
     }

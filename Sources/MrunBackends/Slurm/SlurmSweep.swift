@@ -12,24 +12,17 @@ import KubernetesAPI
 extension SlurmBackend {
     public func execute(_ sweep: SweepPlan) async throws -> Int32 {
         await sink.standardOutput(Array(SweepPrinter.announcement(sweep).utf8))
-        let launches = recorder.map { recorder in
-            zip(sweep.plans, sweep.points).map { recorder.launch($0, sweepId: sweep.id, point: $1) }
-        }
-        let recorded = launches.map { recorder?.record($0) == true } ?? false
+        let recorded = await RecordedLaunches.record(
+            sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
         let submission: Submission
         do {
             submission = try await shipAndSubmit(sweep.base)
         } catch {
-            for launch in launches ?? [] where recorded {
-                recorder?.finished(launch.id, state: .failed, exitCode: nil)
-            }
+            await recorded.failed()
             throw error
         }
         let id = submission.id
-        if recorded, let launches {
-            recorder?.started(
-                zip(launches, sweep.points).map { ($0.id, "\(id)_\($1.index)") }, state: .submitted)
-        }
+        await recorded.started(jobIds: sweep.points.map { "\(id)_\($0.index)" }, state: .submitted)
         let array = SlurmJob(id: id, name: sweep.name, slurmState: "PENDING")
         let output = SlurmOutput.expand(submission.absolute(submission.slurm.output), job: array)
         let indexes = sweep.points.map(\.index)

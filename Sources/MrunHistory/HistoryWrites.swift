@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+
+/// The transactions that record launches as the backends make them, shared by the store's
+/// blocking methods (commands, tests) and the recorder's suspending ones (backends).
+enum HistoryWrites {
+    struct Job: Sendable {
+        var id: String
+        var jobId: String
+    }
+
+    /// New launches and their file manifests (shared with earlier launches of the same code).
+    static func insert(_ launches: [LaunchRecord], _ db: Database) throws {
+        for launch in launches {
+            if try LaunchRecord.exists(db, key: launch.id) { throw HistoryError.duplicateID(launch.id) }
+            try CodeManifest(codeHash: launch.codeHash, files: launch.files).insert(db, onConflict: .ignore)
+            try launch.insert(db)
+        }
+    }
+
+    /// A sweep, before its points are launched.
+    static func insert(_ sweep: SweepRecord, _ db: Database) throws {
+        if try SweepRecord.exists(db, key: sweep.id) { throw HistoryError.duplicateID(sweep.id) }
+        try sweep.insert(db)
+    }
+
+    /// The job ids the backend gave launches, and their state.
+    static func start(_ jobs: [Job], state: LaunchState, now: Date, _ db: Database) throws {
+        for job in jobs {
+            try LaunchRecord.filter(key: job.id).updateAll(
+                db,
+                LaunchRecord.Columns.jobId.set(to: job.jobId), LaunchRecord.Columns.state.set(to: state),
+                LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)))
+        }
+    }
+
+    /// A launch's state and exit code (nil clears it), and its job id when given.
+    static func end(
+        _ id: String, state: LaunchState, exitCode: Int32?, jobId: String?, now: Date, _ db: Database
+    ) throws {
+        var assignments = [
+            LaunchRecord.Columns.state.set(to: state),
+            LaunchRecord.Columns.exitCode.set(to: exitCode),
+            LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)),
+        ]
+        if let jobId { assignments.append(LaunchRecord.Columns.jobId.set(to: jobId)) }
+        let changed = try LaunchRecord.filter(key: id).updateAll(db, assignments)
+        if changed == 0 { throw HistoryError.notFound(reference: id) }
+    }
+}
