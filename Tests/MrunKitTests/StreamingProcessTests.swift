@@ -88,20 +88,27 @@ struct StreamingProcessTests {
         #expect(await sink.text(of: .error) == "first-err\n")
     }
 
-    /// A second between the writes: the two pipes' readers are separate tasks, and on a loaded
-    /// machine 0.3 s was seen not to be enough for the first to have written its line.
+    /// The child writes each line only once the log holds the one before (it reads the log
+    /// itself), so the order is the arrival order however slowly the two pipes' readers run.
     @Test func logFileHoldsBothStreamsInArrivalOrder() async throws {
         let script = """
             import sys, time
+            def logged(text):
+                deadline = time.monotonic() + 60
+                while text not in open(sys.argv[1]).read():
+                    if time.monotonic() > deadline: sys.exit("the log never got " + repr(text))
+                    time.sleep(0.01)
             print("to stdout", flush=True)
-            time.sleep(1)
+            logged("to stdout\\n")
             print("to stderr", file=sys.stderr, flush=True)
-            time.sleep(1)
+            logged("to stderr\\n")
             print("stdout again", flush=True)
             """
         try scratch.write(
             "run.log", "stale content from an earlier run\n" + String(repeating: "x", count: 5000))
-        _ = try await StreamingProcess.run(command(["python3", "-c", script]), sink: RecordingSink())
+        let status = try await StreamingProcess.run(
+            command(["python3", "-c", script, logFile]), sink: RecordingSink())
+        #expect(status == .exited(0))
         let log = try String(contentsOfFile: logFile, encoding: .utf8)
         #expect(log == "to stdout\nto stderr\nstdout again\n")
         let attributes = try FileManager.default.attributesOfItem(atPath: logFile)

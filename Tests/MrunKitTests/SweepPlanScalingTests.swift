@@ -29,11 +29,18 @@ import Testing
         return (sweep, start.duration(to: clock.now))
     }
 
+    /// Each size's fastest of three plans, so that other tests running meanwhile (this machine has
+    /// two cores) weigh little; per-point work that grew with the sweep would make 10x the points
+    /// take 100x the time, far above the bound.
     @Test func aThousandPointsOnKubernetesPlanInLinearTime() throws {
         let fixture = try PlanFixture()
         _ = try Self.plan(points: 10, fixture: fixture)  // warms up the templates and the encoders
-        let (small, smallTime) = try Self.plan(points: 100, fixture: fixture)
-        let (large, largeTime) = try Self.plan(points: 1000, fixture: fixture)
+        func fastest(_ points: Int) throws -> (SweepPlan, Duration) {
+            let runs = try (0..<3).map { _ in try Self.plan(points: points, fixture: fixture) }
+            return try #require(runs.min { $0.1 < $1.1 })
+        }
+        let (small, smallTime) = try fastest(100)
+        let (large, largeTime) = try fastest(1000)
         #expect(small.plans.count == 100)
         #expect(large.plans.count == 1000)
         let job = try #require(large.plans[999].artefact(.job)).content
@@ -41,7 +48,7 @@ import Testing
         #expect(job.contains("--seed"))
         let ratio = largeTime / smallTime
         print("Kubernetes sweep planning: 100 points in \(smallTime), 1000 points in \(largeTime) (×\(ratio))")
-        #expect(ratio < 20, "10× the points took \(ratio)× the time: per-point work grows with the sweep")
+        #expect(ratio < 40, "10× the points took \(ratio)× the time: per-point work grows with the sweep")
     }
 
     /// A point's Job sees the sweep, its own `index` and its own `point`.
