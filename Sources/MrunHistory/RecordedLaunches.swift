@@ -58,7 +58,8 @@ public struct RecordedLaunches: Sendable {
 
     /// Every launch, or those at `offsets`, failed without a job.
     public func failed(at offsets: [Int]? = nil) async {
-        let ids = offsets.map { $0.sorted().filter(records.indices.contains).map { records[$0].id } } ?? records.map(\.id)
+        let ids =
+            offsets.map { $0.sorted().filter(records.indices.contains).map { records[$0].id } } ?? records.map(\.id)
         await recorder?.finished(ids, state: .failed, exitCode: nil)
     }
 

@@ -46,7 +46,8 @@ extension KubernetesBackend {
             }
             await recorded.started(
                 Dictionary(
-                    outcome.submitted.map { ($0, sweep.plans[$0].experiment.name) }, uniquingKeysWith: { first, _ in first }
+                    outcome.submitted.map { ($0, sweep.plans[$0].experiment.name) },
+                    uniquingKeysWith: { first, _ in first }
                 ),
                 state: .submitted)
             await recorded.failed(at: Array(outcome.failedOffsets))

@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import MrunKit
+@testable import MrunBackends
+@testable import MrunConfig
+@testable import MrunHistory
+@testable import MrunPlan
+@testable import MrunSupport
+
+/// The one way backends record launches: a batch recorded before anything starts, then what
+/// happened to each.
+@Suite struct RecordedLaunchesTests {
+    static func recorder(_ store: HistoryStore, fixture: PlanFixture) -> LaunchRecorder {
+        LaunchRecorder(
+            store: store, user: "ada", git: nil,
+            inputs: LaunchInputs(request: PlanFixture.request, host: fixture.sandbox.host()),
+            warn: TestEnvironment.warn)
+    }
+
+    @Test func aSweepsPointsAreRecordedThenStartedOrFailedEachByItsOffset() async throws {
+        let history = try HistoryFixture()
+        let store = try history.store()
+        let fixture = try PlanFixture()
+        let spec = SweepSpec(grid: [try SweepAxis.parse("seed=1,2,3", flag: "--grid")])
+        let sweep = try fixture.builder().sweep(PlanFixture.request, spec: spec, context: PlanFixture.kubernetes)
+
+        let recorded = await RecordedLaunches.record(
+            sweep.plans, points: sweep.points, sweepId: sweep.id, by: Self.recorder(store, fixture: fixture)
+        ) { $0.imageDigest = "sha256:beef" }
+        #expect(recorded.records.count == 3)
+        let before = try store.launches(sweep: sweep.id)
+        #expect(before.map(\.state) == [.submitted, .submitted, .submitted])
+        #expect(before.allSatisfy { $0.jobId == nil && $0.imageDigest == "sha256:beef" })
+        #expect(before.map(\.sweepIndex) == [0, 1, 2])
+
+        await recorded.started([0: "job-0", 2: "job-2", 7: "not a point"], state: .running)
+        await recorded.failed(at: [1])
+        let after = try store.launches(sweep: sweep.id)
+        #expect(after.map(\.state) == [.running, .failed, .running])
+        #expect(after.map(\.jobId) == ["job-0", nil, "job-2"])
+    }
+
+    @Test func withoutARecorderNothingIsRecordedAndNothingFails() async throws {
+        let fixture = try PlanFixture()
+        let plan = try fixture.builder().plan(PlanFixture.request, context: .builtInLocal)
+        let recorded = await RecordedLaunches.record([plan], by: nil)
+        #expect(recorded.records.isEmpty && recorded.firstID == nil)
+        await recorded.started(jobIds: ["42"], state: .running)
+        await recorded.finished(state: .completed, exitCode: 0)
+    }
+
+    /// While another process holds SQLite's write lock, sixteen recorder writes wait for it (more
+    /// than this machine's cores, the threads of Swift's cooperative pool). A task started after
+    /// them must still run before the lock is released: the writes wait suspended, not on threads.
+    @Test func recorderWritesWaitWithoutHoldingTheCooperativePool() async throws {
+        let history = try HistoryFixture()
+        let store = try history.store()
+        let fixture = try PlanFixture()
+        let plan = try fixture.builder().plan(PlanFixture.request, context: .builtInLocal)
+        let locked = history.home.appendingPathComponent("locked").path
+        let holder = Task {
+            try await SystemProcessRunner().run(
+                [
+                    "python3", "-c",
+                    """
+                    import sqlite3, sys, time
+                    connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+                    connection.execute("BEGIN IMMEDIATE")
+                    open(sys.argv[2], "w").close()
+                    time.sleep(3)
+                    connection.execute("COMMIT")
+                    """,
+                    history.file.path, locked,
+                ], environment: nil, workingDirectory: nil)
+        }
+        while !FileManager.default.fileExists(atPath: locked) { try await Task.sleep(for: .milliseconds(10)) }
+
+        let events = EventLog()
+        let recorder = Self.recorder(store, fixture: fixture)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    let record = recorder.launch(plan)
+                    #expect(await recorder.record([record]))
+                    events.append("write")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            group.addTask { events.append("probe") }
+            try await group.waitForAll()
+        }
+        let result = try await holder.value
+        #expect(result.status == .exited(0), "the lock holder failed: \(result.standardError)")
+        #expect(events.first == "probe")
+        #expect(try store.list().count == 16)
+    }
+}
+
+/// What happened first, across tasks.
+private final class EventLog: Sendable {
+    private let events = Mutex<[String]>([])
+    func append(_ event: String) { events.withLock { $0.append(event) } }
+    var first: String? { events.withLock { $0.first } }
+}
