@@ -9,7 +9,7 @@ import KubernetesAPI
 /// Where a Slurm launch goes and what it is submitted with (the context's options as planned:
 /// resources filled in, paths as the script takes them), read as members: `slurm.partition`.
 @dynamicMemberLookup
-public struct SlurmTarget: Codable, Sendable, Equatable {
+public struct SlurmTarget: Encodable, Sendable, Equatable {
     /// Empty with `loginNode`.
     public var host: String
     /// Commands run on this machine, the login node, without ssh.
@@ -40,16 +40,6 @@ public struct SlurmTarget: Codable, Sendable, Equatable {
     }
 
     // One flat object in the plan's JSON and the templates' variables: `slurm.partition`.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        host = try container.decode(String.self, forKey: .host)
-        loginNode = try container.decode(Bool.self, forKey: .loginNode)
-        jobDir = try container.decode(String.self, forKey: .jobDir)
-        output = try container.decode(String.self, forKey: .output)
-        envFile = try container.decode(String.self, forKey: .envFile)
-        job = try SlurmJobOptions(from: decoder)
-    }
-
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(host, forKey: .host)
