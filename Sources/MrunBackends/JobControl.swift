@@ -7,7 +7,7 @@ import KubernetesAPI
 
 /// A launch's state as its backend reports it now.
 public struct JobStatus: Sendable, Equatable {
-    public var state: LaunchState
+    public var state: JobState
     /// The experiment's exit status once it ended: its own code, or 128 + the signal that ended it.
     public var exitCode: Int32?
     /// One line: `COMPLETED, exit code 0`, `RUNNING`, `CANCELLED (signal 15)`.
@@ -15,7 +15,7 @@ public struct JobStatus: Sendable, Equatable {
     /// `mrun status` lines (`Label      value`), from the job line on.
     public var details: String
 
-    public init(state: LaunchState, exitCode: Int32?, summary: String, details: String) {
+    public init(state: JobState, exitCode: Int32?, summary: String, details: String) {
         self.state = state
         self.exitCode = exitCode
         self.summary = summary
@@ -83,20 +83,6 @@ public enum JobControlError: UserFacingError, Equatable {
             return "launch \(launch) has no output yet (\(path) does not exist)"
         case .notStopped(let launch, let pid):
             return "launch \(launch) (process \(pid)) is still running after SIGTERM and SIGKILL"
-        }
-    }
-}
-
-extension LaunchState {
-    /// The history's state for a Slurm job state.
-    public init(_ state: JobState) {
-        switch state {
-        case .pending: self = .submitted
-        case .running, .suspended: self = .running
-        case .completed: self = .completed
-        case .cancelled: self = .cancelled
-        case .failed, .timeout, .outOfMemory, .nodeFailure, .preempted: self = .failed
-        case .unknown: self = .unknown
         }
     }
 }

@@ -59,13 +59,13 @@ public final class LaunchRecorder: Sendable {
     }
 
     /// The backend's job ids (Slurm job, local process) for recorded launches.
-    public func started(_ jobs: [(id: String, jobId: String)], state: LaunchState) {
+    public func started(_ jobs: [(id: String, jobId: String)], state: JobState) {
         guard !jobs.isEmpty else { return }
         attempt("cannot record the job id of launch \(jobs[0].id)") { try store.update(jobs: jobs, state: state) }
     }
 
     /// How a launch ended (or failed to launch).
-    public func finished(_ id: String, state: LaunchState, exitCode: Int32?) {
+    public func finished(_ id: String, state: JobState, exitCode: Int32?) {
         attempt("cannot record the end of launch \(id)") { try store.update(id: id, state: state, exitCode: exitCode) }
     }
 

@@ -16,7 +16,7 @@ struct ListCommand: MrunCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only the points of this sweep (its id or name).") var sweep: String?
     @Option(help: "Only launches in this state: submitted, running, completed, failed, cancelled, unknown.")
-    var state: LaunchState?
+    var state: JobState?
     @Option(help: "At most N launches (the newest).") var limit: Int?
     @Option(help: "text or json.") var output: OutputFormat = .text
     @Flag(
@@ -58,4 +58,4 @@ struct ListCommand: MrunCommand {
     }
 }
 
-extension LaunchState: ExpressibleByArgument {}
+extension JobState: ExpressibleByArgument {}

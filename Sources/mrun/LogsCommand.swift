@@ -16,7 +16,7 @@ struct LogsCommand: MrunCommand {
         switch try resolver.resolve(job) {
         case .slurmJob(let jobs, let id):
             let end = try await jobs.logs(id, follow: follow, sink: environment.sink)
-            (summary, pending) = (end.stateDescription, end.state == .pending)
+            (summary, pending) = (end.stateDescription, end.state == .submitted)
         case .launch(let launch):
             let service = try resolver.service()
             let end = try await service.control(for: launch).logs(launch, follow: follow, sink: environment.sink)

@@ -114,14 +114,6 @@ public struct KubernetesJobControl: JobControl {
 
     /// The history's view of a Job's state.
     public static func status(_ job: KubernetesJobStatus) -> JobStatus {
-        let state: LaunchState
-        switch job.state {
-        case .pending: state = .submitted
-        case .running: state = .running
-        case .completed: state = .completed
-        case .failed: state = .failed
-        case .cancelled: state = .cancelled
-        }
         var code: Int32?
         if job.state == .completed || job.state == .failed {
             if let signal = job.signal, job.exitCode ?? 0 == 0 {
@@ -130,7 +122,7 @@ public struct KubernetesJobControl: JobControl {
                 code = job.exitCode.map { Int32(clamping: $0) }
             }
         }
-        return JobStatus(state: state, exitCode: code, summary: job.stateDescription, details: job.statusText())
+        return JobStatus(state: job.state, exitCode: code, summary: job.stateDescription, details: job.statusText())
     }
 
     /// A launch whose Job no longer exists: deleted outside mrun, or removed by a TTL controller.

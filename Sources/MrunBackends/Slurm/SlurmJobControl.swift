@@ -63,7 +63,7 @@ public struct SlurmJobControl: JobControl {
             }
         }
         return JobStatus(
-            state: LaunchState(job.state), exitCode: code, summary: job.stateDescription, details: job.statusText)
+            state: job.state, exitCode: code, summary: job.stateDescription, details: job.statusText)
     }
 
     static func untraced(_ id: String, host: String) -> JobStatus {

@@ -100,7 +100,7 @@ public struct SlurmJobs: Sendable {
         while clock.now < deadline {
             do {
                 job = try await status(id)
-            } catch SlurmError.unknownJob where before.state == .pending && id.contains("_") {
+            } catch SlurmError.unknownJob where before.state == .submitted && id.contains("_") {
                 // An array task cancelled before it started leaves no trace at all.
                 var cancelled = SlurmJob(id: id, name: before.name, slurmState: "CANCELLED")
                 cancelled.output = before.output
@@ -109,7 +109,7 @@ public struct SlurmJobs: Sendable {
             if job.state.isFinal { return (before, job) }
             try await Task.sleep(for: pollInterval)
         }
-        throw SlurmError.cancelNotConfirmed(host: session.name, id: id, state: job.state.rawValue)
+        throw SlurmError.cancelNotConfirmed(host: session.name, id: id, state: job.shownState)
     }
 
     /// Prints the job's output file to `sink`; with `follow`, keeps printing what is appended until
@@ -132,7 +132,7 @@ public struct SlurmJobs: Sendable {
         if !follow || job.state.isFinal {
             let result = try await session.stream("cat -- \(file)", to: sink)
             if !result.status.succeeded {
-                if job.state == .pending { return job }
+                if job.state == .submitted { return job }
                 throw SlurmError.remoteCommandFailed(
                     host: session.name, command: "reading \(output)",
                     detail: CodeShipper.lastLine(result.standardError, status: result.status))
