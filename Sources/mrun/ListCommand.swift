@@ -27,15 +27,7 @@ struct ListCommand: MrunCommand {
 
     func run(_ environment: MrunEnvironment) async throws {
         if all {
-            if let context = try global.kubernetesContext(environment) {
-                let jobs = try await KubernetesJobs.connect(
-                    context: context, host: environment.host, http: environment.http, sink: environment.sink,
-                    warn: environment.warn
-                ).list()
-                print(KubernetesJobStatus.table(jobs), terminator: "")
-                return
-            }
-            print(SlurmJob.table(try await global.slurmJobs(environment).list(all: true)), terminator: "")
+            print(try await global.resolver(environment).backendJobs().table, terminator: "")
             return
         }
         let resolver = global.resolver(environment)

@@ -12,6 +12,7 @@ enum KubernetesBackendEntry {
                 host: environment.host, sink: environment.sink, http: environment.http, warn: environment.warn,
                 recorder: recorder)
         },
+        controlType: KubernetesJobControl.self,
         control: { environment, context, _ in
             KubernetesJobControl(
                 context: context, host: environment.host, http: environment.http, sink: environment.sink,

@@ -95,6 +95,14 @@ public struct KubernetesJobControl: JobControl {
         }
     }
 
+    /// mrun's Jobs in the namespace `mrun run` from here would use (the context's `namespace`, else
+    /// the project's), whether or not the history holds them.
+    public func backendJobs() async throws -> BackendJobList? {
+        let jobs = try await KubernetesJobs.connect(
+            context: context, host: host, http: http, options: options, sink: sink, warn: warn)
+        return KubernetesJobStatus.backendJobs(try await jobs.list())
+    }
+
     // MARK: - Pieces
 
     func connect() async throws -> KubernetesJobs {
@@ -122,7 +130,8 @@ public struct KubernetesJobControl: JobControl {
                 code = job.exitCode.map { Int32(clamping: $0) }
             }
         }
-        return JobStatus(state: job.state, exitCode: code, summary: job.stateDescription, details: job.statusText())
+        return JobStatus(
+            state: job.state, exitCode: code, summary: job.stateDescription, details: job.statusText(), name: job.name)
     }
 
     /// A launch whose Job no longer exists: deleted outside mrun, or removed by a TTL controller.

@@ -138,22 +138,24 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 + "\n" }.joined()
     }
 
-    /// `mrun list` output: a header and one line per Job.
+    /// `mrun list --all`: a header and one line per Job.
     public static func table(_ jobs: [KubernetesJobStatus], now: Date = Date()) -> String {
-        let rows =
-            [["NAME", "STATE", "EXIT", "AGE", "DURATION"]]
-            + jobs.map { job in
-                [
-                    job.name, job.shownState, job.exitCode.map(String.init) ?? "-",
-                    job.created.map { age(now.timeIntervalSince($0)) } ?? "-",
-                    job.duration(now: now).map(age) ?? "-",
-                ]
-            }
-        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-        }.joined()
+        backendJobs(jobs, now: now).table
+    }
+
+    /// The Jobs with their state, exit code, age and duration at `now`.
+    public static func backendJobs(_ jobs: [KubernetesJobStatus], now: Date = Date()) -> BackendJobList {
+        BackendJobList(
+            columns: ["NAME", "STATE", "EXIT", "AGE", "DURATION"],
+            jobs: jobs.map { job in
+                BackendJob(
+                    id: job.name, name: job.name, state: job.state,
+                    cells: [
+                        job.name, job.shownState, job.exitCode.map(String.init) ?? "-",
+                        job.created.map { age(now.timeIntervalSince($0)) } ?? "-",
+                        job.duration(now: now).map(age) ?? "-",
+                    ])
+            })
     }
 
     /// kubectl's short form: `45s`, `3m12s`, `2h5m`, `3d4h`.

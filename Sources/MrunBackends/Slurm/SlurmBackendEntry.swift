@@ -12,6 +12,7 @@ enum SlurmBackendEntry {
                 host: environment.host, store: environment.store, sink: environment.sink, runner: environment.runner,
                 recorder: recorder)
         },
+        controlType: SlurmJobControl.self,
         control: { environment, context, _ in
             SlurmJobControl(
                 jobs: try SlurmJobs(

@@ -260,15 +260,14 @@ extension SlurmJob {
         return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 + "\n" }.joined()
     }
 
-    /// `mrun list` output: a header and one line per job (`mrun status` tells exit codes).
-    public static func table(_ jobs: [SlurmJob]) -> String {
-        let rows =
-            [["JOBID", "NAME", "STATE", "SUBMITTED"]]
-            + jobs.map { [$0.id, $0.name, $0.shownState, $0.submitted ?? "-"] }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-        }.joined()
+    /// `mrun list --all`: id, name, state and submit time (`mrun status` tells exit codes).
+    public static func backendJobs(_ jobs: [SlurmJob]) -> BackendJobList {
+        BackendJobList(
+            columns: ["JOBID", "NAME", "STATE", "SUBMITTED"],
+            jobs: jobs.map { job in
+                BackendJob(
+                    id: job.id, name: job.name, state: job.state,
+                    cells: [job.id, job.name, job.shownState, job.submitted ?? "-"])
+            })
     }
 }
