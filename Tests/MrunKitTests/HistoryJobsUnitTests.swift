@@ -36,7 +36,7 @@ import Testing
         #expect(launches.map(\.id) == ["old00001"])
         #expect(launches[0].inputs == nil && launches[0].sweepIndex == nil && launches[0].files == ["a.py": "11"])
         #expect(try store.read { db in try db.tableExists("sweep") })
-        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 2)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == HistorySchema.version)
     }
 
     @Test func refreshLeavesLaunchesThatEndedMeanwhileAlone() throws {

@@ -13,9 +13,9 @@ enum SlurmBackendEntry {
                 recorder: recorder)
         },
         controlType: SlurmJobControl.self,
-        control: { environment, context, _ in
+        control: { environment, context, history in
             SlurmJobControl(
                 jobs: try SlurmJobs(
-                    context: context, host: environment.host, store: environment.store, runner: environment.runner))
+                    context: context, host: environment.host, runner: environment.runner, history: history))
         })
 }

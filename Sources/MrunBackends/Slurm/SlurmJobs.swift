@@ -20,13 +20,17 @@ public struct SlurmJobs: Sendable {
     var pollInterval: Duration = .milliseconds(300)
     var cancelTimeout: Duration = .seconds(30)
 
-    public init(context: Context, host: HostEnvironment, store: ConfigStore, runner: any InputProcessRunning) throws {
+    /// - Parameter history: Where the records of jobs submitted from here are, opened when first
+    ///   needed.
+    public init(
+        context: Context, host: HostEnvironment, runner: any InputProcessRunning, history: @escaping OpenHistory
+    ) throws {
         guard context.type == .slurm else {
             throw SlurmError.notSlurmContext(name: context.name, type: context.type)
         }
         self.context = context
         session = try SlurmShells.make(context.slurm, host: host, runner: runner)
-        records = SlurmJobRecords(store: store, context: context.name)
+        records = SlurmJobRecords(context: context.name, history: history)
     }
 
     /// The job's state, exit code and output file. Throws ``SlurmError/unknownJob`` when Slurm
