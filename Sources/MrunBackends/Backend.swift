@@ -23,7 +23,10 @@ public protocol Backend: Sendable {
 package struct BackendEntry: Sendable {
     package var planner: any BackendPlanner
     package var executor: @Sendable (MrunEnvironment, LaunchRecorder?) throws -> any Backend
-    package var control: @Sendable (MrunEnvironment, Context, HistoryStore) throws -> any JobControl
+    /// The control's type, for what holds for the whole backend (``JobControl/jobIDKind``).
+    package var controlType: any JobControl.Type
+    /// The control for a context; it opens the history only when it needs it.
+    package var control: @Sendable (MrunEnvironment, Context, @escaping OpenHistory) throws -> any JobControl
 }
 
 /// The one place that maps a context type to its backend.

@@ -5,21 +5,26 @@ import MrunPlan
 import MrunHistory
 import KubernetesAPI
 
-/// A launch's state as its backend reports it now.
+/// A job's state as its backend reports it now.
 public struct JobStatus: Sendable, Equatable {
-    public var state: LaunchState
+    public var state: JobState
     /// The experiment's exit status once it ended: its own code, or 128 + the signal that ended it.
     public var exitCode: Int32?
     /// One line: `COMPLETED, exit code 0`, `RUNNING`, `CANCELLED (signal 15)`.
     public var summary: String
     /// `mrun status` lines (`Label      value`), from the job line on.
     public var details: String
+    /// The job's name as the backend reports it (a Slurm job's `--job-name`, a Kubernetes Job's
+    /// name); empty where it tells none. What `cancel` and `wait` print of a job the history does
+    /// not hold.
+    public var name: String
 
-    public init(state: LaunchState, exitCode: Int32?, summary: String, details: String) {
+    public init(state: JobState, exitCode: Int32?, summary: String, details: String, name: String = "") {
         self.state = state
         self.exitCode = exitCode
         self.summary = summary
         self.details = details
+        self.name = name
     }
 
     /// The launch's state as the history recorded it.
@@ -40,10 +45,16 @@ public struct JobStatus: Sendable, Equatable {
     }
 }
 
-/// What `mrun status`, `logs`, `cancel`, `list` and `wait` need of a backend, for launches in the
-/// history. One implementation per context type: ``LocalJobControl`` (the run directory and the
-/// process), ``SlurmJobControl`` (squeue, sacct, scancel over the context's ssh connection), and
-/// ``KubernetesJobControl`` (the Jobs and pods through the cluster's API).
+/// What `mrun status`, `logs`, `cancel`, `list` and `wait` need of a backend. One implementation
+/// per context type: ``LocalJobControl`` (the run directory and the process), ``SlurmJobControl``
+/// (squeue, sacct, scancel over the context's ssh connection), and ``KubernetesJobControl`` (the
+/// Jobs and pods through the cluster's API).
+///
+/// Launches in the history are followed by their records. A backend that names its jobs by ids of
+/// its own (``jobIDKind``: Slurm's job ids) also follows a job the history does not hold, by that
+/// id: one submitted from another machine, or before mrun kept a history. And a backend may list
+/// its own jobs, whoever launched them (``backendJobs()``, `mrun list --all`). Each of these has a
+/// default for the backends without: no job ids of their own, no list beyond the history.
 public protocol JobControl: Sendable {
     /// The state of each of `launches` (all of this control's context) that has not ended, asked
     /// in as few calls as the backend allows: Slurm answers for all of them in one round trip.
@@ -59,14 +70,78 @@ public protocol JobControl: Sendable {
     /// Stops the launch and waits until it has ended. `before` is its state when asked: a launch
     /// that had already ended is left alone (`before.state.isFinal`).
     func cancel(_ launch: LaunchRecord) async throws -> (before: JobStatus, after: JobStatus)
+
+    /// The ids the backend names its own jobs by, with which a job the history does not hold is
+    /// followed; nil (the default) when its jobs are named only through the history. A property of
+    /// the backend, so a reference is told apart before a control (an ssh session) is made.
+    static var jobIDKind: JobIDKind? { get }
+
+    /// The state of job `jobID`, a ``jobIDKind`` id, as the backend reports it.
+    func status(jobID: String) async throws -> JobStatus
+
+    /// Prints job `jobID`'s output to `sink`; with `follow`, keeps printing until it ends.
+    func logs(jobID: String, follow: Bool, sink: any OutputSink) async throws -> JobStatus
+
+    /// Stops job `jobID` and waits until it has ended; one that had ended is left alone.
+    func cancel(jobID: String) async throws -> (before: JobStatus, after: JobStatus)
+
+    /// Blocks until job `jobID` has ended; returns its state then.
+    func wait(jobID: String) async throws -> JobStatus
+
+    /// The backend's own list of jobs (`mrun list --all`), oldest first, whoever launched them;
+    /// nil (the default) when the backend has none beyond the history.
+    func backendJobs() async throws -> BackendJobList?
 }
+
+extension JobControl {
+    public static var jobIDKind: JobIDKind? { nil }
+
+    public func status(jobID: String) async throws -> JobStatus {
+        throw JobControlError.noJobIDs(reference: jobID)
+    }
+
+    public func logs(jobID: String, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
+        throw JobControlError.noJobIDs(reference: jobID)
+    }
+
+    public func cancel(jobID: String) async throws -> (before: JobStatus, after: JobStatus) {
+        throw JobControlError.noJobIDs(reference: jobID)
+    }
+
+    /// Asks ``status(jobID:)`` every second until the job has ended.
+    public func wait(jobID: String) async throws -> JobStatus {
+        while true {
+            let status = try await status(jobID: jobID)
+            if status.state.isFinal { return status }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    public func backendJobs() async throws -> BackendJobList? { nil }
+}
+
+/// Opens the history when a control first needs it: a job the history does not hold, or a
+/// backend's own list, needs none, and a history that cannot be opened must not stop those.
+public typealias OpenHistory = @Sendable () throws -> HistoryStore
 
 public enum JobControls {
     /// The control for launches on `context`, from its backend's entry in ``Backends``.
     public static func control(for context: Context, environment: MrunEnvironment, history: HistoryStore) throws
         -> any JobControl
     {
+        try control(for: context, environment: environment, history: { history })
+    }
+
+    /// The control for jobs on `context`, opening the history only if it needs it.
+    public static func control(
+        for context: Context, environment: MrunEnvironment, history: @escaping OpenHistory
+    ) throws -> any JobControl {
         try Backends.entry(for: context.type).control(environment, context, history)
+    }
+
+    /// The ids the backend of contexts of `type` names its own jobs by, if any.
+    public static func jobIDKind(for type: ContextType) -> JobIDKind? {
+        (try? Backends.entry(for: type))?.controlType.jobIDKind
     }
 }
 
@@ -74,6 +149,10 @@ public enum JobControlError: UserFacingError, Equatable {
     case noJob(launch: String, name: String)
     case noOutput(launch: String, path: String)
     case notStopped(launch: String, pid: String)
+    /// Only a backend with ``JobControl/jobIDKind`` follows jobs by id.
+    case noJobIDs(reference: String)
+    /// `mrun list --all` on a context whose backend lists no jobs of its own.
+    case noBackendJobs(context: String, type: ContextType)
 
     public var description: String {
         switch self {
@@ -83,20 +162,12 @@ public enum JobControlError: UserFacingError, Equatable {
             return "launch \(launch) has no output yet (\(path) does not exist)"
         case .notStopped(let launch, let pid):
             return "launch \(launch) (process \(pid)) is still running after SIGTERM and SIGKILL"
-        }
-    }
-}
-
-extension LaunchState {
-    /// The history's state for a Slurm job state.
-    public init(_ state: JobState) {
-        switch state {
-        case .pending: self = .submitted
-        case .running, .suspended: self = .running
-        case .completed: self = .completed
-        case .cancelled: self = .cancelled
-        case .failed, .timeout, .outOfMemory, .nodeFailure, .preempted: self = .failed
-        case .unknown: self = .unknown
+        case .noJobIDs(let reference):
+            return "\(quoted: reference) is not a job id of this context's backend; name a launch from 'mrun list'"
+        case .noBackendJobs(let context, let type):
+            // Worded as when only Slurm listed its jobs here: scripts may match it.
+            return "context \(quoted: context) is of type \(type.rawValue); this command works on slurm contexts"
+                + " (choose one with --context)"
         }
     }
 }

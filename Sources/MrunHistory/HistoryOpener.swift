@@ -42,7 +42,9 @@ struct HistoryOpener {
                     // this one waited for the lock.
                     let current = try pool.read(HistorySchema.status)
                     try refuse(current)
-                    if current == .needsMigration { try HistorySchema.migrator.migrate(pool) }
+                    if current == .needsMigration {
+                        try HistorySchema.migrator(home: file.deletingLastPathComponent()).migrate(pool)
+                    }
                 }
             }
         }

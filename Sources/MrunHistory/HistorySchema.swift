@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import MrunSupport
 import MrunConfig
@@ -10,7 +11,12 @@ import MrunPlan
 /// also sets `PRAGMA user_version` to its number, a second marker a newer mrun bumps that tools
 /// other than GRDB (and a mrun that finds its migration table damaged) can read.
 enum HistorySchema {
-    static var migrator: DatabaseMigrator {
+    /// The migrations, for reading which a database has.
+    static var migrator: DatabaseMigrator { migrator(home: nil) }
+
+    /// The migrations of the history in `home` (`$MRUN_HOME`), whose files from older mrun the
+    /// migrations import; nil imports none.
+    static func migrator(home: URL?) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: CodeManifest.databaseTableName) { table in
@@ -69,11 +75,28 @@ enum HistorySchema {
             }
             try db.execute(sql: "PRAGMA user_version = 2")
         }
+        // The Slurm jobs submitted from here, which `logs` needs once Slurm has forgotten them:
+        // until now JSON files beside the history, imported in this migration's transaction.
+        migrator.registerMigration("v3") { db in
+            try db.create(table: SlurmJobRecord.databaseTableName) { table in
+                table.column("context", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("project", .text).notNull()
+                table.column("host", .text).notNull()
+                table.column("jobDirectory", .text).notNull()
+                table.column("output", .text).notNull()
+                table.column("submitted", .datetime).notNull()
+                table.primaryKey(["context", "id"])
+            }
+            if let home { try SlurmJobRecord.importFiles(home: home, db) }
+            try db.execute(sql: "PRAGMA user_version = 3")
+        }
         return migrator
     }
 
     /// The `user_version` of the newest migration above.
-    static let version = 2
+    static let version = 3
 
     /// What a database holds, read before anything is written to it.
     enum Status: Equatable {

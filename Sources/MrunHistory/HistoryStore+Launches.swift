@@ -12,7 +12,7 @@ extension HistoryStore {
     }
 
     /// Sets the job ids the backend gave launches, and their state, in one transaction.
-    public func update(jobs: [(id: String, jobId: String)], state: LaunchState, now: Date = Date()) throws {
+    public func update(jobs: [(id: String, jobId: String)], state: JobState, now: Date = Date()) throws {
         let jobs = jobs.map { HistoryWrites.Job(id: $0.id, jobId: $0.jobId) }
         try write { db in try HistoryWrites.start(jobs, state: state, now: now, db) }
     }
@@ -21,10 +21,10 @@ extension HistoryStore {
     /// meanwhile: the mrun process running a local launch writes its final state itself, and a
     /// `list` that looked a moment earlier must not overwrite it. Returns the launches changed.
     @discardableResult
-    public func refresh(_ states: [String: (state: LaunchState, exitCode: Int32?)], now: Date = Date()) throws
+    public func refresh(_ states: [String: (state: JobState, exitCode: Int32?)], now: Date = Date()) throws
         -> Int
     {
-        let open = LaunchState.allCases.filter { !$0.isFinal }
+        let open = JobState.allCases.filter { !$0.isFinal }
         return try access {
             try pool.write { db in
                 var changed = 0

@@ -38,7 +38,7 @@ public final class HistoryStore: Sendable {
 
     /// Sets a launch's state and exit code (nil clears it), and its job id when given.
     public func update(
-        id: String, state: LaunchState, exitCode: Int32? = nil, jobId: String? = nil, now: Date = Date()
+        id: String, state: JobState, exitCode: Int32? = nil, jobId: String? = nil, now: Date = Date()
     ) throws {
         try write { db in try HistoryWrites.end(id, state: state, exitCode: exitCode, jobId: jobId, now: now, db) }
     }
@@ -58,7 +58,7 @@ public final class HistoryStore: Sendable {
 
     /// Launches, newest first, optionally only those of one context, sweep or state.
     public func list(
-        context: String? = nil, sweep: String? = nil, state: LaunchState? = nil, limit: Int? = nil
+        context: String? = nil, sweep: String? = nil, state: JobState? = nil, limit: Int? = nil
     ) throws -> [LaunchRecord] {
         try read { db in
             var request = LaunchRecord.all()

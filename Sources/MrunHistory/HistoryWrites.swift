@@ -25,7 +25,7 @@ enum HistoryWrites {
     }
 
     /// The job ids the backend gave launches, and their state.
-    static func start(_ jobs: [Job], state: LaunchState, now: Date, _ db: Database) throws {
+    static func start(_ jobs: [Job], state: JobState, now: Date, _ db: Database) throws {
         for job in jobs {
             try LaunchRecord.filter(key: job.id).updateAll(
                 db,
@@ -36,7 +36,7 @@ enum HistoryWrites {
 
     /// A launch's state and exit code (nil clears it), and its job id when given.
     static func end(
-        _ id: String, state: LaunchState, exitCode: Int32?, jobId: String?, now: Date, _ db: Database
+        _ id: String, state: JobState, exitCode: Int32?, jobId: String?, now: Date, _ db: Database
     ) throws {
         var assignments = [
             LaunchRecord.Columns.state.set(to: state),

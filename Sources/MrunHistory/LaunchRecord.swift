@@ -5,14 +5,6 @@ import MrunConfig
 import MrunTemplates
 import MrunPlan
 
-/// Where a launch is in its life. Stored as its raw text, so the history stays readable with `sqlite3`.
-public enum LaunchState: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
-    case submitted, running, completed, failed, cancelled, unknown
-
-    /// Whether the launch has ended and its state will not change again.
-    public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
-}
-
 /// One launch in the history: what ran, where, from which code, and how it went.
 ///
 /// A row of the `launch` table, except ``files``: the file manifest lives in the `manifest` table,
@@ -64,7 +56,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     /// The sweep point's parameters, else the Neptune `--config` parameters; values as text.
     public var parameters: [String: String]
     public var tags: [String]
-    public var state: LaunchState
+    public var state: JobState
     public var exitCode: Int32?
     public var updated: Date
 
@@ -84,7 +76,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
         imageDigest: String? = nil, contentHash: String, codeHash: String, files: [String: String] = [:],
         git: GitState? = nil, script: String, args: [String] = [], sweepId: String? = nil, sweepIndex: Int? = nil,
         inputs: LaunchInputs? = nil, parameters: [String: String] = [:], tags: [String] = [],
-        state: LaunchState = .submitted, exitCode: Int32? = nil, updated: Date? = nil
+        state: JobState = .submitted, exitCode: Int32? = nil, updated: Date? = nil
     ) {
         self.id = id
         self.experimentName = experimentName
@@ -125,7 +117,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     public init(
         plan: ExperimentPlan, id: String = LaunchID.generate(), user: String, jobId: String? = nil,
         imageDigest: String? = nil, git: GitState?, sweepId: String? = nil, sweepIndex: Int? = nil,
-        inputs: LaunchInputs? = nil, parameters: [String: String]? = nil, state: LaunchState = .submitted
+        inputs: LaunchInputs? = nil, parameters: [String: String]? = nil, state: JobState = .submitted
     ) {
         let experiment = plan.experiment
         self.init(
@@ -146,7 +138,7 @@ public struct LaunchRecord: Codable, Sendable, Equatable, Identifiable {
     public static func detecting(
         plan: ExperimentPlan, host: HostEnvironment, runner: any ProcessRunning, jobId: String? = nil,
         imageDigest: String? = nil, sweepId: String? = nil, parameters: [String: String]? = nil,
-        state: LaunchState = .submitted
+        state: JobState = .submitted
     ) async -> LaunchRecord {
         let git = await GitState.detect(in: plan.snapshot.root, runner: runner)
         return LaunchRecord(

@@ -61,7 +61,7 @@ public final class LaunchRecorder: Sendable {
     }
 
     /// The backend's job ids (Slurm job, local process) for recorded launches.
-    public func started(_ jobs: [(id: String, jobId: String)], state: LaunchState) async {
+    public func started(_ jobs: [(id: String, jobId: String)], state: JobState) async {
         guard let first = jobs.first else { return }
         let jobs = jobs.map { HistoryWrites.Job(id: $0.id, jobId: $0.jobId) }
         let now = self.now()
@@ -71,7 +71,7 @@ public final class LaunchRecorder: Sendable {
     }
 
     /// How launches ended (or failed to launch).
-    public func finished(_ ids: [String], state: LaunchState, exitCode: Int32?) async {
+    public func finished(_ ids: [String], state: JobState, exitCode: Int32?) async {
         guard let first = ids.first else { return }
         let now = self.now()
         await attempt("cannot record the end of launch \(first)") { db in

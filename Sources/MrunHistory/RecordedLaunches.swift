@@ -46,12 +46,12 @@ public struct RecordedLaunches: Sendable {
 
     /// The backend's job ids, one per recorded launch in order (a Job name, a Slurm job or array
     /// task id, a process id), and the state they are in.
-    public func started(jobIds: [String], state: LaunchState) async {
+    public func started(jobIds: [String], state: JobState) async {
         await recorder?.started(zip(records, jobIds).map { ($0.id, $1) }, state: state)
     }
 
     /// Job ids for the launches at `offsets` (positions in ``records``) only.
-    public func started(_ jobIds: [Int: String], state: LaunchState) async {
+    public func started(_ jobIds: [Int: String], state: JobState) async {
         let jobs = jobIds.sorted { $0.key < $1.key }.filter { records.indices.contains($0.key) }
         await recorder?.started(jobs.map { (records[$0.key].id, $0.value) }, state: state)
     }
@@ -64,7 +64,7 @@ public struct RecordedLaunches: Sendable {
     }
 
     /// How the launches ended (a local run, which mrun waited for).
-    public func finished(state: LaunchState, exitCode: Int32?) async {
+    public func finished(state: JobState, exitCode: Int32?) async {
         await recorder?.finished(records.map(\.id), state: state, exitCode: exitCode)
     }
 }

@@ -62,14 +62,3 @@ extension JobService {
         }
     }
 }
-
-extension SlurmJobs {
-    /// Blocks until Slurm reports job `id` ended; returns it then.
-    public func wait(_ id: String, pollInterval: Duration = .seconds(1)) async throws -> SlurmJob {
-        while true {
-            let job = try await status(id)
-            if job.state.isFinal { return job }
-            try await Task.sleep(for: pollInterval)
-        }
-    }
-}

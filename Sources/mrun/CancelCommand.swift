@@ -23,12 +23,12 @@ struct CancelCommand: MrunCommand {
         for reference in jobs + (sweep.map { [$0] } ?? []) {
             for target in try JobTargets.resolve(reference, resolver: resolver, sweep: reference == sweep) {
                 switch target {
-                case .slurmJob(let slurm, let id):
-                    let (before, after) = try await slurm.cancel(id)
+                case .job(let id, let control):
+                    let (before, after) = try await control.cancel(jobID: id)
                     if before.state.isFinal {
-                        print("Job \(id) had already ended: \(before.stateDescription)")
+                        print("Job \(id) had already ended: \(before.summary)")
                     } else {
-                        print("Cancelled job \(id) (\(after.name)): \(after.stateDescription)")
+                        print("Cancelled job \(id) (\(after.name)): \(after.summary)")
                     }
                 case .launch(let launch):
                     if !launches.contains(where: { $0.id == launch.id }) { launches.append(launch) }
@@ -56,11 +56,11 @@ struct CancelCommand: MrunCommand {
     }
 }
 
-/// What a job command's argument names: a sweep (all its points), or one launch or Slurm job.
+/// What a job command's argument names: a sweep (all its points), or one launch or backend job.
 enum JobTargets {
     static func resolve(_ reference: String, resolver: JobResolver, sweep explicit: Bool) throws -> [JobTarget] {
-        let slurmID = resolver.slurmJobID(reference)
-        if explicit || !slurmID, (try? resolver.openHistory()) != nil,
+        let jobID = resolver.isBackendJobID(reference)
+        if explicit || !jobID, (try? resolver.openHistory()) != nil,
             let found = try resolver.sweepLaunches(reference)
         {
             return found.launches.map { .launch($0) }

@@ -16,7 +16,7 @@ struct ListCommand: MrunCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only the points of this sweep (its id or name).") var sweep: String?
     @Option(help: "Only launches in this state: submitted, running, completed, failed, cancelled, unknown.")
-    var state: LaunchState?
+    var state: JobState?
     @Option(help: "At most N launches (the newest).") var limit: Int?
     @Option(help: "text or json.") var output: OutputFormat = .text
     @Flag(
@@ -27,15 +27,7 @@ struct ListCommand: MrunCommand {
 
     func run(_ environment: MrunEnvironment) async throws {
         if all {
-            if let context = try global.kubernetesContext(environment) {
-                let jobs = try await KubernetesJobs.connect(
-                    context: context, host: environment.host, http: environment.http, sink: environment.sink,
-                    warn: environment.warn
-                ).list()
-                print(KubernetesJobStatus.table(jobs), terminator: "")
-                return
-            }
-            print(SlurmJob.table(try await global.slurmJobs(environment).list(all: true)), terminator: "")
+            print(try await global.resolver(environment).backendJobs().table, terminator: "")
             return
         }
         let resolver = global.resolver(environment)
@@ -58,4 +50,4 @@ struct ListCommand: MrunCommand {
     }
 }
 
-extension LaunchState: ExpressibleByArgument {}
+extension JobState: ExpressibleByArgument {}

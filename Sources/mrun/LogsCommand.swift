@@ -14,9 +14,9 @@ struct LogsCommand: MrunCommand {
         let summary: String
         let pending: Bool
         switch try resolver.resolve(job) {
-        case .slurmJob(let jobs, let id):
-            let end = try await jobs.logs(id, follow: follow, sink: environment.sink)
-            (summary, pending) = (end.stateDescription, end.state == .pending)
+        case .job(let id, let control):
+            let end = try await control.logs(jobID: id, follow: follow, sink: environment.sink)
+            (summary, pending) = (end.summary, end.state == .submitted)
         case .launch(let launch):
             let service = try resolver.service()
             let end = try await service.control(for: launch).logs(launch, follow: follow, sink: environment.sink)

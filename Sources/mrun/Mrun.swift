@@ -70,23 +70,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Context to use instead of the current_context setting.")
     var context: String?
 
-    /// Resolves job commands' arguments: history references, and Slurm job ids on a Slurm context.
+    /// Resolves job commands' arguments: history references, and a backend's own job ids (Slurm's)
+    /// on its contexts.
     func resolver(_ environment: MrunEnvironment) -> JobResolver {
         JobResolver(environment: environment, contextOverride: context)
     }
 
-    /// The chosen context when it is a Kubernetes one.
-    func kubernetesContext(_ environment: MrunEnvironment) throws -> Context? {
-        let context = try environment.store.resolveContext(override: context)
-        return context.type == .kubernetes ? context : nil
-    }
-
-    /// Job control on the chosen context, which must be a Slurm one.
-    func slurmJobs(_ environment: MrunEnvironment) throws -> SlurmJobs {
-        try SlurmJobs(
-            context: environment.store.resolveContext(override: context), host: environment.host,
-            store: environment.store, runner: environment.runner)
-    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

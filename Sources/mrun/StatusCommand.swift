@@ -11,8 +11,8 @@ struct StatusCommand: MrunCommand {
     func run(_ environment: MrunEnvironment) async throws {
         let resolver = global.resolver(environment)
         switch try resolver.resolve(job) {
-        case .slurmJob(let jobs, let id):
-            print(try await jobs.status(id).statusText, terminator: "")
+        case .job(let id, let control):
+            print(try await control.status(jobID: id).details, terminator: "")
         case .launch(let launch):
             let service = try resolver.service()
             let status = try await service.control(for: launch).status(launch)

@@ -18,13 +18,13 @@ struct WaitCommand: MrunCommand {
     func run(_ environment: MrunEnvironment) async throws {
         let resolver = global.resolver(environment)
         var launches: [LaunchRecord] = []
-        var slurmJobs: [(SlurmJobs, String)] = []
+        var untracked: [(id: String, control: any JobControl)] = []
         for reference in jobs {
             for target in try JobTargets.resolve(reference, resolver: resolver, sweep: false) {
                 switch target {
                 case .launch(let launch):
                     if !launches.contains(where: { $0.id == launch.id }) { launches.append(launch) }
-                case .slurmJob(let slurm, let id): slurmJobs.append((slurm, id))
+                case .job(let id, let control): untracked.append((id, control))
                 }
             }
         }
@@ -35,10 +35,10 @@ struct WaitCommand: MrunCommand {
                 ended: { print("\($0.id) (\($0.experimentName)): \(LaunchPrinter.summary($0))") })
             statuses += ended.map { LaunchPrinter.waitStatus($0) }
         }
-        for (slurm, id) in slurmJobs {
-            let job = try await slurm.wait(id)
-            print("Job \(id) (\(job.name)): \(job.stateDescription)")
-            statuses.append(SlurmJobControl.status(job).waitStatus)
+        for (id, control) in untracked {
+            let end = try await control.wait(jobID: id)
+            print("Job \(id) (\(end.name)): \(end.summary)")
+            statuses.append(end.waitStatus)
         }
         if let failure = statuses.first(where: { $0 != 0 }) { throw ExitCode(failure) }
     }

@@ -36,7 +36,7 @@ import Testing
         #expect(launches.map(\.id) == ["old00001"])
         #expect(launches[0].inputs == nil && launches[0].sweepIndex == nil && launches[0].files == ["a.py": "11"])
         #expect(try store.read { db in try db.tableExists("sweep") })
-        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 2)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == HistorySchema.version)
     }
 
     @Test func refreshLeavesLaunchesThatEndedMeanwhileAlone() throws {
@@ -61,10 +61,10 @@ import Testing
         #expect(!SlurmJobs.range("13_[1-3]", contains: "12_2"))
         let held = SlurmJobs.held(
             "JobId=508 ArrayJobId=508 ArrayTaskId=2-3%1 ArrayTaskThrottle=1 JobName=x JobState=PENDING ExitCode=0:0")
-        #expect(held?.id == "508_[2-3%1]" && held?.state == .pending)
+        #expect(held?.id == "508_[2-3%1]" && held?.state == .submitted)
         let task = SlurmJobs.held("JobId=509 ArrayJobId=508 ArrayTaskId=0 JobName=x JobState=FAILED ExitCode=2:0")
         #expect(task?.id == "508_0" && task?.exitCode == 2)
-        #expect(LaunchState(JobState.pending) == .submitted && LaunchState(JobState.timeout) == .failed)
+        #expect(held?.shownState == "PENDING" && task?.state == .failed)
         var cancelled = SlurmJob(id: "7", name: "x", slurmState: "CANCELLED")
         cancelled.exitCode = 0
         cancelled.signal = 15

@@ -29,8 +29,8 @@ import Testing
                     try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
                 )
             }
-            #expect(version == HistorySchema.version && migrations == ["v1", "v2"])
-            #expect(tables == ["grdb_migrations", "launch", "manifest", "sweep"])
+            #expect(version == HistorySchema.version && migrations == ["v1", "v2", "v3"])
+            #expect(tables == ["grdb_migrations", "launch", "manifest", "slurmJob", "sweep"])
             #expect(try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
             // Reopening a current file migrates nothing and keeps the launch.
             #expect(try history.store().list().count == 1)
@@ -74,8 +74,8 @@ import Testing
 
     @Test func newerSchemaIsRefusedUntouched() throws {
         for marker in [
-            "INSERT INTO grdb_migrations (identifier) VALUES ('v3-added-by-a-newer-mrun')",
-            "PRAGMA user_version = 3",
+            "INSERT INTO grdb_migrations (identifier) VALUES ('v\(HistorySchema.version + 1)-added-by-a-newer-mrun')",
+            "PRAGMA user_version = \(HistorySchema.version + 1)",
         ] {
             let history = try HistoryFixture()
             try history.store().record(HistoryFixture.launch())

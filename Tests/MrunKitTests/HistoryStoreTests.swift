@@ -29,7 +29,7 @@ struct HistoryFixture {
     static func launch(
         id: String = LaunchID.generate(), name: String = "train-k3x9q", context: Context = .builtInLocal,
         minutesAgo: Int = 0, jobId: String? = nil, files: [String: String] = ["train.py": "11", "lib/util.py": "22"],
-        parameters: [String: String] = [:], sweepId: String? = nil, state: LaunchState = .submitted
+        parameters: [String: String] = [:], sweepId: String? = nil, state: JobState = .submitted
     ) -> LaunchRecord {
         let hash = files.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return LaunchRecord(

@@ -70,7 +70,7 @@ import Testing
             try await server.controller.schedule(pod: pod, namespace: "proj")
             let sink = RecordingSink()
             let end = try await project.jobs().logs(name, follow: false, sink: sink)
-            #expect(end.state == .pending)
+            #expect(end.state == .submitted)
             #expect(await sink.text(of: .output).isEmpty)
             #expect(
                 await sink.text(of: .error)
@@ -231,7 +231,7 @@ import Testing
             let jobs = try project.jobs()
             let listed = try await jobs.list()
             #expect(listed.map(\.name) == [first, second])
-            #expect(listed.map(\.state) == [.failed, .pending])
+            #expect(listed.map(\.state) == [.failed, .submitted])
             let table = KubernetesJobStatus.table(listed).split(separator: "\n")
             #expect(
                 table.first?.split(separator: " ", omittingEmptySubsequences: true) == [

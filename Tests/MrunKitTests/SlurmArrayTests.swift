@@ -51,10 +51,12 @@ import Testing
 
     @Test func aTaskHasItsArraysRecordWithItsOwnOutput() throws {
         let sandbox = try Sandbox()
-        let records = SlurmJobRecords(store: sandbox.store, context: "tb")
+        let history = try HistoryStore(home: sandbox.mrunHome)
+        let records = SlurmJobRecords(context: "tb", history: { history })
         try records.save(
             SlurmJobRecord(
-                id: "315", name: "exp-abcde", project: "p", host: "h", jobDirectory: "/h/mrun/p/exp-abcde",
+                context: "tb", id: "315", name: "exp-abcde", project: "p", host: "h",
+                jobDirectory: "/h/mrun/p/exp-abcde",
                 output: "/h/mrun/p/exp-abcde/slurm-315_%a.out", submitted: Date(timeIntervalSince1970: 0)))
         let task = try #require(records.load("315_4"))
         #expect(task.id == "315_4" && task.output == "/h/mrun/p/exp-abcde/slurm-315_4.out")

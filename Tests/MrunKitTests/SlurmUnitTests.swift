@@ -80,15 +80,22 @@ import Testing
     }
 
     @Test func slurmStatesMapToMrunStates() {
-        let cases: [(String, JobState)] = [
+        let cases: [(String, SlurmState)] = [
             ("PENDING", .pending), ("CONFIGURING", .pending), ("RUNNING", .running), ("COMPLETING", .running),
             ("COMPLETED", .completed), ("FAILED", .failed), ("BOOT_FAIL", .failed), ("CANCELLED by 1001", .cancelled),
             ("TIMEOUT", .timeout), ("OUT_OF_MEMORY", .outOfMemory), ("NODE_FAIL", .nodeFailure),
             ("PREEMPTED", .preempted), ("SUSPENDED", .suspended), ("R", .running), ("CD", .completed),
             ("???", .unknown),
         ]
-        for (slurm, mrun) in cases { #expect(JobState(slurm: slurm) == mrun, "\(slurm)") }
-        #expect(JobState.completed.isFinal && JobState.timeout.isFinal && !JobState.running.isFinal)
+        for (slurm, group) in cases { #expect(SlurmState(slurm: slurm) == group, "\(slurm)") }
+        let mapped: [SlurmState: JobState] = [
+            .pending: .submitted, .running: .running, .suspended: .running, .completed: .completed,
+            .failed: .failed, .cancelled: .cancelled, .timeout: .failed, .outOfMemory: .failed,
+            .nodeFailure: .failed, .preempted: .failed, .unknown: .unknown,
+        ]
+        for group in SlurmState.allCases { #expect(group.jobState == mapped[group], "\(group)") }
+        #expect(SlurmJob(id: "1", name: "x", slurmState: "TIMEOUT").stateDescription == "TIMEOUT")
+        #expect(SlurmJob(id: "1", name: "x", slurmState: "COMPLETING").stateDescription == "RUNNING (COMPLETING)")
     }
 
     @Test func scontrolSqueueAndSacctOutputsParse() throws {

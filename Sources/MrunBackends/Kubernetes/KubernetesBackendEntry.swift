@@ -8,6 +8,7 @@ enum KubernetesBackendEntry {
     static let entry = BackendEntry(
         planner: KubernetesPlanner(),
         executor: { KubernetesBackend(environment: $0, recorder: $1) },
+        controlType: KubernetesJobControl.self,
         control: { environment, context, _ in
             KubernetesJobControl(
                 context: context, host: environment.host, http: environment.http, sink: environment.sink,

@@ -95,6 +95,14 @@ public struct KubernetesJobControl: JobControl {
         }
     }
 
+    /// mrun's Jobs in the namespace `mrun run` from here would use (the context's `namespace`, else
+    /// the project's), whether or not the history holds them.
+    public func backendJobs() async throws -> BackendJobList? {
+        let jobs = try await KubernetesJobs.connect(
+            context: context, host: host, http: http, options: options, sink: sink, warn: warn)
+        return KubernetesJobStatus.backendJobs(try await jobs.list())
+    }
+
     // MARK: - Pieces
 
     func connect() async throws -> KubernetesJobs {
@@ -114,14 +122,6 @@ public struct KubernetesJobControl: JobControl {
 
     /// The history's view of a Job's state.
     public static func status(_ job: KubernetesJobStatus) -> JobStatus {
-        let state: LaunchState
-        switch job.state {
-        case .pending: state = .submitted
-        case .running: state = .running
-        case .completed: state = .completed
-        case .failed: state = .failed
-        case .cancelled: state = .cancelled
-        }
         var code: Int32?
         if job.state == .completed || job.state == .failed {
             if let signal = job.signal, job.exitCode ?? 0 == 0 {
@@ -130,7 +130,8 @@ public struct KubernetesJobControl: JobControl {
                 code = job.exitCode.map { Int32(clamping: $0) }
             }
         }
-        return JobStatus(state: state, exitCode: code, summary: job.stateDescription, details: job.statusText())
+        return JobStatus(
+            state: job.state, exitCode: code, summary: job.stateDescription, details: job.statusText(), name: job.name)
     }
 
     /// A launch whose Job no longer exists: deleted outside mrun, or removed by a TTL controller.

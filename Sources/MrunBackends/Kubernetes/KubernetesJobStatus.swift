@@ -9,19 +9,10 @@ import KubernetesAPI
 /// An experiment's Job as `mrun status` and `mrun list` show it: mrun's state, derived from the
 /// Job's conditions and its newest pod (phase, container state, exit code).
 public struct KubernetesJobStatus: Sendable, Equatable {
-    public enum State: String, Sendable, Equatable {
-        case pending = "PENDING"
-        case running = "RUNNING"
-        case completed = "COMPLETED"
-        case failed = "FAILED"
-        case cancelled = "CANCELLED"
-
-        public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
-    }
-
     public var name: String
     public var namespace: String
-    public var state: State
+    /// Never ``JobState/unknown``: a Job that exists tells its state.
+    public var state: JobState
     /// Why it is in that state: `ContainerCreating`, `ImagePullBackOff`, `Unschedulable`,
     /// `BackoffLimitExceeded`, `OOMKilled`…
     public var reason: String?
@@ -65,7 +56,7 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         image = job.spec?.template.spec?.containers.first?.image
         command = job.metadata.annotations?["mrun/command"]
         sweep = job.metadata.labels?["mrun/sweep"]
-        state = .pending
+        state = .submitted
         let status = job.status
         if job.metadata.deletionTimestamp != nil {
             state = .cancelled
@@ -100,11 +91,11 @@ public struct KubernetesJobStatus: Sendable, Equatable {
             state = .completed
         case .failed?:
             // The Job makes another pod unless its retries are used up.
-            state = backoffLimit == 0 ? .failed : .pending
+            state = backoffLimit == 0 ? .failed : .submitted
             reason = backoffLimit == 0 ? (pod.status?.reason ?? "Error") : "retrying after a failed pod"
             message = pod.status?.message
         default:
-            state = .pending
+            state = .submitted
             let unscheduled = pod.status?.conditions?.first { $0.type == "PodScheduled" && $0.status == "False" }
             reason = waiting?.reason ?? unscheduled?.reason ?? (pod.spec?.nodeName == nil ? "not scheduled yet" : nil)
             message = waiting?.message ?? unscheduled?.message
@@ -112,9 +103,13 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         if let end = container?.state?.terminated?.finishedAt, state.isFinal { finished = Kubernetes.date(from: end) }
     }
 
+    /// The state in the words mrun shows for Kubernetes: a Job not running yet is `PENDING`, as
+    /// its pod's phase says.
+    public var shownState: String { state == .submitted ? "PENDING" : state.rawValue.uppercased() }
+
     /// `FAILED (BackoffLimitExceeded), exit code 3`, `PENDING (ImagePullBackOff)`.
     public var stateDescription: String {
-        var text = state.rawValue
+        var text = shownState
         if let reason { text += " (\(reason))" }
         guard state == .completed || state == .failed else { return text }
         if let exitCode, signal == nil || exitCode != 0 { text += ", exit code \(exitCode)" }
@@ -143,22 +138,24 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 + "\n" }.joined()
     }
 
-    /// `mrun list` output: a header and one line per Job.
+    /// `mrun list --all`: a header and one line per Job.
     public static func table(_ jobs: [KubernetesJobStatus], now: Date = Date()) -> String {
-        let rows =
-            [["NAME", "STATE", "EXIT", "AGE", "DURATION"]]
-            + jobs.map { job in
-                [
-                    job.name, job.state.rawValue, job.exitCode.map(String.init) ?? "-",
-                    job.created.map { age(now.timeIntervalSince($0)) } ?? "-",
-                    job.duration(now: now).map(age) ?? "-",
-                ]
-            }
-        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-        }.joined()
+        backendJobs(jobs, now: now).table
+    }
+
+    /// The Jobs with their state, exit code, age and duration at `now`.
+    public static func backendJobs(_ jobs: [KubernetesJobStatus], now: Date = Date()) -> BackendJobList {
+        BackendJobList(
+            columns: ["NAME", "STATE", "EXIT", "AGE", "DURATION"],
+            jobs: jobs.map { job in
+                BackendJob(
+                    id: job.name, name: job.name, state: job.state,
+                    cells: [
+                        job.name, job.shownState, job.exitCode.map(String.init) ?? "-",
+                        job.created.map { age(now.timeIntervalSince($0)) } ?? "-",
+                        job.duration(now: now).map(age) ?? "-",
+                    ])
+            })
     }
 
     /// kubectl's short form: `45s`, `3m12s`, `2h5m`, `3d4h`.

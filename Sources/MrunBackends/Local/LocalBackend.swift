@@ -42,7 +42,7 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
 
     /// A local run's state and exit code in the history: signals mrun forwards (and the shell's
     /// codes for them) mean it was interrupted or cancelled.
-    static func outcome(_ status: ExitStatus) -> (LaunchState, Int32) {
+    static func outcome(_ status: ExitStatus) -> (JobState, Int32) {
         let interrupting = [SIGINT, SIGTERM, SIGHUP, SIGKILL]
         switch status {
         case .exited(0): return (.completed, 0)

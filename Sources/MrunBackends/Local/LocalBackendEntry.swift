@@ -9,7 +9,7 @@ enum LocalBackendEntry {
         planner: LocalPlanner(),
         executor: { environment, recorder in backend(host: environment.host, sink: environment.sink, recorder: recorder)
         },
-        control: { _, _, history in LocalJobControl(history: history) })
+        controlType: LocalJobControl.self, control: { _, _, history in LocalJobControl(history: history) })
 
     /// The backend is generic over its sink (each output line is written through it); opening the
     /// environment's sink here picks the concrete type.

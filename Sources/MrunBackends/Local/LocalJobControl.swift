@@ -13,14 +13,20 @@ import KubernetesAPI
 /// A process counts as the launch's only while its environment names the launch's experiment
 /// (`MRUN_EXPERIMENT`, read from `/proc`), so a process id reused later is never taken for it.
 public struct LocalJobControl: JobControl {
-    public var history: HistoryStore
+    /// The history, opened when first needed: `mrun list --all` makes this control only to learn
+    /// that it lists nothing of its own.
+    var openHistory: OpenHistory
     /// Pause between checks while following output or waiting for a cancelled run to end.
     var pollInterval: Duration = .milliseconds(200)
     /// How long the mrun running a launch gets to record its end after the process ended.
     var recordGrace: Duration = .seconds(1)
 
+    public init(history: @escaping OpenHistory) {
+        openHistory = history
+    }
+
     public init(history: HistoryStore) {
-        self.history = history
+        self.init(history: { history })
     }
 
     public func refresh(_ launches: [LaunchRecord]) async throws -> [String: JobStatus] {
@@ -32,7 +38,7 @@ public struct LocalJobControl: JobControl {
     }
 
     public func status(_ launch: LaunchRecord) async throws -> JobStatus {
-        var current = try history.launch(id: launch.id) ?? launch
+        var current = try openHistory().launch(id: launch.id) ?? launch
         if !current.state.isFinal, let pid = current.jobId, !Self.isRunning(pid, name: current.experimentName) {
             // The process ended: the mrun running it records how, unless it ended too (then the
             // launch is `unknown` already, and there is nothing to wait for).
@@ -86,7 +92,7 @@ public struct LocalJobControl: JobControl {
         if !after.state.isFinal {
             // Nobody else will record it: the mrun that ran it is gone too.
             after.state = .cancelled
-            try history.refresh([launch.id: (.cancelled, nil)])
+            try openHistory().refresh([launch.id: (.cancelled, nil)])
         }
         return (before, Self.status(after))
     }
@@ -95,10 +101,10 @@ public struct LocalJobControl: JobControl {
     func recorded(_ launch: LaunchRecord, within grace: Duration) async throws -> LaunchRecord {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: grace)
-        var current = try history.launch(id: launch.id) ?? launch
+        var current = try openHistory().launch(id: launch.id) ?? launch
         while !current.state.isFinal && clock.now < deadline {
             try await Task.sleep(for: pollInterval)
-            current = try history.launch(id: launch.id) ?? current
+            current = try openHistory().launch(id: launch.id) ?? current
         }
         return current
     }

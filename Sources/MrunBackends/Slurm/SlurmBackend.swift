@@ -94,14 +94,16 @@ public struct SlurmBackend: Backend {
         return Submission(id: id, home: home, slurm: slurm, host: session.name)
     }
 
-    /// Remembers the job for `logs`; the job runs whatever happens here, so a failure is a warning.
+    /// Remembers the job for `logs`, in the history the recorder writes to (else in the one of
+    /// `$MRUN_HOME`); the job runs whatever happens here, so a failure is a warning.
     func record(_ submission: Submission, plan: ExperimentPlan, output: String) async {
         do {
-            try SlurmJobRecords(store: store, context: plan.context.name).save(
+            let history = try recorder?.store ?? HistoryStore(home: store.home)
+            try await history.recordSubmitted(
                 SlurmJobRecord(
-                    id: submission.id, name: plan.experiment.name, project: plan.experiment.project,
-                    host: submission.host, jobDirectory: submission.absolute(submission.slurm.jobDir), output: output,
-                    submitted: Date()))
+                    context: plan.context.name, id: submission.id, name: plan.experiment.name,
+                    project: plan.experiment.project, host: submission.host,
+                    jobDirectory: submission.absolute(submission.slurm.jobDir), output: output, submitted: Date()))
         } catch {
             await note("mrun: warning: cannot record job \(submission.id) under \(store.home.path): \(error)")
         }

@@ -8,9 +8,10 @@ enum SlurmBackendEntry {
     static let entry = BackendEntry(
         planner: SlurmPlanner(),
         executor: { SlurmBackend(environment: $0, recorder: $1) },
-        control: { environment, context, _ in
+        controlType: SlurmJobControl.self,
+        control: { environment, context, history in
             SlurmJobControl(
                 jobs: try SlurmJobs(
-                    context: context, host: environment.host, store: environment.store, runner: environment.runner))
+                    context: context, host: environment.host, runner: environment.runner, history: history))
         })
 }

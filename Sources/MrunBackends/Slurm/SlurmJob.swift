@@ -6,8 +6,10 @@ import MrunPlan
 import MrunHistory
 import KubernetesAPI
 
-/// An experiment's state as mrun reports it, whatever the backend.
-public enum JobState: String, Sendable, Equatable, CaseIterable {
+/// Slurm's job states as mrun words them (`TIMEOUT`, `OUT_OF_MEMORY`): Slurm's many states, long
+/// and short, grouped. Only for reading Slurm and showing its word; everything else goes by the
+/// ``JobState`` each maps to.
+enum SlurmState: String, Sendable, Equatable, CaseIterable {
     case pending = "PENDING"
     case running = "RUNNING"
     case suspended = "SUSPENDED"
@@ -20,8 +22,8 @@ public enum JobState: String, Sendable, Equatable, CaseIterable {
     case preempted = "PREEMPTED"
     case unknown = "UNKNOWN"
 
-    /// mrun's state for a Slurm job state (`squeue`'s long form, or sacct's, e.g. `CANCELLED by 1001`).
-    public init(slurm text: String) {
+    /// The group of a Slurm job state (`squeue`'s long form, or sacct's, e.g. `CANCELLED by 1001`).
+    init(slurm text: String) {
         let word = text.split(separator: " ").first.map(String.init)?.uppercased() ?? ""
         switch word {
         case "PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "SPECIAL_EXIT",
@@ -50,11 +52,16 @@ public enum JobState: String, Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// Whether the job has ended and will not change state again (short of a requeue).
-    public var isFinal: Bool {
+    /// mrun's state for it: a suspended job is still running, a job that ran out of time or
+    /// memory, lost its node or was preempted has failed.
+    var jobState: JobState {
         switch self {
-        case .pending, .running, .suspended, .unknown: false
-        default: true
+        case .pending: .submitted
+        case .running, .suspended: .running
+        case .completed: .completed
+        case .cancelled: .cancelled
+        case .failed, .timeout, .outOfMemory, .nodeFailure, .preempted: .failed
+        case .unknown: .unknown
         }
     }
 }
@@ -66,6 +73,8 @@ public struct SlurmJob: Sendable, Equatable {
     public var state: JobState
     /// Slurm's own word for the state, e.g. `OUT_OF_MEMORY`.
     public var slurmState: String
+    /// The state in the words mrun shows for Slurm: `PENDING`, `TIMEOUT`.
+    public var shownState: String { SlurmState(slurm: slurmState).rawValue }
     /// The script's exit status, once it has ended (`ExitCode=3:0` → 3).
     public var exitCode: Int?
     /// The signal that ended it, if one did (`ExitCode=0:9` → 9).
@@ -82,7 +91,7 @@ public struct SlurmJob: Sendable, Equatable {
         self.id = id
         self.name = name
         self.slurmState = slurmState.split(separator: " ").first.map(String.init) ?? slurmState
-        self.state = JobState(slurm: slurmState)
+        self.state = SlurmState(slurm: slurmState).jobState
     }
 
     /// Whether the name is one mrun gives experiments: a DNS label ending in a 5-character suffix.
@@ -233,8 +242,8 @@ package enum SlurmOutput {
 extension SlurmJob {
     /// `COMPLETED, exit code 0`, `CANCELLED, signal 15`, `RUNNING`.
     public var stateDescription: String {
-        var text = state.rawValue
-        if slurmState != state.rawValue && !slurmState.isEmpty { text += " (\(slurmState))" }
+        var text = shownState
+        if slurmState != text && !slurmState.isEmpty { text += " (\(slurmState))" }
         guard state.isFinal else { return text }
         // A signalled job's exit code is a meaningless 0.
         if let exitCode, signal == nil || exitCode != 0 { text += ", exit code \(exitCode)" }
@@ -251,15 +260,14 @@ extension SlurmJob {
         return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 + "\n" }.joined()
     }
 
-    /// `mrun list` output: a header and one line per job (`mrun status` tells exit codes).
-    public static func table(_ jobs: [SlurmJob]) -> String {
-        let rows =
-            [["JOBID", "NAME", "STATE", "SUBMITTED"]]
-            + jobs.map { [$0.id, $0.name, $0.state.rawValue, $0.submitted ?? "-"] }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-        }.joined()
+    /// `mrun list --all`: id, name, state and submit time (`mrun status` tells exit codes).
+    public static func backendJobs(_ jobs: [SlurmJob]) -> BackendJobList {
+        BackendJobList(
+            columns: ["JOBID", "NAME", "STATE", "SUBMITTED"],
+            jobs: jobs.map { job in
+                BackendJob(
+                    id: job.id, name: job.name, state: job.state,
+                    cells: [job.id, job.name, job.shownState, job.submitted ?? "-"])
+            })
     }
 }

@@ -5,9 +5,12 @@ import MrunPlan
 import MrunHistory
 import KubernetesAPI
 
-/// Launches on a Slurm context, by the job ids recorded at submission (`123`, or `123_4` for a
-/// sweep's point), over the context's shared ssh connection.
+/// Jobs on a Slurm context, by their job ids (`123`, or `123_4` for a sweep's point): those the
+/// history recorded at submission, and those it does not hold, over the context's shared ssh
+/// connection.
 public struct SlurmJobControl: JobControl {
+    public static let jobIDKind: JobIDKind? = JobIDKind(system: "Slurm") { SlurmOutput.isJobID($0) }
+
     public var jobs: SlurmJobs
 
     public init(jobs: SlurmJobs) {
@@ -39,12 +42,32 @@ public struct SlurmJobControl: JobControl {
     }
 
     public func logs(_ launch: LaunchRecord, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
-        Self.status(try await jobs.logs(try jobID(launch), follow: follow, sink: sink))
+        try await logs(jobID: try jobID(launch), follow: follow, sink: sink)
     }
 
     public func cancel(_ launch: LaunchRecord) async throws -> (before: JobStatus, after: JobStatus) {
-        let (before, after) = try await jobs.cancel(try jobID(launch))
+        try await cancel(jobID: try jobID(launch))
+    }
+
+    // MARK: - Jobs by id, whether or not the history holds them
+
+    /// Throws ``SlurmError/unknownJob`` when Slurm has no trace of the job.
+    public func status(jobID: String) async throws -> JobStatus {
+        Self.status(try await jobs.status(jobID))
+    }
+
+    public func logs(jobID: String, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
+        Self.status(try await jobs.logs(jobID, follow: follow, sink: sink))
+    }
+
+    public func cancel(jobID: String) async throws -> (before: JobStatus, after: JobStatus) {
+        let (before, after) = try await jobs.cancel(jobID)
         return (Self.status(before), Self.status(after))
+    }
+
+    /// Every job of the user's that Slurm or its accounting lists, mrun's names or not.
+    public func backendJobs() async throws -> BackendJobList? {
+        SlurmJob.backendJobs(try await jobs.list(all: true))
     }
 
     func jobID(_ launch: LaunchRecord) throws -> String {
@@ -63,7 +86,7 @@ public struct SlurmJobControl: JobControl {
             }
         }
         return JobStatus(
-            state: LaunchState(job.state), exitCode: code, summary: job.stateDescription, details: job.statusText)
+            state: job.state, exitCode: code, summary: job.stateDescription, details: job.statusText, name: job.name)
     }
 
     static func untraced(_ id: String, host: String) -> JobStatus {

@@ -20,13 +20,17 @@ public struct SlurmJobs: Sendable {
     var pollInterval: Duration = .milliseconds(300)
     var cancelTimeout: Duration = .seconds(30)
 
-    public init(context: Context, host: HostEnvironment, store: ConfigStore, runner: any InputProcessRunning) throws {
+    /// - Parameter history: Where the records of jobs submitted from here are, opened when first
+    ///   needed.
+    public init(
+        context: Context, host: HostEnvironment, runner: any InputProcessRunning, history: @escaping OpenHistory
+    ) throws {
         guard context.type == .slurm else {
             throw SlurmError.notSlurmContext(name: context.name, type: context.type)
         }
         self.context = context
         session = try SlurmShells.make(context.slurm, host: host, runner: runner)
-        records = SlurmJobRecords(store: store, context: context.name)
+        records = SlurmJobRecords(context: context.name, history: history)
     }
 
     /// The job's state, exit code and output file. Throws ``SlurmError/unknownJob`` when Slurm
@@ -100,7 +104,7 @@ public struct SlurmJobs: Sendable {
         while clock.now < deadline {
             do {
                 job = try await status(id)
-            } catch SlurmError.unknownJob where before.state == .pending && id.contains("_") {
+            } catch SlurmError.unknownJob where before.state == .submitted && id.contains("_") {
                 // An array task cancelled before it started leaves no trace at all.
                 var cancelled = SlurmJob(id: id, name: before.name, slurmState: "CANCELLED")
                 cancelled.output = before.output
@@ -109,7 +113,7 @@ public struct SlurmJobs: Sendable {
             if job.state.isFinal { return (before, job) }
             try await Task.sleep(for: pollInterval)
         }
-        throw SlurmError.cancelNotConfirmed(host: session.name, id: id, state: job.state.rawValue)
+        throw SlurmError.cancelNotConfirmed(host: session.name, id: id, state: job.shownState)
     }
 
     /// Prints the job's output file to `sink`; with `follow`, keeps printing what is appended until
@@ -132,7 +136,7 @@ public struct SlurmJobs: Sendable {
         if !follow || job.state.isFinal {
             let result = try await session.stream("cat -- \(file)", to: sink)
             if !result.status.succeeded {
-                if job.state == .pending { return job }
+                if job.state == .submitted { return job }
                 throw SlurmError.remoteCommandFailed(
                     host: session.name, command: "reading \(output)",
                     detail: CodeShipper.lastLine(result.standardError, status: result.status))
