@@ -13,6 +13,8 @@ public struct Context: Codable, Sendable, Equatable {
     public var templatesDir: String?
     public var kubernetes = KubernetesSettings()
     public var slurm = SlurmSettings()
+    /// How many processes an experiment is, on how many nodes (see ``GangSettings``).
+    public var gang = GangSettings()
 
     public init(name: String, type: ContextType) {
         self.name = name
@@ -24,6 +26,44 @@ public struct Context: Codable, Sendable, Equatable {
 
     public static let defaultPython = "python3"
     public var pythonCommand: String { python ?? Self.defaultPython }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, type, project, env, neptune, resources, storage, python, templatesDir, kubernetes, slurm, gang
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try values.decode(String.self, forKey: .name),
+            type: try values.decode(ContextType.self, forKey: .type))
+        project = try values.decodeIfPresent(String.self, forKey: .project)
+        env = try values.decode([String: String].self, forKey: .env)
+        neptune = try values.decode(Bool.self, forKey: .neptune)
+        resources = try values.decode(Resources.self, forKey: .resources)
+        storage = try values.decodeIfPresent(String.self, forKey: .storage)
+        python = try values.decodeIfPresent(String.self, forKey: .python)
+        templatesDir = try values.decodeIfPresent(String.self, forKey: .templatesDir)
+        kubernetes = try values.decode(KubernetesSettings.self, forKey: .kubernetes)
+        slurm = try values.decode(SlurmSettings.self, forKey: .slurm)
+        gang = try values.decodeIfPresent(GangSettings.self, forKey: .gang) ?? GangSettings()
+    }
+
+    // Without gang keys, no `gang`: plans' JSON and stored launches stay as they were before gangs.
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(name, forKey: .name)
+        try values.encode(type, forKey: .type)
+        try values.encodeIfPresent(project, forKey: .project)
+        try values.encode(env, forKey: .env)
+        try values.encode(neptune, forKey: .neptune)
+        try values.encode(resources, forKey: .resources)
+        try values.encodeIfPresent(storage, forKey: .storage)
+        try values.encodeIfPresent(python, forKey: .python)
+        try values.encodeIfPresent(templatesDir, forKey: .templatesDir)
+        try values.encode(kubernetes, forKey: .kubernetes)
+        try values.encode(slurm, forKey: .slurm)
+        if gang != GangSettings() { try values.encode(gang, forKey: .gang) }
+    }
 }
 
 public struct KubernetesSettings: Codable, Sendable, Equatable {
@@ -37,6 +77,30 @@ public struct KubernetesSettings: Codable, Sendable, Equatable {
     public static let defaultBaseImage = "python:3.11-slim"
     public static let defaultPVCSize = "40Gi"
     public static let defaultStorage = "/storage"
+}
+
+/// A gang: `nodes` x `procs_per_node` processes that train together, each with torchrun's
+/// variables (RANK, WORLD_SIZE, MASTER_ADDR...). Unset keys take their defaults at planning.
+public struct GangSettings: Codable, Sendable, Equatable {
+    public var nodes: Int?
+    public var procsPerNode: Int?
+    /// `mrun`, `torchrun` or `none` (``Launcher``).
+    public var launcher: String?
+    public var masterPort: Int?
+
+    public init() {}
+
+    /// How the processes of a gang start.
+    public enum Launcher: String, CaseIterable, Sendable, Codable {
+        /// mrun's per-node starter starts each node's processes.
+        case mrun
+        /// One `torchrun` per node starts them.
+        case torchrun
+        /// One process per node, with the node's variables only.
+        case none
+    }
+
+    public static let defaultMasterPort = 29500
 }
 
 /// A Slurm context's settings: how mrun reaches the cluster, and the job's sbatch options
@@ -93,7 +157,6 @@ public struct SlurmJobOptions: Codable, Sendable, Equatable {
     public var account: String?
     public var qos: String?
     public var time: String?
-    public var nodes: Int?
     public var ntasks: Int?
     public var cpusPerTask: Int?
     public var mem: String?

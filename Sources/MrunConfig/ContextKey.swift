@@ -15,7 +15,11 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case host
     case identityFile = "identity_file"
     case sshConfig = "ssh_config"
-    case workdir, partition, account, qos, time, nodes, ntasks
+    case nodes
+    case procsPerNode = "procs_per_node"
+    case launcher
+    case masterPort = "master_port"
+    case workdir, partition, account, qos, time, ntasks
     case cpusPerTask = "cpus_per_task"
     case mem, gres, constraint, modules, setup
     case sbatchOptions = "sbatch_options"
@@ -40,7 +44,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .env: return .stringMap
         case .neptune, .loginNode: return .boolean
         case .resources: return .resources
-        case .backoffLimit, .nodes, .ntasks, .cpusPerTask: return .integer
+        case .backoffLimit, .nodes, .procsPerNode, .masterPort, .ntasks, .cpusPerTask: return .integer
         case .modules, .setup, .sbatchOptions: return .stringList
         default: return .string
         }
@@ -50,7 +54,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
         switch self {
         case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit:
             return [.kubernetes]
-        case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .nodes, .ntasks,
+        case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .ntasks,
             .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions, .containerImage:
             return [.slurm]
         default:
@@ -87,7 +91,11 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .account: return "Slurm account (--account)."
         case .qos: return "Slurm quality of service (--qos)."
         case .time: return "Slurm time limit, e.g. 1:00:00 (--time)."
-        case .nodes: return "Number of nodes (--nodes)."
+        case .nodes: return "Nodes of a gang (default 1); on Slurm also --nodes."
+        case .procsPerNode:
+            return "Processes per node (default: the GPUs per node when resources.gpu is set, else 1)."
+        case .launcher: return "How a gang's processes start: mrun (default), torchrun or none."
+        case .masterPort: return "Port of rank 0 for the gang's rendezvous, MASTER_PORT (default 29500)."
         case .ntasks: return "Number of tasks (--ntasks)."
         case .cpusPerTask: return "CPUs per task (--cpus-per-task)."
         case .mem: return "Memory per node, e.g. 8G (--mem)."

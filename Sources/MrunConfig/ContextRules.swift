@@ -9,6 +9,9 @@ extension Context {
         switch key {
         case .backoffLimit: return 0...Int(Int32.max)
         case .nodes, .ntasks, .cpusPerTask: return 1...Int(Int32.max)
+        // A node's processes are counted by its starter; 4096 is past any machine's GPUs or cores.
+        case .procsPerNode: return 1...4096
+        case .masterPort: return 1...65535
         default: return nil
         }
     }
@@ -34,12 +37,32 @@ extension Context {
         return nil
     }
 
-    func integerProblem() -> Problem? {
-        for key in ContextKey.allCases {
+    func integerProblem(of keys: [ContextKey] = ContextKey.allCases) -> Problem? {
+        for key in keys {
             guard let range = Self.range(of: key), case .integer(let number)? = value(of: key), !range.contains(number)
             else { continue }
             let bound = number < range.lowerBound ? "\(range.lowerBound) or more" : "at most \(range.upperBound)"
             return Problem(key: key, message: "\(key.rawValue) must be \(bound), got \(number)")
+        }
+        return nil
+    }
+
+    /// The first problem with the gang's keys, which `mrun run`'s flags may also set.
+    public func gangKeysProblem() -> Problem? {
+        integerProblem(of: [.nodes, .procsPerNode, .masterPort]) ?? gangProblem()
+    }
+
+    /// A gang the context's backend can start: a launcher mrun knows, and one node on this machine.
+    func gangProblem() -> Problem? {
+        if let launcher = gang.launcher, GangSettings.Launcher(rawValue: launcher) == nil {
+            let known = GangSettings.Launcher.allCases.map(\.rawValue).joined(separator: ", ")
+            return Problem(key: .launcher, message: "launcher must be one of \(known), got \(quoted: launcher)")
+        }
+        if type == .local, let nodes = gang.nodes, nodes > 1 {
+            return Problem(
+                key: .nodes,
+                message: "nodes must be 1 on a local context (it is this one machine), got \(nodes);"
+                    + " use procs_per_node for several processes")
         }
         return nil
     }

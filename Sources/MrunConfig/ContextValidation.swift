@@ -34,7 +34,7 @@ extension Context {
                 key: .env,
                 message: "\(quoted: bad) is not a valid environment variable name (letters, digits and _)")
         }
-        if let problem = controlCharacterProblem() ?? integerProblem() { return problem }
+        if let problem = controlCharacterProblem() ?? integerProblem() ?? gangProblem() { return problem }
         switch type {
         case .kubernetes:
             if kubernetes.registryURL?.isEmpty ?? true {

@@ -38,7 +38,10 @@ extension Context {
         case (.account, .string(let text)): slurm.account = text
         case (.qos, .string(let text)): slurm.qos = text
         case (.time, .string(let text)): slurm.time = text
-        case (.nodes, .integer(let number)): slurm.nodes = number
+        case (.nodes, .integer(let number)): gang.nodes = number
+        case (.procsPerNode, .integer(let number)): gang.procsPerNode = number
+        case (.launcher, .string(let text)): gang.launcher = text
+        case (.masterPort, .integer(let number)): gang.masterPort = number
         case (.ntasks, .integer(let number)): slurm.ntasks = number
         case (.cpusPerTask, .integer(let number)): slurm.cpusPerTask = number
         case (.mem, .string(let text)): slurm.mem = text
@@ -82,7 +85,10 @@ extension Context {
         case .account: return text(slurm.account)
         case .qos: return text(slurm.qos)
         case .time: return text(slurm.time)
-        case .nodes: return number(slurm.nodes)
+        case .nodes: return number(gang.nodes)
+        case .procsPerNode: return number(gang.procsPerNode)
+        case .launcher: return text(gang.launcher)
+        case .masterPort: return number(gang.masterPort)
         case .ntasks: return number(slurm.ntasks)
         case .cpusPerTask: return number(slurm.cpusPerTask)
         case .mem: return text(slurm.mem)

@@ -48,7 +48,7 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
     // The history stores the inputs as one flat JSON object, as earlier versions wrote it.
     enum CodingKeys: String, CodingKey {
         case directory, script, arguments, requirements, baseImage, name, project, tags, environmentNames
-        case neptuneConfig, resources, templatesDir, point, rerunOf
+        case neptuneConfig, resources, templatesDir, gang, point, rerunOf
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,7 +65,8 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
             environment: try values.decode([String].self, forKey: .environmentNames),
             neptuneConfig: try values.decodeIfPresent(String.self, forKey: .neptuneConfig),
             templatesDir: try values.decodeIfPresent(String.self, forKey: .templatesDir),
-            resources: try values.decodeIfPresent(String.self, forKey: .resources))
+            resources: try values.decodeIfPresent(String.self, forKey: .resources),
+            gang: try values.decodeIfPresent(GangSettings.self, forKey: .gang) ?? GangSettings())
         point = try values.decodeIfPresent([SweepPoint.Parameter].self, forKey: .point)
         rerunOf = try values.decodeIfPresent(String.self, forKey: .rerunOf)
     }
@@ -84,6 +85,7 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
         try values.encodeIfPresent(request.neptuneConfig, forKey: .neptuneConfig)
         try values.encodeIfPresent(request.resources, forKey: .resources)
         try values.encodeIfPresent(request.templatesDir, forKey: .templatesDir)
+        if request.gang != GangSettings() { try values.encode(request.gang, forKey: .gang) }
         try values.encodeIfPresent(point, forKey: .point)
         try values.encodeIfPresent(rerunOf, forKey: .rerunOf)
     }

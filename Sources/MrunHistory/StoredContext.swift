@@ -38,6 +38,23 @@ struct StoredContext: Codable, Sendable, Equatable {
         }
         let defaults = try JSONDecoder().decode(
             JSONValue.self, from: JSONEncoder().encode(Context(name: name, type: type)))
-        value = try JSONDecoder().decode(Context.self, from: JSONEncoder().encode(defaults.overlaid(with: stored)))
+        value = try JSONDecoder().decode(
+            Context.self, from: JSONEncoder().encode(defaults.overlaid(with: Self.moved(stored))))
+    }
+
+    /// Keys that moved since older rows were written: `nodes` was Slurm's before every backend's
+    /// gang had it.
+    static func moved(_ stored: JSONValue) -> JSONValue {
+        guard case .object(var fields) = stored, case .object(var slurm)? = fields["slurm"],
+            let nodes = slurm.removeValue(forKey: "nodes")
+        else { return stored }
+        fields["slurm"] = .object(slurm)
+        if case .object(var gang)? = fields["gang"] {
+            gang["nodes"] = gang["nodes"] ?? nodes
+            fields["gang"] = .object(gang)
+        } else {
+            fields["gang"] = .object(["nodes": nodes])
+        }
+        return .object(fields)
     }
 }

@@ -16,6 +16,8 @@ public struct ExperimentPlan: Encodable, Sendable {
     /// The backend's own part, defined by the backend that executes the plan.
     public var target: any PlanTarget
     public var artefacts: [Artefact]
+    /// One process, or a gang the backend starts together.
+    public var shape: JobShape = .single
 
     public var secrets: [EnvironmentVariable] { environment.filter(\.secret) }
 
@@ -30,6 +32,7 @@ public struct ExperimentPlan: Encodable, Sendable {
         try container.encode(snapshot, forKey: PlanMemberKey("snapshot"))
         try container.encode(environment, forKey: PlanMemberKey("environment"))
         try container.encodeIfPresent(storagePath, forKey: PlanMemberKey("storagePath"))
+        if shape.isGang { try container.encode(shape, forKey: PlanMemberKey("gang")) }
         try target.encodeMembers(to: &container)
         try container.encode(artefacts, forKey: PlanMemberKey("artefacts"))
     }

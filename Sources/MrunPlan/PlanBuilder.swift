@@ -54,7 +54,7 @@ public struct PlanBuilder: Sendable {
         throws -> Prepared
     {
         try request.validate()
-        var context = baseContext
+        var context = try request.applyingGang(to: baseContext)
         if let resources = request.resources {
             do {
                 let extra = try Resources.parse(resources)
@@ -106,9 +106,12 @@ public struct PlanBuilder: Sendable {
             context: context, experiment: experiment, snapshot: snapshot, environment: [],
             storagePath: storagePath(context: context, project: project, planner: planner),
             target: UnplannedTarget(), artefacts: [])
+        plan.shape = JobShape(context)
         plan.environment = try environment(request, plan: plan, neptuneProject: neptuneConfig?.project)
         let rendering = PlanRendering(
             artefacts: ArtefactRenderer(templates: templates), request: request, runsDirectory: store.runsDirectory)
+        // Before the backend's artefacts, which start the gang through it.
+        if plan.shape.isGang { plan.artefacts.append(try rendering.artefacts.render(.gang, plan: plan)) }
         let sweep = points.map { SweepRendering(id: suffix, name: name, input: $0, neptune: neptuneParameters) }
         try planner.complete(&plan, rendering: rendering, sweep: sweep)
         return Prepared(

@@ -23,6 +23,7 @@ public enum PlanPrinter {
         row("Experiment", "\(experiment.name) (project \(experiment.project))")
         row("Context", "\(plan.context.name) (\(plan.context.type.rawValue))")
         row("Command", experiment.commandLine)
+        if plan.shape.isGang { row("Gang", plan.shape.summary) }
         let size = ByteCountFormatter.string(fromByteCount: Int64(plan.snapshot.totalBytes), countStyle: .file)
         row("Code", "\(plan.snapshot.files.count) files, \(size), from \(plan.snapshot.root)")
         row("Content hash", experiment.contentHash)

@@ -94,6 +94,21 @@ struct TemplateVariables: Encodable {
         var path: String?
     }
 
+    /// A gang's variables (only for one): its shape, the command its starter runs for each rank,
+    /// and the starter's text once rendered (`gang.script`).
+    struct Gang: Encodable {
+        var nodes: Int
+        var procsPerNode: Int
+        var tasksPerNode: Int
+        var launcher: String
+        var masterPort: Int
+        var worldSize: Int
+        var command: [String]
+        var script: String?
+        /// The program that runs the starter: the context's Python.
+        var python: String
+    }
+
     struct ContextSummary: Encodable {
         var name: String
         var type: String
@@ -106,6 +121,7 @@ struct TemplateVariables: Encodable {
     var resources: ResourceValues
     var environment: [Variable]
     var secrets: [Variable]
+    var gang: Gang?
     // A sweep's `sweep` variable is encoded apart, once (``SweepRendering/variables()``).
 
     init(plan: ExperimentPlan, revealSecrets: Bool) {
@@ -119,6 +135,14 @@ struct TemplateVariables: Encodable {
             tpu: resources.tpu)
         environment = plan.environment.filter { !$0.secret }.map { Variable(name: $0.name, value: $0.value) }
         secrets = plan.secrets.map { Variable(name: $0.name, value: revealSecrets ? $0.value : $0.displayValue) }
+        let shape = plan.shape
+        gang =
+            shape.isGang
+            ? Gang(
+                nodes: shape.nodes, procsPerNode: shape.procsPerNode, tasksPerNode: shape.tasksPerNode,
+                launcher: shape.launcher.rawValue, masterPort: shape.masterPort, worldSize: shape.worldSize,
+                command: plan.experiment.command, script: plan.artefact(.gang)?.content,
+                python: plan.context.pythonCommand) : nil
     }
 
     /// The backend's members (`kubernetes`, `slurm`…) sit beside the common ones, as in the plan's JSON.
@@ -131,5 +155,6 @@ struct TemplateVariables: Encodable {
         try container.encode(resources, forKey: PlanMemberKey("resources"))
         try container.encode(environment, forKey: PlanMemberKey("environment"))
         try container.encode(secrets, forKey: PlanMemberKey("secrets"))
+        try container.encodeIfPresent(gang, forKey: PlanMemberKey("gang"))
     }
 }

@@ -19,11 +19,14 @@ public struct RunRequest: Codable, Sendable, Equatable {
     public var templatesDir: String?
     /// `--resources "cpu=4 mem=8G"`, merged over the context's.
     public var resources: String?
+    /// `--nodes`, `--procs_per_node`, `--launcher`, `--master_port`, over the context's.
+    public var gang = GangSettings()
 
     public init(
         script: String, arguments: [String] = [], requirements: String? = nil, baseImage: String? = nil,
         name: String? = nil, project: String? = nil, tags: [String] = [], environment: [String] = [],
-        neptuneConfig: String? = nil, templatesDir: String? = nil, resources: String? = nil
+        neptuneConfig: String? = nil, templatesDir: String? = nil, resources: String? = nil,
+        gang: GangSettings = GangSettings()
     ) {
         self.script = script
         self.arguments = arguments
@@ -36,6 +39,7 @@ public struct RunRequest: Codable, Sendable, Equatable {
         self.neptuneConfig = neptuneConfig
         self.templatesDir = templatesDir
         self.resources = resources
+        self.gang = gang
     }
 }
 

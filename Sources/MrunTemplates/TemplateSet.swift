@@ -12,6 +12,8 @@ public struct TemplateSet: Sendable {
         case secret = "secret.yaml"
         case job = "job.yaml"
         case sbatch = "sbatch.sh"
+        /// mrun's per-node starter of a gang's processes.
+        case gang = "gang.py"
     }
 
     /// A template's text and where it came from ("built-in" or a file path).

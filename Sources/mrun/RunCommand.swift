@@ -20,6 +20,7 @@ struct RunCommand: MrunCommand {
     )
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Gangs (distributed training)") var gang: GangOptions
 
     @Argument(help: "The experiment's Python script, inside the current directory (or 'script:' in --spec).")
     var script: String?
@@ -107,7 +108,7 @@ struct RunCommand: MrunCommand {
         var request = RunRequest(
             script: script ?? "", arguments: arguments, requirements: requirements, baseImage: baseImage, name: name,
             project: project, tags: tags, environment: self.environment, neptuneConfig: neptuneConfig,
-            templatesDir: templatesDir, resources: resources)
+            templatesDir: templatesDir, resources: resources, gang: gang.settings)
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)

@@ -77,7 +77,7 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.contains("nodes: must be a whole number, got 'zero'"))
         let saved = try sandbox.store.loadContext(named: "s")
-        #expect(saved.slurm.nodes == 2)
+        #expect(saved.gang.nodes == 2)
         #expect(saved.slurm.partition == nil)
     }
 

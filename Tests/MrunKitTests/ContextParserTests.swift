@@ -44,7 +44,7 @@ import Testing
         var slurm = Context(name: "plgrid.agents", type: .slurm)
         slurm.slurm.host = "user@login.cluster:2222"
         slurm.slurm.time = "1:00:00"
-        slurm.slurm.nodes = 2
+        slurm.gang.nodes = 2
         slurm.slurm.modules = ["python/3.11", "cuda/12"]
         slurm.slurm.setup = ["source ~/venv/bin/activate", "export X='a b'"]
         slurm.slurm.sbatchOptions = ["--exclusive", "--mail-type=END,FAIL"]

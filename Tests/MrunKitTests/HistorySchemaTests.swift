@@ -111,7 +111,7 @@ import Testing
         let decoded = try JSONDecoder().decode(StoredContext.self, from: Data(old.utf8)).value
         var expected = Context(name: "old", type: .slurm)
         expected.slurm.host = "h"
-        expected.slurm.nodes = 2
+        expected.gang.nodes = 2  // Slurm's own key then
         #expect(decoded == expected)
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(StoredContext.self, from: Data(#"{"name": "x", "type": "mainframe"}"#.utf8))

@@ -52,27 +52,31 @@ import Testing
     }
 
     /// While another process holds SQLite's write lock, sixteen recorder writes wait for it (more
-    /// than this machine's cores, the threads of Swift's cooperative pool). A task started after
-    /// them must still run before the lock is released: the writes wait suspended, not on threads.
+    /// than this machine's cores, the threads of Swift's cooperative pool). The holder lets go
+    /// only once a task started after the writes has run (or after 30 s): that task can run only
+    /// if the waiting writes left the pool's threads free.
     @Test func recorderWritesWaitWithoutHoldingTheCooperativePool() async throws {
         let history = try HistoryFixture()
         let store = try history.store()
         let fixture = try PlanFixture()
         let plan = try fixture.builder().plan(PlanFixture.request, context: .builtInLocal)
         let locked = history.home.appendingPathComponent("locked").path
+        let release = history.home.appendingPathComponent("release").path
         let holder = Task {
             try await SystemProcessRunner().run(
                 [
                     "python3", "-c",
                     """
-                    import sqlite3, sys, time
+                    import os, sqlite3, sys, time
                     connection = sqlite3.connect(sys.argv[1], isolation_level=None)
                     connection.execute("BEGIN IMMEDIATE")
                     open(sys.argv[2], "w").close()
-                    time.sleep(3)
+                    deadline = time.monotonic() + 30
+                    while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+                        time.sleep(0.01)
                     connection.execute("COMMIT")
                     """,
-                    history.file.path, locked,
+                    history.file.path, locked, release,
                 ], environment: nil, workingDirectory: nil)
         }
         while !FileManager.default.fileExists(atPath: locked) { try await Task.sleep(for: .milliseconds(10)) }
@@ -88,7 +92,10 @@ import Testing
                 }
             }
             try await Task.sleep(for: .milliseconds(200))
-            group.addTask { events.append("probe") }
+            group.addTask {
+                events.append("probe")
+                FileManager.default.createFile(atPath: release, contents: nil)
+            }
             try await group.waitForAll()
         }
         let result = try await holder.value

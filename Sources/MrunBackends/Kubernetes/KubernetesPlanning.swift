@@ -90,7 +90,7 @@ struct KubernetesPlanner: BackendPlanner {
         target.image.tag =
             "\(registry)/\(plan.experiment.project)/\(plan.experiment.baseName):\(plan.experiment.contentHash.prefix(24))"
         plan.target = target
-        plan.artefacts = [dockerfile]
+        plan.artefacts.append(dockerfile)
         // A sweep's points each have their own Job; they share the rest.
         for name in [TemplateSet.Name.namespace, .persistentVolumeClaim, .secret, .job]
         where (name != .secret || !plan.secrets.isEmpty) && (name != .job || sweep == nil) {

@@ -67,6 +67,10 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         if let program = argv.first, program.hasPrefix("./") {
             argv[0] = runDirectory.appendingPathComponent(String(program.dropFirst(2))).path
         }
+        if plan.shape.isGang {
+            // The starter runs the command (relative to the run directory) once per rank.
+            argv = [plan.context.pythonCommand, Self.gangStarter(in: runDirectory).path] + plan.experiment.args
+        }
         let launch = recorded.firstID.map { " (launch \($0))" } ?? ""
         await sink.standardError(
             Array("mrun: running \(plan.experiment.name) in \(local.runDirectory)\(launch)\n".utf8))
@@ -90,6 +94,8 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         }
     }
 
+    static func gangStarter(in runDirectory: URL) -> URL { runDirectory.appendingPathComponent(".mrun-gang.py") }
+
     /// A fresh run directory holding a copy of the code and the plan (secrets redacted).
     private func prepare(_ runDirectory: URL, plan: ExperimentPlan) throws {
         let files = FileManager.default
@@ -111,5 +117,8 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         }
         try AtomicFile.write(
             try PlanPrinter.json(plan), to: runDirectory.appendingPathComponent("plan.json"), mode: 0o600)
+        if let starter = plan.artefact(.gang) {
+            try AtomicFile.write(starter.content, to: Self.gangStarter(in: runDirectory), mode: 0o644)
+        }
     }
 }

@@ -54,6 +54,15 @@ struct LocalPlanner: BackendPlanner {
 
     func complete(_ plan: inout ExperimentPlan, rendering: PlanRendering, sweep: SweepRendering?) throws {
         setRunDirectory(&plan, rendering: rendering)
+        if plan.shape.isGang {
+            // This machine is the gang's one node; the starter gives each process its rank.
+            plan.environment += [
+                EnvironmentVariable(name: "MASTER_ADDR", value: "127.0.0.1"),
+                EnvironmentVariable(name: "MASTER_PORT", value: String(plan.shape.masterPort)),
+                EnvironmentVariable(name: "NNODES", value: "1"),
+                EnvironmentVariable(name: "NODE_RANK", value: "0"),
+            ]
+        }
         plan.experiment.contentHash = ArtefactRenderer.hash([plan.snapshot.contentHash])
     }
 

@@ -112,7 +112,7 @@ struct SlurmPlanner: BackendPlanner {
                 output: "\(jobDir)/" + (sweep == nil ? "slurm-%j.out" : "slurm-%A_%a.out"),
                 envFile: "\(jobDir)/.mrun-env", job: job))
         plan.experiment.contentHash = ArtefactRenderer.hash([plan.snapshot.contentHash])
-        plan.artefacts = [try rendering.artefacts.render(.sbatch, plan: plan, sweep: sweep)]
+        plan.artefacts.append(try rendering.artefacts.render(.sbatch, plan: plan, sweep: sweep))
     }
 
     /// The remote workdir as the sbatch script uses it: relative paths start from the remote home
