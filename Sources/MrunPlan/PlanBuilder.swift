@@ -106,7 +106,7 @@ public struct PlanBuilder: Sendable {
             context: context, experiment: experiment, snapshot: snapshot, environment: [],
             storagePath: storagePath(context: context, project: project, planner: planner),
             target: UnplannedTarget(), artefacts: [])
-        plan.shape = JobShape(context)
+        plan.shape = planner.shape(of: context)
         plan.environment = try environment(request, plan: plan, neptuneProject: neptuneConfig?.project)
         let rendering = PlanRendering(
             artefacts: ArtefactRenderer(templates: templates), request: request, runsDirectory: store.runsDirectory)

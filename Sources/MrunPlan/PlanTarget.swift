@@ -52,6 +52,9 @@ package protocol BackendPlanner: Sendable {
     /// The shared storage the experiment sees as `STORAGE_DIR`, from the context's `storage`.
     func storagePath(configured: String?, project: String, host: HostEnvironment, mrunHome: URL) -> String?
 
+    /// The context's job shape on this backend (default: ``JobShape/init(_:)``).
+    func shape(of context: Context) -> JobShape
+
     /// Completes `plan` (for a sweep, the plan its points share): its target, its content hash and
     /// its artefacts, rendered with `rendering`.
     func complete(_ plan: inout ExperimentPlan, rendering: PlanRendering, sweep: SweepRendering?) throws
@@ -68,6 +71,7 @@ package protocol BackendPlanner: Sendable {
 }
 
 extension BackendPlanner {
+    package func shape(of context: Context) -> JobShape { JobShape(context) }
     package func pointTemplate(_ rendering: PlanRendering) throws -> TemplateRenderer.Prepared? { nil }
     package func completePoint(
         _ plan: inout ExperimentPlan, rendering: PlanRendering, sweep: [String: any Sendable],

@@ -289,6 +289,9 @@ enum BuiltInTemplates {
         {%- if slurm.nodes %}
         #SBATCH --nodes={{ slurm.nodes }}
         {%- endif %}
+        {%- if gang %}
+        #SBATCH --ntasks-per-node={{ gang.tasks_per_node }}
+        {%- endif %}
         {%- if slurm.ntasks %}
         #SBATCH --ntasks={{ slurm.ntasks }}
         {%- endif %}
@@ -346,6 +349,22 @@ enum BuiltInTemplates {
         {%- for line in slurm.setup %}
         {{ line }}
         {%- endfor %}
+        {%- if gang %}
+        # A gang of {{ gang.world_size }} (launcher {{ gang.launcher }}): srun starts {{ gang.tasks_per_node }} task(s) on each of the
+        # {{ gang.nodes }} node(s), each through mrun's starter, which sets its rank from Slurm's; rank 0 runs
+        # on the first node of the allocation. The starter is written per job: array tasks share the directory.
+        mrun_starter=.mrun-gang-${SLURM_JOB_ID}.py
+        cat > "$mrun_starter" <<'MRUN_GANG_STARTER'
+        {{ gang.script }}
+        MRUN_GANG_STARTER
+        export MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
+        export MASTER_PORT={{ gang.master_port }}
+        export NNODES={{ gang.nodes }}
+        export MRUN_NODE_RANK_FROM=SLURM_NODEID
+        {%- if gang.launcher == "mrun" %}
+        export MRUN_GANG_TASK=slurm
+        {%- endif %}
+        {%- endif %}
         {%- if slurm.container_image %}
         # The experiment runs in the image, with apptainer or else singularity (after modules and setup,
         # which may provide them). Both pass the variables above into the container (not PATH or
@@ -362,7 +381,13 @@ enum BuiltInTemplates {
         {%- if storage.path %}
         mrun_binds+=(--bind {{ storage.path|shellquote }})
         {%- endif %}
+        {%- if gang %}
+        exec srun --kill-on-bad-exit=1 "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ gang.python|shellquote }} "$mrun_starter" {{ experiment.args|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
+        {%- else %}
         exec "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
+        {%- endif %}
+        {%- elif gang %}
+        exec srun --kill-on-bad-exit=1 {{ gang.python|shellquote }} "$mrun_starter" {{ experiment.args|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- else %}
         exec {{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- endif %}

@@ -105,7 +105,14 @@ import Testing
             let error = await thrownError(KubernetesClientError.self) {
                 _ = try await client.createJob(job, namespace: namespace)
             }
-            #expect(error?.kind == .connectionLost)
+            // The reset, or on a loaded machine the client's request timeout before it: either way
+            // the create may have arrived, and is not sent again.
+            let mayHaveArrived: Bool
+            switch error?.kind {
+            case .connectionLost?, .timedOut?: mayHaveArrived = true
+            default: mayHaveArrived = false
+            }
+            #expect(mayHaveArrived, "\(String(describing: error))")
             #expect(await server.controller.all(Kubernetes.Job.self).count == 1)
             #expect(server.requests.count == 1)
         }

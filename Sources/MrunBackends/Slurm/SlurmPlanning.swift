@@ -19,14 +19,20 @@ public struct SlurmTarget: Encodable, Sendable, Equatable {
     public var output: String
     /// Private file next to the job holding the secret variables, sourced by the script.
     public var envFile: String
+    /// `--nodes`: the gang's, or the context's `nodes` as sbatch takes it.
+    public var nodes: Int?
     public var job: SlurmJobOptions
 
-    public init(host: String, loginNode: Bool, jobDir: String, output: String, envFile: String, job: SlurmJobOptions) {
+    public init(
+        host: String, loginNode: Bool, jobDir: String, output: String, envFile: String, nodes: Int?,
+        job: SlurmJobOptions
+    ) {
         self.host = host
         self.loginNode = loginNode
         self.jobDir = jobDir
         self.output = output
         self.envFile = envFile
+        self.nodes = nodes
         self.job = job
     }
 
@@ -36,7 +42,7 @@ public struct SlurmTarget: Encodable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case host, loginNode, jobDir, output, envFile
+        case host, loginNode, jobDir, output, envFile, nodes
     }
 
     // One flat object in the plan's JSON and the templates' variables: `slurm.partition`.
@@ -47,6 +53,7 @@ public struct SlurmTarget: Encodable, Sendable, Equatable {
         try container.encode(jobDir, forKey: .jobDir)
         try container.encode(output, forKey: .output)
         try container.encode(envFile, forKey: .envFile)
+        try container.encodeIfPresent(nodes, forKey: .nodes)
         try job.encode(to: encoder)
     }
 }
@@ -90,6 +97,13 @@ extension ExperimentPlan {
 /// Plans Slurm launches: the job directory under the remote workdir and the sbatch script (for a
 /// sweep, one array script that picks each task's point).
 struct SlurmPlanner: BackendPlanner {
+    /// mrunner's keys keep sbatch's meaning: `nodes` and `ntasks` alone are passed to sbatch and
+    /// the command runs once, as before gangs. `procs_per_node` or `launcher` makes a gang, whose
+    /// `--ntasks-per-node` replaces `ntasks`.
+    func shape(of context: Context) -> JobShape {
+        context.gang.procsPerNode == nil && context.gang.launcher == nil ? .single : JobShape(context)
+    }
+
     func storagePath(configured: String?, project: String, host: HostEnvironment, mrunHome: URL) -> String? {
         configured
     }
@@ -102,6 +116,7 @@ struct SlurmPlanner: BackendPlanner {
             (workdir.hasSuffix("/") ? workdir : workdir + "/")
             + "\(plan.experiment.project)/\(plan.experiment.name)"
         var job = settings.job
+        if plan.shape.isGang { job.ntasks = nil }
         job.cpusPerTask = job.cpusPerTask ?? context.resources.cpu.flatMap { Int($0) }
         job.mem = job.mem ?? context.resources.memory
         job.gres = job.gres ?? context.resources.gpu.map { "gpu:\($0)" }
@@ -110,7 +125,8 @@ struct SlurmPlanner: BackendPlanner {
             slurm: SlurmTarget(
                 host: settings.host ?? "", loginNode: settings.loginNode ?? false, jobDir: jobDir,
                 output: "\(jobDir)/" + (sweep == nil ? "slurm-%j.out" : "slurm-%A_%a.out"),
-                envFile: "\(jobDir)/.mrun-env", job: job))
+                envFile: "\(jobDir)/.mrun-env", nodes: plan.shape.isGang ? plan.shape.nodes : context.gang.nodes,
+                job: job))
         plan.experiment.contentHash = ArtefactRenderer.hash([plan.snapshot.contentHash])
         plan.artefacts.append(try rendering.artefacts.render(.sbatch, plan: plan, sweep: sweep))
     }
