@@ -15,6 +15,8 @@ public struct Context: Codable, Sendable, Equatable {
     public var slurm = SlurmSettings()
     /// How many processes an experiment is, on how many nodes (see ``GangSettings``).
     public var gang = GangSettings()
+    /// A local context's GPUs (device indexes) for a gang's processes; empty: nvidia-smi's.
+    public var gpus: [String] = []
 
     public init(name: String, type: ContextType) {
         self.name = name
@@ -29,6 +31,7 @@ public struct Context: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case name, type, project, env, neptune, resources, storage, python, templatesDir, kubernetes, slurm, gang
+        case gpus
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +49,7 @@ public struct Context: Codable, Sendable, Equatable {
         kubernetes = try values.decode(KubernetesSettings.self, forKey: .kubernetes)
         slurm = try values.decode(SlurmSettings.self, forKey: .slurm)
         gang = try values.decodeIfPresent(GangSettings.self, forKey: .gang) ?? GangSettings()
+        gpus = try values.decodeIfPresent([String].self, forKey: .gpus) ?? []
     }
 
     // Without gang keys, no `gang`: plans' JSON and stored launches stay as they were before gangs.
@@ -63,6 +67,7 @@ public struct Context: Codable, Sendable, Equatable {
         try values.encode(kubernetes, forKey: .kubernetes)
         try values.encode(slurm, forKey: .slurm)
         if gang != GangSettings() { try values.encode(gang, forKey: .gang) }
+        if !gpus.isEmpty { try values.encode(gpus, forKey: .gpus) }
     }
 }
 

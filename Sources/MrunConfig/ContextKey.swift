@@ -5,6 +5,7 @@ import MrunSupport
 public enum ContextKey: String, CaseIterable, Sendable {
     case name, type, project, env, neptune, resources, storage, python
     case templatesDir = "templates_dir"
+    case gpus
     case registryURL = "registry_url"
     case baseImage = "base_image"
     case defaultPVCSize = "default_pvc_size"
@@ -45,13 +46,14 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .neptune, .loginNode: return .boolean
         case .resources: return .resources
         case .backoffLimit, .nodes, .procsPerNode, .masterPort, .ntasks, .cpusPerTask: return .integer
-        case .modules, .setup, .sbatchOptions: return .stringList
+        case .modules, .setup, .sbatchOptions, .gpus: return .stringList
         default: return .string
         }
     }
 
     public var appliesTo: Set<ContextType> {
         switch self {
+        case .gpus: return [.local]
         case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit:
             return [.kubernetes]
         case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .ntasks,
@@ -74,6 +76,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .storage: return "Shared storage path; exported as STORAGE_DIR (the PVC mount on Kubernetes)."
         case .python: return "Python interpreter that runs the script (default python3)."
         case .templatesDir: return "Directory whose templates override the built-in ones, file by file."
+        case .gpus: return "This machine's GPUs for a gang's processes, e.g. [0, 1] (default: nvidia-smi's)."
         case .registryURL: return "Docker registry the image is pushed to, e.g. gcr.io/my-project."
         case .baseImage: return "Base image of the experiment's Dockerfile (default python:3.11-slim)."
         case .defaultPVCSize: return "Size of the project's PersistentVolumeClaim (default 40Gi)."

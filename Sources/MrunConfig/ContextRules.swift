@@ -58,6 +58,13 @@ extension Context {
             let known = GangSettings.Launcher.allCases.map(\.rawValue).joined(separator: ", ")
             return Problem(key: .launcher, message: "launcher must be one of \(known), got \(quoted: launcher)")
         }
+        if let bad = gpus.first(where: { Int($0).map { $0 < 0 || $0 > 4095 } ?? true }) {
+            return Problem(
+                key: .gpus, message: "gpus: \(quoted: bad) is not a GPU index; list them as numbers, e.g. [0, 1]")
+        }
+        if let twice = gpus.first(where: { gpu in gpus.filter { Int($0) == Int(gpu) }.count > 1 }) {
+            return Problem(key: .gpus, message: "gpus: \(twice) is listed twice; each GPU once")
+        }
         if type == .local, let nodes = gang.nodes, nodes > 1 {
             return Problem(
                 key: .nodes,

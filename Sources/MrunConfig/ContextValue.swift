@@ -23,6 +23,7 @@ extension Context {
         case (.storage, .string(let text)): storage = text
         case (.python, .string(let text)): python = text
         case (.templatesDir, .string(let text)): templatesDir = text
+        case (.gpus, .list(let items)): gpus = items
         case (.registryURL, .string(let text)): kubernetes.registryURL = text
         case (.baseImage, .string(let text)): kubernetes.baseImage = text
         case (.defaultPVCSize, .string(let text)): kubernetes.defaultPVCSize = text
@@ -70,6 +71,7 @@ extension Context {
         case .storage: return text(storage)
         case .python: return text(python)
         case .templatesDir: return text(templatesDir)
+        case .gpus: return items(gpus)
         case .registryURL: return text(kubernetes.registryURL)
         case .baseImage: return text(kubernetes.baseImage)
         case .defaultPVCSize: return text(kubernetes.defaultPVCSize)

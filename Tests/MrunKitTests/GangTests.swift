@@ -60,6 +60,32 @@ import Testing
         }
     }
 
+    /// Without a `gpus` list, nvidia-smi's GPUs: a stand-in on the PATH lists two.
+    @Test func eachProcessGetsOneOfTheGPUsNvidiaSmiLists() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(Self.script, to: "exp.py")
+        let bin = sandbox.root.appendingPathComponent("bin")
+        try sandbox.write("#!/bin/sh\nprintf '0\\n1\\n'\n", to: "nvidia-smi", in: bin, mode: 0o755)
+        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let result = try await CLI.run(
+            ["run", "exp.py", "--procs_per_node", "2"], sandbox: sandbox, environment: ["PATH": path])
+        #expect(result.status == 0, "\(result.standardError)")
+        let ranks = try Self.ranks(result.standardOutput)
+        #expect(ranks["0"]?["CUDA_VISIBLE_DEVICES"] == "0" && ranks["1"]?["CUDA_VISIBLE_DEVICES"] == "1")
+    }
+
+    @Test func aGPUsListNarrowsEachProcessToItsOwn() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(Self.script, to: "exp.py")
+        try sandbox.write("name: box\ntype: local\ngpus: [2, 3]\nprocs_per_node: 2\n", to: "box.yaml")
+        let added = try await CLI.run(["context", "add", "--from-file", "box.yaml"], sandbox: sandbox)
+        #expect(added.status == 0, "\(added.standardError)")
+        let result = try await CLI.run(["--context", "box", "run", "exp.py"], sandbox: sandbox)
+        #expect(result.status == 0, "\(result.standardError)")
+        let ranks = try Self.ranks(result.standardOutput)
+        #expect(ranks["0"]?["CUDA_VISIBLE_DEVICES"] == "2" && ranks["1"]?["CUDA_VISIBLE_DEVICES"] == "3")
+    }
+
     @Test func theFirstFailureStopsTheOthersAndIsTheStatus() async throws {
         let sandbox = try Sandbox()
         try sandbox.write(Self.script, to: "exp.py")
@@ -135,6 +161,12 @@ import Testing
             message:
                 "error: c.yaml:3:8: nodes must be 1 on a local context (it is this one machine), got 2; use procs_per_node for several processes"
         ),
+        .init(
+            name: "gpus [0, 0]", arguments: addFile, files: ["c.yaml": "name: a\ntype: local\ngpus: [0, 0]\n"],
+            message: "error: c.yaml:3:7: gpus: 0 is listed twice; each GPU once"),
+        .init(
+            name: "gpus [-1]", arguments: addFile, files: ["c.yaml": "name: a\ntype: local\ngpus: [-1]\n"],
+            message: "error: c.yaml:3:7: gpus: '-1' is not a GPU index; list them as numbers, e.g. [0, 1]"),
         .init(
             name: "--nodes 0", arguments: ["run", "exp.py", "--nodes", "0"], files: ["exp.py": ""],
             message: "error: --nodes: nodes must be 1 or more, got 0"),

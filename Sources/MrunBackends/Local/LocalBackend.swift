@@ -63,6 +63,11 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         // gets only from the plan, so a context with `neptune: false` really passes none.
         var environment = host.variables.filter { !$0.key.hasPrefix("NEPTUNE_") }
         for variable in plan.environment { environment[variable.name] = variable.value }
+        if plan.shape.isGang, environment["MRUN_GPUS"] == nil, environment["CUDA_VISIBLE_DEVICES"] == nil,
+            let gpus = await Self.detectGPUs(environment: environment)
+        {
+            environment["MRUN_GPUS"] = gpus
+        }
         var argv = plan.experiment.argv
         if let program = argv.first, program.hasPrefix("./") {
             argv[0] = runDirectory.appendingPathComponent(String(program.dropFirst(2))).path
@@ -92,6 +97,18 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
         case .exited(let code): return "failed with exit status \(code)"
         case .signalled(let signal): return "was stopped by signal \(signal)"
         }
+    }
+
+    /// This machine's GPU indexes as nvidia-smi lists them (`0,1`); nil without nvidia-smi or GPUs,
+    /// when the gang's processes share what they see.
+    static func detectGPUs(environment: [String: String]) async -> String? {
+        let result = try? await SystemProcessRunner().run(
+            ["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], environment: environment,
+            workingDirectory: nil)
+        guard let result, result.status == .exited(0) else { return nil }
+        let indexes = result.standardOutput.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { Int($0) != nil }
+        return indexes.isEmpty ? nil : indexes.joined(separator: ",")
     }
 
     static func gangStarter(in runDirectory: URL) -> URL { runDirectory.appendingPathComponent(".mrun-gang.py") }

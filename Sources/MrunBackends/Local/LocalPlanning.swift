@@ -62,6 +62,10 @@ struct LocalPlanner: BackendPlanner {
                 EnvironmentVariable(name: "NNODES", value: "1"),
                 EnvironmentVariable(name: "NODE_RANK", value: "0"),
             ]
+            if !plan.context.gpus.isEmpty {
+                plan.environment.append(
+                    EnvironmentVariable(name: "MRUN_GPUS", value: plan.context.gpus.joined(separator: ",")))
+            }
         }
         plan.experiment.contentHash = ArtefactRenderer.hash([plan.snapshot.contentHash])
     }
