@@ -4,7 +4,7 @@ import MrunSupport
 /// it tolerates: `KEY=VALUE:EFFECT` tolerates that taint, `KEY:EFFECT` the key with any value,
 /// `KEY=VALUE` or `KEY` all three effects; `:SECONDS` after `NoExecute` bounds how long a pod stays
 /// on a node that gets the taint.
-public struct KubernetesToleration: Codable, Sendable, Equatable {
+public struct KubernetesToleration: Codable, Sendable, Equatable, CustomStringConvertible {
     public var key: String
     /// `Equal` with a value, `Exists` without.
     public var `operator`: String
@@ -71,6 +71,13 @@ public struct KubernetesToleration: Codable, Sendable, Equatable {
             }
             seconds = number
         }
+    }
+
+    /// The item as a context writes it.
+    public var description: String {
+        let head = value.map { "\(key)=\($0)" } ?? key
+        let tail = [effect, seconds.map(String.init)].compactMap { $0 }
+        return ([head] + tail).joined(separator: ":")
     }
 
     public struct Problem: Error, Sendable, Equatable {
