@@ -12,10 +12,17 @@ extension FakeKubernetesCluster {
         jobCreatedHook = hook
     }
 
-    /// Creates the Job's pod (Pending, unscheduled) and marks the Job active.
+    /// Creates the Job's pod (Pending, unscheduled) and marks the Job active; for an Indexed Job,
+    /// the pod of its lowest index that has neither succeeded nor a pod running.
     @discardableResult
     package func createPod(forJob jobName: String, namespace: String) throws(FakeAPIError) -> Kubernetes.Pod {
         var job = try get(Kubernetes.Job.self, namespace: namespace, name: jobName)
+        if job.isIndexed {
+            guard let index = pendingIndexes(of: job).first else {
+                throw .badRequest("every index of Job \(jobName) has succeeded or has a pod")
+            }
+            return try createPod(forJob: jobName, index: index, namespace: namespace)
+        }
         let template = job.spec?.template
         var metadata = Kubernetes.ObjectMeta(
             generateName: "\(jobName)-", labels: template?.metadata?.labels,
@@ -62,7 +69,8 @@ extension FakeKubernetesCluster {
         pod.status?.containerStatuses = statuses
         update(pod)
         if var job = try? owningJob(of: pod) {
-            job.status?.ready = 1
+            let ready = job.isIndexed ? readyCount(of: job) : 1
+            job.status?.ready = ready
             update(job)
         }
     }
@@ -92,6 +100,7 @@ extension FakeKubernetesCluster {
             endFollowers(pod: name, namespace: namespace, container: container.name)
         }
         guard var job = try? owningJob(of: pod) else { return }
+        if job.isIndexed { return try finishIndex(of: pod, job: job, exitCode: exitCode) }
         let uid = pod.metadata.uid ?? ""
         let startTime = job.status?.startTime
         let uncounted =
@@ -128,14 +137,14 @@ extension FakeKubernetesCluster {
         list(Kubernetes.Pod.self, namespace: namespace, selector: [.equals("job-name", name)]).items
     }
 
-    private func owningJob(of pod: Kubernetes.Pod) throws(FakeAPIError) -> Kubernetes.Job {
+    func owningJob(of pod: Kubernetes.Pod) throws(FakeAPIError) -> Kubernetes.Job {
         guard let owner = pod.metadata.ownerReferences?.first(where: { $0.kind == Kubernetes.Job.kind }) else {
             throw .badRequest("pod \(pod.metadata.name ?? "") has no owning Job")
         }
         return try get(Kubernetes.Job.self, namespace: pod.metadata.namespace, name: owner.name)
     }
 
-    private func containerStatuses(of pod: Kubernetes.Pod, state: Kubernetes.ContainerState)
+    func containerStatuses(of pod: Kubernetes.Pod, state: Kubernetes.ContainerState)
         -> [Kubernetes.ContainerStatus]
     {
         let running = state.running != nil

@@ -27,14 +27,7 @@ extension FakeStorable {
         }
         let valid = label ? FakeValidation.isLabel(name) : FakeValidation.isSubdomain(name)
         guard !valid else { return [] }
-        let rule =
-            label
-            ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start"
-                + " and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation"
-                + " is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-            : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and"
-                + " must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation"
-                + " is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+        let rule = label ? FakeValidation.labelRule : FakeValidation.subdomainRule
         return [
             .init(reason: "FieldValueInvalid", message: "Invalid value: \"\(name)\": \(rule)", field: "metadata.name")
         ]
@@ -42,6 +35,20 @@ extension FakeStorable {
 }
 
 package enum FakeValidation {
+    static let labelRule =
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start"
+        + " and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation"
+        + " is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+    static let subdomainRule =
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and"
+        + " must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation"
+        + " is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+    /// A label key's name part, as the server words it for a key that is not a qualified name.
+    static let keyRule =
+        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an"
+        + " alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is"
+        + " '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+
     package static func isLabel(_ text: String) -> Bool {
         text.count <= 63 && text.wholeMatch(of: /[a-z0-9]([-a-z0-9]*[a-z0-9])?/) != nil
     }
@@ -113,7 +120,9 @@ extension Kubernetes.Pod: FakeStorable {
         status = status ?? Kubernetes.PodStatus(phase: .pending, qosClass: "Burstable")
     }
 
-    package func validationCauses() -> [Kubernetes.StatusCause] { nameCauses(label: false) }
+    package func validationCauses() -> [Kubernetes.StatusCause] {
+        nameCauses(label: false) + (spec.map { FakePodValidation.causes(of: $0, at: "spec") } ?? [])
+    }
 }
 
 extension Kubernetes.Job: FakeStorable {
@@ -122,8 +131,10 @@ extension Kubernetes.Job: FakeStorable {
         metadata.annotations = (metadata.annotations ?? [:]).merging(["batch.kubernetes.io/job-tracking": ""]) { $1 }
         metadata.generation = 1
         guard var spec else { return }
+        // Both default to 1 only together: a Job with parallelism alone is a work queue, which
+        // finishes when one pod succeeds, and keeps `completions` unset.
+        if spec.completions == nil, spec.parallelism == nil { spec.completions = 1 }
         spec.parallelism = spec.parallelism ?? 1
-        spec.completions = spec.completions ?? 1
         spec.backoffLimit = spec.backoffLimit ?? 6
         spec.completionMode = spec.completionMode ?? "NonIndexed"
         spec.suspend = spec.suspend ?? false
@@ -153,6 +164,7 @@ extension Kubernetes.Job: FakeStorable {
                     reason: "FieldValueInvalid", message: "Invalid value: \(limit): must be greater than or equal to 0",
                     field: "spec.backoffLimit"))
         }
+        causes += FakeJobValidation.completionCauses(spec)
         let pod = spec?.template.spec
         if pod?.containers.isEmpty ?? true {
             causes.append(
@@ -164,6 +176,7 @@ extension Kubernetes.Job: FakeStorable {
                     reason: "FieldValueRequired", message: "Required value: valid values: \"OnFailure\", \"Never\"",
                     field: "spec.template.spec.restartPolicy"))
         }
+        if let pod { causes += FakePodValidation.causes(of: pod, at: "spec.template.spec") }
         return causes
     }
 }

@@ -87,6 +87,7 @@ package struct FakeKubernetesRouter: Sendable {
         case ("persistentvolumeclaims", nil):
             return try await serve(Kubernetes.PersistentVolumeClaim.self, info, request)
         case ("secrets", nil): return try await serve(Kubernetes.Secret.self, info, request)
+        case ("services", nil): return try await serve(Kubernetes.Service.self, info, request)
         case ("jobs", nil): return try await serve(Kubernetes.Job.self, info, request)
         case ("pods", nil): return try await serve(Kubernetes.Pod.self, info, request)
         case ("pods", "log") where info.verb == .get: return try await log(info, request)
@@ -160,57 +161,5 @@ package struct FakeKubernetesRouter: Sendable {
         } catch {
             throw .badRequest("\(Object.kind) in version \"v1\" cannot be handled as a \(Object.kind): \(error)")
         }
-    }
-}
-
-/// Deletion with the propagation kube-apiserver applies to batch/v1 Jobs (see fixtures 46, 68, 70).
-extension FakeKubernetesCluster {
-    package func delete<Object: FakeStorable>(
-        _ type: Object.Type, namespace: String?, name: String, policy: Kubernetes.PropagationPolicy?
-    ) throws(FakeAPIError) -> FakeHTTPResponse {
-        var object = try get(type, namespace: namespace, name: name)
-        remove(object)
-        object.metadata.deletionTimestamp = Self.timestamp()
-        object.metadata.deletionGracePeriodSeconds = 0
-        if let job = object as? Kubernetes.Job {
-            let pods = list(Kubernetes.Pod.self, namespace: namespace, selector: []).items.filter { pod in
-                pod.metadata.ownerReferences?.contains { $0.uid == job.metadata.uid } ?? false
-            }
-            let orphaning = policy == nil || policy == .orphan
-            for var pod in pods {
-                if orphaning {
-                    pod.metadata.ownerReferences = nil
-                    pod.apiVersion = Kubernetes.Pod.apiVersion
-                    pod.kind = Kubernetes.Pod.kind
-                    update(pod)
-                } else {
-                    remove(pod)
-                }
-            }
-            if policy == .background {
-                return .json(
-                    200,
-                    Kubernetes.Status(
-                        status: "Success",
-                        details: .init(name: name, group: Object.group, kind: Object.resource, uid: job.metadata.uid)))
-            }
-            object.metadata.generation = (object.metadata.generation ?? 1) + 1
-            object.metadata.finalizers = [orphaning ? "orphan" : "foregroundDeletion"]
-            let warning =
-                policy == nil
-                ? [
-                    "299 - \"child pods are preserved by default when jobs are deleted; set propagationPolicy=Background"
-                        + " to remove them or set propagationPolicy=Orphan to suppress this warning\""
-                ] : []
-            return .json(200, object, warnings: warning)
-        }
-        if Object.self == Kubernetes.Secret.self {
-            return .json(
-                200,
-                Kubernetes.Status(
-                    status: "Success",
-                    details: .init(name: name, group: nil, kind: Object.resource, uid: object.metadata.uid)))
-        }
-        return .json(200, object)
     }
 }

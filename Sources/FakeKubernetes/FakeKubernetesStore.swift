@@ -70,7 +70,7 @@ package actor FakeKubernetesCluster {
         if object.metadata.name == nil, let prefix = object.metadata.generateName {
             object.metadata.name = prefix + Self.randomSuffix()
         }
-        let causes = object.validationCauses()
+        let causes = object.validationCauses() + object.ownerReferenceCauses()
         if !causes.isEmpty {
             throw .invalid(kind: Object.kind, group: Object.group, name: object.metadata.name ?? "", causes: causes)
         }
@@ -87,6 +87,7 @@ package actor FakeKubernetesCluster {
         object.metadata.resourceVersion = nextResourceVersion()
         objects[key] = object
         record(.added, object)
+        collectIfOwnersAreGone(object)
         if let job = object as? Kubernetes.Job, let hook = jobCreatedHook {
             Task { await hook(job) }
         }

@@ -30,10 +30,14 @@ extension Kubernetes {
         }
     }
 
-    /// mrun sets `backoffLimit` and `template`; the rest are the server's defaults, modelled so a
-    /// fake server can echo them.
+    /// mrun sets `backoffLimit` and `template`, and for a gang `completionMode: Indexed` with
+    /// `completions` and `parallelism` both the number of nodes; the rest are the server's defaults,
+    /// modelled so a fake server can echo them.
     public struct JobSpec: Codable, Sendable, Equatable {
+        /// Pods running at once; defaulted to 1.
         public var parallelism: Int?
+        /// Successful pods the Job needs (for an Indexed Job, its number of indexes). Defaulted to 1
+        /// only when `parallelism` is unset too; an Indexed Job must set it.
         public var completions: Int?
         public var activeDeadlineSeconds: Int?
         /// Pod retries before the Job fails; mrun's default is 0 (one attempt).
@@ -43,6 +47,8 @@ extension Kubernetes {
         public var manualSelector: Bool?
         public var template: PodTemplateSpec
         public var ttlSecondsAfterFinished: Int?
+        /// `NonIndexed` (the default) or `Indexed` (``Kubernetes/CompletionMode``): each pod of an
+        /// Indexed Job has an index from 0 to `completions - 1`, its hostname `<job>-<index>`.
         public var completionMode: String?
         public var suspend: Bool?
 
@@ -84,6 +90,9 @@ extension Kubernetes {
         /// Pods that finished but are not yet counted in `succeeded`/`failed`.
         public var uncountedTerminatedPods: UncountedTerminatedPods?
         public var ready: Int?
+        /// An Indexed Job's succeeded indexes, as the server writes them: `"0-2,5"`
+        /// (``Kubernetes/CompletionIndexes`` reads it).
+        public var completedIndexes: String?
 
         public init(
             conditions: [JobCondition]? = nil,
@@ -93,7 +102,8 @@ extension Kubernetes {
             succeeded: Int? = nil,
             failed: Int? = nil,
             uncountedTerminatedPods: UncountedTerminatedPods? = nil,
-            ready: Int? = nil
+            ready: Int? = nil,
+            completedIndexes: String? = nil
         ) {
             self.conditions = conditions
             self.startTime = startTime
@@ -103,6 +113,7 @@ extension Kubernetes {
             self.failed = failed
             self.uncountedTerminatedPods = uncountedTerminatedPods
             self.ready = ready
+            self.completedIndexes = completedIndexes
         }
     }
 

@@ -143,6 +143,25 @@ extension KubernetesClient {
         try await delete(Kubernetes.Job.self, name: name, namespace: namespace, propagationPolicy: propagationPolicy)
     }
 
+    /// A gang's headless Service; make it owned by the Job (``Kubernetes/OwnerReference/init(controller:)``)
+    /// so that it goes with the Job.
+    public func createService(
+        _ service: Kubernetes.Service, namespace: String, options: CreateOptions = CreateOptions()
+    ) async throws -> Kubernetes.Service {
+        try await create(service, namespace: namespace, options: options)
+    }
+
+    public func getService(_ name: String, namespace: String) async throws -> Kubernetes.Service {
+        try await get(Kubernetes.Service.self, name: name, namespace: namespace)
+    }
+
+    /// The server answers with the Service as it was deleted (its `deletionTimestamp` set); deleting
+    /// its Job deletes it too.
+    @discardableResult
+    public func deleteService(_ name: String, namespace: String) async throws -> Kubernetes.Service? {
+        try await delete(Kubernetes.Service.self, name: name, namespace: namespace)
+    }
+
     public func listPods(
         namespace: String?, labelSelector: Kubernetes.LabelSelector = []
     ) async throws -> Kubernetes.List<Kubernetes.Pod> {

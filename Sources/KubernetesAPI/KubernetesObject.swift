@@ -101,13 +101,18 @@ extension Kubernetes {
         }
     }
 
-    /// Links a Job's pods to the Job; the garbage collector deletes the pods with it.
+    /// Links a dependent (a Job's pods, a gang's Service) to its owner in the same namespace: the
+    /// garbage collector deletes dependents whose owners are gone, so they go with the Job.
     public struct OwnerReference: Codable, Sendable, Equatable {
         public var apiVersion: String
         public var kind: String
         public var name: String
+        /// The owner's uid, not its name: a dependent of a deleted Job is not adopted by a new Job
+        /// of the same name, and one whose owners are all gone is collected.
         public var uid: String
+        /// At most one reference of an object may be its controller.
         public var controller: Bool?
+        /// A Foreground deletion of the owner waits for this dependent to be gone.
         public var blockOwnerDeletion: Bool?
 
         public init(
@@ -126,7 +131,21 @@ extension Kubernetes {
             self.blockOwnerDeletion = blockOwnerDeletion
         }
     }
+}
 
+extension Kubernetes.OwnerReference {
+    /// A reference making `owner` (as the server stored it: with its uid) the controller of the
+    /// dependent, blocking the owner's Foreground deletion until the dependent is gone; nil when
+    /// `owner` has no name or uid yet (it was not created).
+    public init?<Owner: KubernetesObject>(controller owner: Owner) {
+        guard let name = owner.metadata.name, let uid = owner.metadata.uid, !uid.isEmpty else { return nil }
+        self.init(
+            apiVersion: Owner.apiVersion, kind: Owner.kind, name: name, uid: uid, controller: true,
+            blockOwnerDeletion: true)
+    }
+}
+
+extension Kubernetes {
     public struct ListMeta: Codable, Sendable, Equatable {
         /// Where a watch continues so that it sees only changes made after the list.
         public var resourceVersion: String?

@@ -14,7 +14,9 @@ extension Kubernetes {
 
     /// The fields mrun sets, plus the defaults the server echoes back (so a fake server can
     /// reproduce them): `terminationGracePeriodSeconds`, `dnsPolicy`, `schedulerName`,
-    /// `securityContext`.
+    /// `securityContext`. The scheduling fields (`nodeSelector`, `tolerations`,
+    /// `priorityClassName`) come from the context; `hostname` and `subdomain` give a gang's pods
+    /// names in a headless Service's DNS.
     public struct PodSpec: Codable, Sendable, Equatable {
         /// An empty list is kept as `[]`: the server reports it as "Required value".
         public var containers: [Container]
@@ -25,6 +27,7 @@ extension Kubernetes {
         public var terminationGracePeriodSeconds: Int?
         public var activeDeadlineSeconds: Int?
         public var dnsPolicy: String?
+        /// Node labels a node must carry to run the pod.
         public var nodeSelector: [String: String]?
         public var serviceAccountName: String?
         /// Set once the pod is scheduled.
@@ -32,7 +35,16 @@ extension Kubernetes {
         public var securityContext: PodSecurityContext?
         public var imagePullSecrets: [LocalObjectReference]?
         public var schedulerName: String?
+        /// A PriorityClass, for the scheduler's order and preemption.
         public var priorityClassName: String?
+        /// Taints of nodes the pod may still run on.
+        public var tolerations: [Toleration]?
+        /// The pod's hostname instead of its name; the Job controller sets `<job>-<index>` for an
+        /// Indexed Job's pods.
+        public var hostname: String?
+        /// With a headless Service of this name in the namespace, the pod resolves as
+        /// `<hostname>.<subdomain>`.
+        public var subdomain: String?
 
         public init(
             containers: [Container],
@@ -48,7 +60,10 @@ extension Kubernetes {
             securityContext: PodSecurityContext? = nil,
             imagePullSecrets: [LocalObjectReference]? = nil,
             schedulerName: String? = nil,
-            priorityClassName: String? = nil
+            priorityClassName: String? = nil,
+            tolerations: [Toleration]? = nil,
+            hostname: String? = nil,
+            subdomain: String? = nil
         ) {
             self.containers = containers
             self.initContainers = initContainers
@@ -64,6 +79,9 @@ extension Kubernetes {
             self.imagePullSecrets = imagePullSecrets
             self.schedulerName = schedulerName
             self.priorityClassName = priorityClassName
+            self.tolerations = tolerations
+            self.hostname = hostname
+            self.subdomain = subdomain
         }
     }
 

@@ -78,6 +78,14 @@ public struct KubernetesSettings: Codable, Sendable, Equatable {
     public var kubeContext: String?
     public var namespace: String?
     public var backoffLimit: Int?
+    /// Kueue's LocalQueue: the Job's `kueue.x-k8s.io/queue-name` label.
+    public var queue: String?
+    /// The pods' `priorityClassName`.
+    public var priorityClass: String?
+    /// The pods' `nodeSelector`: node label → value.
+    public var nodeSelector: [String: String]?
+    /// The pods' tolerations as written (``KubernetesToleration`` reads each).
+    public var tolerations: [String]?
 
     public static let defaultBaseImage = "python:3.11-slim"
     public static let defaultPVCSize = "40Gi"

@@ -92,7 +92,10 @@ public enum ContextFlags {
         context.name = name
         context.type = type
         var lists: [ContextKey: [String]] = [:]
-        var env = context.env
+        // Mapping flags add to the base's mapping, entry by entry.
+        var maps: [ContextKey: [String: String]] = [
+            .env: context.env, .nodeSelector: context.kubernetes.nodeSelector ?? [:],
+        ]
         for (key, flag, text) in parsed.values where key != .name && key != .type {
             guard key.appliesTo.contains(type) else {
                 let owners = ContextType.allCases.filter { key.appliesTo.contains($0) }.map(\.rawValue)
@@ -118,12 +121,14 @@ public enum ContextFlags {
             case .stringList:
                 lists[key, default: []].append(text)
             case .stringMap:
+                // A node selector's label is checked with the rest of the context, by its own rules.
                 guard let equals = text.firstIndex(of: "="),
-                    Context.isValidEnvironmentName(String(text[..<equals]))
+                    key != .env || Context.isValidEnvironmentName(String(text[..<equals]))
                 else {
-                    throw .invalidFlag(flag: flag, message: "\(quoted: text) is not NAME=VALUE")
+                    let form = key == .env ? "NAME=VALUE" : "LABEL=VALUE (e.g. cloud.google.com/gke-nodepool=gpu)"
+                    throw .invalidFlag(flag: flag, message: "\(quoted: text) is not \(form)")
                 }
-                env[String(text[..<equals])] = String(text[text.index(after: equals)...])
+                maps[key, default: [:]][String(text[..<equals])] = String(text[text.index(after: equals)...])
             case .resources:
                 do {
                     context.apply(key, .resources(try Resources.parse(text)))
@@ -132,7 +137,7 @@ public enum ContextFlags {
                 }
             }
         }
-        context.env = env
+        for (key, map) in maps { context.apply(key, .map(map)) }
         for (key, items) in lists { context.apply(key, .list(items)) }
         if let problem = context.problem() {
             let flag = problem.key.map { "--\($0.rawValue)" } ?? "context \(quoted: name)"

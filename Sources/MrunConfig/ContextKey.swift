@@ -12,6 +12,10 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case kubeContext = "kube_context"
     case namespace
     case backoffLimit = "backoff_limit"
+    case queue
+    case priorityClass = "priority_class"
+    case nodeSelector = "node_selector"
+    case tolerations
     case loginNode = "login_node"
     case host
     case identityFile = "identity_file"
@@ -42,11 +46,11 @@ public enum ContextKey: String, CaseIterable, Sendable {
 
     public var shape: Shape {
         switch self {
-        case .env: return .stringMap
+        case .env, .nodeSelector: return .stringMap
         case .neptune, .loginNode: return .boolean
         case .resources: return .resources
         case .backoffLimit, .nodes, .procsPerNode, .masterPort, .ntasks, .cpusPerTask: return .integer
-        case .modules, .setup, .sbatchOptions, .gpus: return .stringList
+        case .modules, .setup, .sbatchOptions, .gpus, .tolerations: return .stringList
         default: return .string
         }
     }
@@ -54,7 +58,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
     public var appliesTo: Set<ContextType> {
         switch self {
         case .gpus: return [.local]
-        case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit:
+        case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit, .queue, .priorityClass,
+            .nodeSelector, .tolerations:
             return [.kubernetes]
         case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .ntasks,
             .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions, .containerImage:
@@ -83,6 +88,10 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .kubeContext: return "kubeconfig context to use (default: its current-context)."
         case .namespace: return "Namespace to use instead of the one named after the project."
         case .backoffLimit: return "Job retries before it is marked failed (default 0)."
+        case .queue: return "Kueue LocalQueue the Job is submitted to (label kueue.x-k8s.io/queue-name)."
+        case .priorityClass: return "PriorityClass of the Job's pods (priorityClassName)."
+        case .nodeSelector: return "Node labels the pods need, LABEL=VALUE (e.g. cloud.google.com/gke-nodepool=gpu)."
+        case .tolerations: return "Node taints the pods tolerate: KEY, KEY:EFFECT, KEY=VALUE or KEY=VALUE:EFFECT."
         case .loginNode:
             return "mrun runs on the cluster's login node: Slurm commands run here, without ssh (default false)."
         case .host: return "ssh destination: an alias from ~/.ssh/config or user@host[:port]."

@@ -55,9 +55,25 @@ public enum ContextParser {
         }
         if let problem = context.problem() {
             let node = problem.key.flatMap { key in located.first(where: { $0.0 == key })?.2 }
-            throw document.failure(at: node, problem.message)
+            throw document.failure(at: node.map { place(problem.place, in: $0) }, problem.message)
         }
         return context
+    }
+
+    /// The node of a list's item or a mapping's entry, so that the error names its line; the
+    /// whole value when the place is not found there.
+    private static func place(_ place: Context.Problem.Place?, in node: Node) -> Node {
+        switch place {
+        case .item(let index):
+            guard let items = node.sequence, items.indices.contains(index) else { return node }
+            return items[index]
+        case .mappingKey(let name):
+            return node.mapping?.first { $0.key.scalar?.string == name }?.key ?? node
+        case .mappingValue(let name):
+            return node.mapping?.first { $0.key.scalar?.string == name }?.value ?? node
+        case nil:
+            return node
+        }
     }
 }
 

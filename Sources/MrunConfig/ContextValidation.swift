@@ -5,7 +5,21 @@ extension Context {
     /// A problem found in a complete context: the key at fault (nil for the whole context) and why.
     public struct Problem: Sendable, Equatable {
         public var key: ContextKey?
+        /// Where in the key's list or mapping, so that an error names the item's line.
+        public var place: Place?
         public var message: String
+
+        public enum Place: Sendable, Equatable {
+            case item(Int)
+            case mappingKey(String)
+            case mappingValue(String)
+        }
+
+        public init(key: ContextKey?, place: Place? = nil, message: String) {
+            self.key = key
+            self.place = place
+            self.message = message
+        }
     }
 
     public static func isValidName(_ name: String) -> Bool {
@@ -47,7 +61,7 @@ extension Context {
                     key: .defaultPVCSize,
                     message: "default_pvc_size must be a quantity like 40Gi or 100G, got \(quoted: size)")
             }
-            if let problem = kubernetesProblem() { return problem }
+            if let problem = kubernetesProblem() ?? schedulingProblem() { return problem }
         case .slurm:
             if slurm.loginNode == true {
                 let sshKeys: [(ContextKey, String?)] = [

@@ -30,6 +30,10 @@ extension Context {
         case (.kubeContext, .string(let text)): kubernetes.kubeContext = text
         case (.namespace, .string(let text)): kubernetes.namespace = text
         case (.backoffLimit, .integer(let number)): kubernetes.backoffLimit = number
+        case (.queue, .string(let text)): kubernetes.queue = text
+        case (.priorityClass, .string(let text)): kubernetes.priorityClass = text
+        case (.nodeSelector, .map(let map)): kubernetes.nodeSelector = map.isEmpty ? nil : map
+        case (.tolerations, .list(let items)): kubernetes.tolerations = items.isEmpty ? nil : items
         case (.loginNode, .boolean(let flag)): slurm.loginNode = flag
         case (.host, .string(let text)): slurm.host = text
         case (.identityFile, .string(let text)): slurm.identityFile = text
@@ -78,6 +82,10 @@ extension Context {
         case .kubeContext: return text(kubernetes.kubeContext)
         case .namespace: return text(kubernetes.namespace)
         case .backoffLimit: return number(kubernetes.backoffLimit)
+        case .queue: return text(kubernetes.queue)
+        case .priorityClass: return text(kubernetes.priorityClass)
+        case .nodeSelector: return kubernetes.nodeSelector.flatMap { $0.isEmpty ? nil : .map($0) }
+        case .tolerations: return items(kubernetes.tolerations ?? [])
         case .loginNode: return slurm.loginNode.map(ContextValue.boolean)
         case .host: return text(slurm.host)
         case .identityFile: return text(slurm.identityFile)

@@ -172,6 +172,9 @@ enum BuiltInTemplates {
         {%- if sweep %}
             mrun/sweep: {{ sweep.name|tojson }}
         {%- endif %}
+        {%- if kubernetes.queue %}
+            kueue.x-k8s.io/queue-name: {{ kubernetes.queue|tojson }}
+        {%- endif %}
           annotations:
             mrun/command: {{ experiment.command_line|tojson }}
             mrun/content-hash: {{ experiment.content_hash|tojson }}
@@ -188,6 +191,28 @@ enum BuiltInTemplates {
         {%- endif %}
             spec:
               restartPolicy: Never
+        {%- if kubernetes.priority_class %}
+              priorityClassName: {{ kubernetes.priority_class|tojson }}
+        {%- endif %}
+        {%- if kubernetes.node_selector %}
+              nodeSelector: {{ kubernetes.node_selector|tojson }}
+        {%- endif %}
+        {%- if kubernetes.tolerations %}
+              tolerations:
+        {%- for toleration in kubernetes.tolerations %}
+                - key: {{ toleration.key|tojson }}
+                  operator: {{ toleration.operator|tojson }}
+        {%- if toleration.value %}
+                  value: {{ toleration.value|tojson }}
+        {%- endif %}
+        {%- if toleration.effect %}
+                  effect: {{ toleration.effect|tojson }}
+        {%- endif %}
+        {%- if toleration.seconds >= 0 %}
+                  tolerationSeconds: {{ toleration.seconds }}
+        {%- endif %}
+        {%- endfor %}
+        {%- endif %}
               containers:
                 - name: main
                   image: {{ image.tag|tojson }}

@@ -54,8 +54,8 @@ struct ContextCommand: AsyncParsableCommand {
             abstract: "Add a context from flags or from a file.",
             discussion: """
                 Every key of the context reference is a flag, in mrunner's spelling (--registry_url) or \
-                with dashes (--registry-url); repeat --env NAME=VALUE, --modules, --setup and \
-                --sbatch_options to add items. Keys:
+                with dashes (--registry-url); repeat --env NAME=VALUE, --node_selector LABEL=VALUE, \
+                --tolerations, --modules, --setup and --sbatch_options to add items. Keys:
                 """ + "\n" + HelpText.list(ContextKey.allCases.map { ("--\($0.rawValue)", $0.summary) })
         )
         @OptionGroup var global: GlobalOptions

@@ -74,6 +74,18 @@ import Testing
             arguments: ["context", "add", "--name", "a", "--type", "local", "--partition", "gpu"],
             message: "error: --partition: applies to slurm contexts, not local ones"),
         Case(
+            name: "scheduling flag for another type",
+            arguments: ["context", "add", "--name", "a", "--type", "slurm", "--host", "h", "--queue", "team-a"],
+            message: "error: --queue: applies to kubernetes contexts, not slurm ones"),
+        Case(
+            name: "node_selector that is a list", arguments: ["context", "add", "--from-file", "c.yaml"],
+            files: ["c.yaml": "name: a\ntype: kubernetes\nregistry_url: r.io\nnode_selector: [gpu]\n"],
+            message: "error: c.yaml:4:16: node_selector: must be a mapping of names to strings"),
+        Case(
+            name: "tolerations as a mapping", arguments: ["context", "add", "--from-file", "c.yaml"],
+            files: ["c.yaml": "name: a\ntype: kubernetes\nregistry_url: r.io\ntolerations: {key: gpu}\n"],
+            message: "error: c.yaml:4:14: tolerations: must be a list of strings"),
+        Case(
             name: "missing type", arguments: ["context", "add", "--name", "a"],
             message: "error: --type: required: local, kubernetes or slurm"),
         Case(

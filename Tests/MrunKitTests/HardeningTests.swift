@@ -29,6 +29,16 @@ import Testing
         + " DAYS-HOURS:MINUTES:SECONDS or UNLIMITED (e.g. 1:00:00 or 2-00:00:00)"
     static let memRule =
         "is not a Slurm memory size; use a whole number with an optional unit K, M, G or T (e.g. 8G or 512M)"
+    static let kube = "name: a\ntype: kubernetes\nregistry_url: r.io\n"
+    static let addKube = ["context", "add", "--name", "a", "--type", "kubernetes", "--registry_url", "r.io"]
+    static let labelValueRule =
+        "is not a label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+    static let labelKeyRule =
+        "is not a label key: an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_' and '.',"
+        + " starting and ending with a letter or digit (e.g. 'cloud.google.com/gke-nodepool')"
+    static let tolerationUsage =
+        "write KEY, KEY:EFFECT, KEY=VALUE or KEY=VALUE:EFFECT with EFFECT NoSchedule, PreferNoSchedule or NoExecute"
+        + " (e.g. nvidia.com/gpu:NoSchedule)"
 
     static let cases: [Case] = [
         Case(
@@ -182,6 +192,69 @@ import Testing
             name: "empty --name", arguments: ["run", "exp.py", "--name", ""], files: ["exp.py": ""],
             message:
                 "error: --name: '' cannot name an experiment; give letters or digits, e.g. --name resnet-baseline"),
+        Case(
+            name: "queue with a space", arguments: addKube + ["--queue", "team a"],
+            message: "error: --queue: queue 'team a' \(labelValueRule); it names a Kueue LocalQueue (e.g. 'team-a')"),
+        Case(
+            name: "queue of 64 characters", arguments: addFile,
+            files: contextFile(kube + "queue: \(String(repeating: "q", count: 64))\n"),
+            message:
+                "error: c.yaml:4:8: queue '\(String(repeating: "q", count: 64))' \(labelValueRule); it names a Kueue LocalQueue (e.g. 'team-a')"
+        ),
+        Case(
+            name: "empty queue", arguments: addFile, files: contextFile(kube + "queue: \"\"\n"),
+            message: "error: c.yaml:4:8: queue is empty; name a Kueue LocalQueue or remove the key"),
+        Case(
+            name: "priority_class with uppercase", arguments: addKube + ["--priority_class", "High"],
+            message:
+                "error: --priority_class: priority_class 'High' is not a DNS subdomain name: at most 253 lowercase letters, digits, '-' and '.', each part between dots starting and ending with a letter or digit (e.g. 'high-priority')"
+        ),
+        Case(
+            name: "node_selector key with a space", arguments: addFile,
+            files: contextFile(kube + "node_selector:\n  pool: a100\n  \"bad key\": x\n"),
+            message: "error: c.yaml:6:3: node_selector: 'bad key' \(labelKeyRule)"),
+        Case(
+            name: "node_selector key with two slashes", arguments: addKube + ["--node_selector", "a/b/c=x"],
+            message: "error: --node_selector: node_selector: 'a/b/c' \(labelKeyRule)"),
+        Case(
+            name: "node_selector value with a slash", arguments: addFile,
+            files: contextFile(kube + "node_selector: {pool: a/100}\n"),
+            message: "error: c.yaml:4:23: node_selector: the value 'a/100' of 'pool' \(labelValueRule)"),
+        Case(
+            name: "node_selector flag without a value", arguments: addKube + ["--node_selector", "pool"],
+            message: "error: --node_selector: 'pool' is not LABEL=VALUE (e.g. cloud.google.com/gke-nodepool=gpu)"),
+        Case(
+            name: "toleration with a misspelt effect", arguments: addFile,
+            files: contextFile(kube + "tolerations:\n  - nvidia.com/gpu:NoSchedule\n  - spot=true:noschedule\n"),
+            message:
+                "error: c.yaml:6:5: tolerations: toleration 'spot=true:noschedule': effect 'noschedule' must be NoSchedule, PreferNoSchedule or NoExecute (did you mean 'NoSchedule'?)"
+        ),
+        Case(
+            name: "toleration seconds without NoExecute", arguments: addKube + ["--tolerations", "gpu:NoSchedule:60"],
+            message:
+                "error: --tolerations: tolerations: toleration 'gpu:NoSchedule:60': only NoExecute takes a number of seconds (e.g. KEY:NoExecute:300)"
+        ),
+        Case(
+            name: "toleration seconds not a number", arguments: addKube + ["--tolerations", "spot:NoExecute:5m"],
+            message:
+                "error: --tolerations: tolerations: toleration 'spot:NoExecute:5m': '5m' is not a number of seconds; give a whole number from 0 to 2147483647 (e.g. KEY:NoExecute:300)"
+        ),
+        Case(
+            name: "toleration of four parts", arguments: addKube + ["--tolerations", "a", "--tolerations", "a:b:c:d"],
+            message: "error: --tolerations: tolerations: 'a:b:c:d' is not a toleration; \(tolerationUsage)"),
+        Case(
+            name: "toleration without a key", arguments: addFile, files: contextFile(kube + "tolerations: [\"=x\"]\n"),
+            message: "error: c.yaml:4:15: tolerations: toleration '=x': key '' \(labelKeyRule)"),
+        Case(
+            name: "toleration value with a space", arguments: addKube + ["--tolerations", "pool=a b:NoSchedule"],
+            message:
+                "error: --tolerations: tolerations: toleration 'pool=a b:NoSchedule': value 'a b' \(labelValueRule)"),
+        Case(
+            name: "newline in a toleration", arguments: addFile,
+            files: contextFile(kube + "tolerations: [\"gpu\\n:NoSchedule\"]\n"),
+            message:
+                "error: c.yaml:4:14: tolerations: 'gpu\\n:NoSchedule' holds a control character (a newline or the like); write the value on one line"
+        ),
         Case(
             name: "a 2 MB value is quoted short", arguments: addFile,
             files: contextFile("name: a\ntype: \(String(repeating: "x", count: 2_000_000))\n"),

@@ -20,6 +20,12 @@ public struct KubernetesTarget: Codable, Sendable, Equatable {
     public var secretName: String
     public var backoffLimit: Int
     public var kubeContext: String?
+    /// The context's scheduling keys, for job.yaml; nil when unset, so that a plan without them
+    /// reads as before.
+    public var queue: String?
+    public var priorityClass: String?
+    public var nodeSelector: [String: String]?
+    public var tolerations: [KubernetesToleration]?
 }
 
 /// The Kubernetes part of a plan: the cluster's objects and the image the Job runs.
@@ -36,7 +42,7 @@ public struct KubernetesPlanTarget: PlanTarget, Equatable {
         [
             ("Image", "\(image.tag) (from \(image.base))"), ("Namespace", kubernetes.namespace),
             ("Storage", "PVC \(kubernetes.claimName), \(kubernetes.storageSize), at \(plan.storagePath ?? "")"),
-        ]
+        ] + (kubernetes.scheduling.map { [("Scheduling", $0)] } ?? [])
     }
 
     public func sweepRows(_ sweep: SweepPlan) -> [PlanRow] {
@@ -47,6 +53,25 @@ public struct KubernetesPlanTarget: PlanTarget, Equatable {
     }
 
     public var imageTag: String? { image.tag }
+}
+
+extension KubernetesTarget {
+    /// What the dry run shows of the scheduling keys, nil when none is set:
+    /// `queue team-a, priority class high, nodes pool=a100, tolerates gpu:NoSchedule`.
+    var scheduling: String? {
+        var parts: [String] = []
+        if let queue { parts.append("queue \(queue)") }
+        if let priorityClass { parts.append("priority class \(priorityClass)") }
+        if let nodeSelector, !nodeSelector.isEmpty {
+            parts.append(
+                "nodes "
+                    + nodeSelector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+        if let tolerations, !tolerations.isEmpty {
+            parts.append("tolerates " + tolerations.map(\.description).joined(separator: " "))
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
 }
 
 extension ExperimentPlan {
@@ -79,7 +104,9 @@ struct KubernetesPlanner: BackendPlanner {
             namespace: settings.namespace ?? plan.experiment.project, claimName: Self.claimName,
             storageSize: settings.defaultPVCSize ?? KubernetesSettings.defaultPVCSize,
             secretName: Self.secretName, backoffLimit: settings.backoffLimit ?? 0,
-            kubeContext: settings.kubeContext)
+            kubeContext: settings.kubeContext, queue: settings.queue, priorityClass: settings.priorityClass,
+            nodeSelector: settings.nodeSelector,
+            tolerations: settings.tolerations.map { _ in settings.parsedTolerations })
         let base = rendering.request.baseImage ?? settings.baseImage ?? KubernetesSettings.defaultBaseImage
         var target = KubernetesPlanTarget(
             kubernetes: kubernetes, image: ImageSpec(base: base, tag: "", workdir: Self.imageWorkdir))
