@@ -72,6 +72,9 @@ public struct JobResolver: Sendable {
                 if let launch = try history.get().launch(jobId: reference, context: context.name) {
                     return .launch(launch)
                 }
+                // A launch id may start with digits: a prefix of one mrun holds wins over asking
+                // the backend about a job id it may never have had.
+                if let launch = try? history.get().find(reference) { return .launch(launch) }
             } catch let error as HistoryError {
                 environment.warn("\(error); asking \(kind.system) about job \(reference) directly")
             }

@@ -59,6 +59,15 @@ import Testing
         #expect(found.id == launch.id)
         #expect(setup.warnings.all.isEmpty)
 
+        // A launch id that starts with digits, named by that prefix, is the launch, not a job id.
+        let digits = HistoryFixture.launch(id: "06421abc", context: context, jobId: "789")
+        try resolver.openHistory().record(digits)
+        guard case .launch(let byPrefix) = try resolver.resolve("06421") else {
+            Issue.record("06421 is the start of launch 06421abc")
+            return
+        }
+        #expect(byPrefix.id == "06421abc")
+
         let error = #expect(throws: JobReferenceError.self) { try resolver.resolve("nope") }
         #expect(error == .notFound(reference: "nope", system: "Slurm", context: "hpc"))
         #expect(
