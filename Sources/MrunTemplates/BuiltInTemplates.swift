@@ -180,6 +180,11 @@ enum BuiltInTemplates {
             mrun/content-hash: {{ experiment.content_hash|tojson }}
         spec:
           backoffLimit: {{ kubernetes.backoff_limit }}
+        {%- if gang %}
+          completionMode: Indexed
+          completions: {{ gang.nodes }}
+          parallelism: {{ gang.nodes }}
+        {%- endif %}
           template:
             metadata:
               labels:
@@ -191,6 +196,9 @@ enum BuiltInTemplates {
         {%- endif %}
             spec:
               restartPolicy: Never
+        {%- if gang %}
+              subdomain: {{ experiment.name|tojson }}
+        {%- endif %}
         {%- if kubernetes.priority_class %}
               priorityClassName: {{ kubernetes.priority_class|tojson }}
         {%- endif %}
@@ -217,10 +225,27 @@ enum BuiltInTemplates {
                 - name: main
                   image: {{ image.tag|tojson }}
                   imagePullPolicy: IfNotPresent
+        {%- if gang %}
+                  command:
+                    - {{ gang.python|tojson }}
+                    - "-c"
+                    - {{ gang.script|tojson }}
+        {%- else %}
                   command: {{ experiment.command|tojson }}
+        {%- endif %}
                   args: {{ experiment.args|tojson }}
                   workingDir: {{ image.workdir|tojson }}
                   env:
+        {%- if gang %}
+                    - name: "MASTER_ADDR"
+                      value: "{{ experiment.name }}-0.{{ experiment.name }}"
+                    - name: "MASTER_PORT"
+                      value: "{{ gang.master_port }}"
+                    - name: "NNODES"
+                      value: "{{ gang.nodes }}"
+                    - name: "MRUN_NODE_RANK_FROM"
+                      value: "JOB_COMPLETION_INDEX"
+        {%- endif %}
         {%- for variable in environment %}
                     - name: {{ variable.name|tojson }}
                       value: {{ variable.value|tojson }}

@@ -67,17 +67,21 @@ public struct KubernetesBackend: Backend {
             let recorded = await RecordedLaunches.record([plan], by: recorder) { $0.imageDigest = launch.digest }
             do {
                 let job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
+                let created: Kubernetes.Job
                 do {
-                    _ = try await launch.client.createJob(job, namespace: namespace)
+                    created = try await launch.client.createJob(job, namespace: namespace)
                 } catch {
                     throw KubernetesSetup.incomplete(error, present: launch.present)
                 }
+                try await Self.ensureGangService(
+                    for: created, plan: plan, client: launch.client, namespace: namespace)
             } catch {
                 await recorded.failed()
                 throw error
             }
             await recorded.started(jobIds: [name], state: .submitted)
-            await sink.standardOutput(Array("Created job \(name) in namespace \(namespace)\n".utf8))
+            let service = plan.shape.isGang ? " with its headless Service" : ""
+            await sink.standardOutput(Array("Created job \(name)\(service) in namespace \(namespace)\n".utf8))
             if let id = recorded.firstID { await sink.standardOutput(Array("Launch: \(id)\n".utf8)) }
             let context = plan.context.name
             await note(

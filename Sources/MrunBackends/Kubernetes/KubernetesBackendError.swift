@@ -27,6 +27,8 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
     case jobGone(name: String, namespace: String)
     /// A secret's value turned up in an object that is sent in clear text.
     case secretInManifest(artefact: String, variable: String)
+    /// A gang's headless Service could not be created; its Job was deleted again.
+    case gangService(job: String, namespace: String, cause: String)
 
     public var description: String {
         switch self {
@@ -63,6 +65,9 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
         case .secretInManifest(let artefact, let variable):
             return "\(artefact) holds the value of the secret \(variable), which must reach the experiment only"
                 + " through the Secret; use secretKeyRef in the template, as the built-in one does"
+        case .gangService(let job, let namespace, let cause):
+            return "the headless Service of gang \"\(job)\" could not be created in namespace \"\(namespace)\""
+                + " (\(cause)), so its Job was deleted again; mrun needs to create, get and delete services there"
         }
     }
 }

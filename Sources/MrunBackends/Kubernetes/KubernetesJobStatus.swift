@@ -33,6 +33,9 @@ public struct KubernetesJobStatus: Sendable, Equatable {
     public var image: String?
     public var command: String?
     public var sweep: String?
+    /// A gang's nodes (an Indexed Job's indexes), each with its newest pod's phase:
+    /// `0 Running, 1 Pending`; nil for a Job of one pod.
+    public var nodes: String?
 
     /// The container mrun's Job runs, as the built-in template names it.
     static let containerName = "main"
@@ -40,7 +43,10 @@ public struct KubernetesJobStatus: Sendable, Equatable {
     public init(job: Kubernetes.Job, pods: [Kubernetes.Pod]) {
         name = job.metadata.name ?? ""
         namespace = job.metadata.namespace ?? ""
-        let newest = pods.max { Self.date($0.metadata.creationTimestamp) < Self.date($1.metadata.creationTimestamp) }
+        // A gang's log and state are those of its node 0 (rank 0); `nodes` has every node's.
+        let rankZero = job.isIndexed ? pods.filter { Kubernetes.CompletionIndex.of($0) == 0 } : pods
+        let newest = Self.newest(rankZero.isEmpty ? pods : rankZero)
+        nodes = job.isIndexed ? Self.nodes(of: pods, count: job.spec?.completions ?? 0) : nil
         pod = newest?.metadata.name
         let names = newest?.spec?.containers.map(\.name) ?? []
         let chosen = names.contains(Self.containerName) ? Self.containerName : names.first
@@ -128,6 +134,7 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         var rows = [("Job", "\(name) (namespace \(namespace))"), ("State", stateDescription)]
         if let message, !message.isEmpty { rows.append(("Message", message)) }
         if let pod { rows.append(("Pod", pod)) }
+        if let nodes { rows.append(("Nodes", nodes)) }
         if let sweep { rows.append(("Sweep", sweep)) }
         if let command { rows.append(("Command", command)) }
         if let image { rows.append(("Image", image)) }
@@ -167,6 +174,19 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         case ..<86400: return "\(seconds / 3600)h\(seconds % 3600 / 60 == 0 ? "" : "\(seconds % 3600 / 60)m")"
         default: return "\(seconds / 86400)d\(seconds % 86400 / 3600 == 0 ? "" : "\(seconds % 86400 / 3600)h")"
         }
+    }
+
+    private static func newest(_ pods: [Kubernetes.Pod]) -> Kubernetes.Pod? {
+        pods.max { date($0.metadata.creationTimestamp) < date($1.metadata.creationTimestamp) }
+    }
+
+    /// Each index's newest pod's phase, `0 Running, 1 Pending`; `no pod` for an index without one.
+    private static func nodes(of pods: [Kubernetes.Pod], count: Int) -> String {
+        let byIndex = Dictionary(grouping: pods) { Kubernetes.CompletionIndex.of($0) ?? -1 }
+        return (0..<max(0, min(count, 1000))).map { index in
+            let phase = newest(byIndex[index] ?? []).map { $0.status?.phase?.rawValue ?? "Pending" } ?? "no pod"
+            return "\(index) \(phase)"
+        }.joined(separator: ", ")
     }
 
     private static func date(_ timestamp: String?) -> Date {

@@ -42,7 +42,7 @@ public struct KubernetesPlanTarget: PlanTarget, Equatable {
         [
             ("Image", "\(image.tag) (from \(image.base))"), ("Namespace", kubernetes.namespace),
             ("Storage", "PVC \(kubernetes.claimName), \(kubernetes.storageSize), at \(plan.storagePath ?? "")"),
-        ] + (kubernetes.scheduling.map { [("Scheduling", $0)] } ?? [])
+        ] + (kubernetes.scheduling.map { [("Scheduling", $0)] } ?? []) + (plan.gangServiceRow.map { [$0] } ?? [])
     }
 
     public func sweepRows(_ sweep: SweepPlan) -> [PlanRow] {
@@ -50,6 +50,8 @@ public struct KubernetesPlanTarget: PlanTarget, Equatable {
             ("At once", sweep.maxParallel.map { "at most \($0)" } ?? "as many as the cluster allows"),
             ("Image", "one for every point: \(image.tag)"),
         ]
+            + (sweep.base.shape.isGang
+                ? [("Services", "one headless Service per point, named and owned by its Indexed Job")] : [])
     }
 
     public var imageTag: String? { image.tag }

@@ -144,7 +144,8 @@ extension KubernetesBackend {
         var plan: ExperimentPlan
     }
 
-    /// Creates one point's Job; one that exists with the same request id was created by this sweep.
+    /// Creates one point's Job (and a gang's Service); one that exists with the same request id was
+    /// created by this sweep.
     private static func create(_ job: Kubernetes.Job, point: Point, client: KubernetesClient, namespace: String)
         async -> PointResult
     {
@@ -152,7 +153,8 @@ extension KubernetesBackend {
             PointResult.failed(offset: point.offset, index: point.index, message: message)
         }
         do {
-            _ = try await client.createJob(job, namespace: namespace)
+            let created = try await client.createJob(job, namespace: namespace)
+            try await ensureGangService(for: created, plan: point.plan, client: client, namespace: namespace)
             return .created(offset: point.offset)
         } catch let error as KubernetesError where error.reason == .alreadyExists {
             let name = job.metadata.name ?? ""
@@ -160,6 +162,7 @@ extension KubernetesBackend {
             do {
                 let stored = try await client.getJob(name, namespace: namespace)
                 if marker != nil && stored.metadata.annotations?[KubernetesClient.requestIDAnnotation] == marker {
+                    try await ensureGangService(for: stored, plan: point.plan, client: client, namespace: namespace)
                     return .existing(offset: point.offset)
                 }
                 return failed(KubernetesBackendError.foreignJob(name: name, namespace: namespace).description)
