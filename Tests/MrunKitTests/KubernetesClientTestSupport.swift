@@ -28,8 +28,11 @@ func withFakeKubernetes<Result>(
 }
 
 extension KubernetesClient.Options {
-    /// Short timeouts and backoff so that retries and timeouts take milliseconds in tests.
-    static func fast(timeout: Duration = .seconds(5), attempts: Int = 4) -> Self {
+    /// Short backoff so that retries take milliseconds in tests. The request timeout stays long
+    /// enough that a loaded 2-core machine running the whole suite never times out a request the
+    /// fake answers (a retry would add a request that tests counting them see); tests of timeouts
+    /// give their own.
+    static func fast(timeout: Duration = .seconds(30), attempts: Int = 4) -> Self {
         var options = Self()
         options.requestTimeout = timeout
         options.maxAttempts = attempts
