@@ -6,8 +6,10 @@ import MrunSupport
 /// The Job controller's work for an Indexed Job (`completionMode: Indexed`), a gang's shape: one
 /// pod per index, named `<job>-<index>-<random>` with the index as annotation and label and the
 /// hostname `<job>-<index>` (the template's `subdomain` kept), a failed index retried with a new
-/// pod until the Job's failures pass `backoffLimit`, and the Job complete once every index has
-/// succeeded (`completedIndexes` like `0-2`). Each finished pod goes through the uncounted state
+/// pod until the Job's failures pass `backoffLimit` (or, as servers from v1.29 do, the index's
+/// own pass `backoffLimitPerIndex`: it is then given up, in `failedIndexes`, and the others go on),
+/// the next indexes started as pods end when `parallelism` is below `completions`, and the Job
+/// complete once every index has succeeded (`completedIndexes` like `0-2`). Each finished pod goes through the uncounted state
 /// first, as for NonIndexed Jobs.
 extension FakeKubernetesCluster {
     /// Pods for every index without one, as many as `parallelism` allows; all of them for a gang
@@ -81,7 +83,7 @@ extension FakeKubernetesCluster {
     /// Indexes that have neither succeeded nor a pod still running, lowest first.
     func pendingIndexes(of job: Kubernetes.Job) -> [Int] {
         let taken = Set(activePods(of: job).compactMap(Kubernetes.CompletionIndex.of))
-        let done = job.status?.completedIndexSet ?? []
+        let done = (job.status?.completedIndexSet ?? []).union(job.status?.failedIndexSet ?? [])
         return (0..<(job.spec?.completions ?? 0)).filter { !taken.contains($0) && !done.contains($0) }
     }
 
@@ -105,19 +107,31 @@ extension FakeKubernetesCluster {
 
         let now = Self.timestamp()
         status.uncountedTerminatedPods = .init()
-        if succeeded, let index = Kubernetes.CompletionIndex.of(pod) {
+        let index = Kubernetes.CompletionIndex.of(pod)
+        if succeeded, let index {
             let completed = status.completedIndexSet.union([index])
             status.completedIndexes = Kubernetes.CompletionIndexes.format(completed)
             status.succeeded = completed.count
         } else if !succeeded {
             status.failed = (status.failed ?? 0) + 1
+            if let index, let perIndex = job.spec?.backoffLimitPerIndex, failures(of: index, in: job) > perIndex {
+                status.failedIndexes = Kubernetes.CompletionIndexes.format(status.failedIndexSet.union([index]))
+            }
         }
         let completions = job.spec?.completions ?? 0
+        let ended = status.completedIndexSet.union(status.failedIndexSet)
         if status.completedIndexSet.count == completions {
             status.conditions = [
                 .init(type: "Complete", status: "True", lastProbeTime: now, lastTransitionTime: now)
             ]
             status.completionTime = now
+        } else if ended.count == completions {
+            // Every index succeeded or was given up (backoffLimitPerIndex), some of them given up.
+            status.conditions = [
+                .init(
+                    type: "Failed", status: "True", lastProbeTime: now, lastTransitionTime: now,
+                    reason: "FailedIndexes", message: "Job has failed indexes")
+            ]
         } else if (status.failed ?? 0) > (job.spec?.backoffLimit ?? 6) {
             status.conditions = [
                 .init(
@@ -130,9 +144,19 @@ extension FakeKubernetesCluster {
         }
         job.status = status
         update(job)
-        if !succeeded, status.conditions == nil, let index = Kubernetes.CompletionIndex.of(pod) {
-            try createPod(forJob: job.metadata.name ?? "", index: index, namespace: job.metadata.namespace ?? "")
+        // A failed index is retried and, with a parallelism below the completions, the next
+        // indexes start as slots free up, as the controller does.
+        if status.conditions == nil {
+            try createIndexedPods(forJob: job.metadata.name ?? "", namespace: job.metadata.namespace ?? "")
         }
+    }
+
+    /// The failed pods of one index.
+    private func failures(of index: Int, in job: Kubernetes.Job) -> Int {
+        pods(ofJob: job.metadata.name ?? "", namespace: job.metadata.namespace ?? "").filter { pod in
+            Kubernetes.CompletionIndex.of(pod) == index && pod.status?.phase == .failed
+                && pod.metadata.ownerReferences?.contains { $0.uid == job.metadata.uid } == true
+        }.count
     }
 
     private func activePods(of job: Kubernetes.Job) -> [Kubernetes.Pod] {

@@ -79,4 +79,7 @@ extension Kubernetes.Job {
 extension Kubernetes.JobStatus {
     /// The succeeded indexes of an Indexed Job; empty when none has succeeded.
     public var completedIndexSet: Set<Int> { completedIndexes.flatMap(Kubernetes.CompletionIndexes.parse) ?? [] }
+
+    /// The indexes given up after their retries (`backoffLimitPerIndex`); empty when none.
+    public var failedIndexSet: Set<Int> { failedIndexes.flatMap(Kubernetes.CompletionIndexes.parse) ?? [] }
 }

@@ -51,6 +51,9 @@ extension Kubernetes {
         /// Indexed Job has an index from 0 to `completions - 1`, its hostname `<job>-<index>`.
         public var completionMode: String?
         public var suspend: Bool?
+        /// An Indexed Job's retries per index (servers from v1.29; older ones drop the field): an
+        /// index that fails more often is given up (`status.failedIndexes`) while the others go on.
+        public var backoffLimitPerIndex: Int?
 
         public init(
             parallelism: Int? = nil,
@@ -62,7 +65,8 @@ extension Kubernetes {
             template: PodTemplateSpec,
             ttlSecondsAfterFinished: Int? = nil,
             completionMode: String? = nil,
-            suspend: Bool? = nil
+            suspend: Bool? = nil,
+            backoffLimitPerIndex: Int? = nil
         ) {
             self.parallelism = parallelism
             self.completions = completions
@@ -74,6 +78,7 @@ extension Kubernetes {
             self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
             self.completionMode = completionMode
             self.suspend = suspend
+            self.backoffLimitPerIndex = backoffLimitPerIndex
         }
     }
 
@@ -93,6 +98,8 @@ extension Kubernetes {
         /// An Indexed Job's succeeded indexes, as the server writes them: `"0-2,5"`
         /// (``Kubernetes/CompletionIndexes`` reads it).
         public var completedIndexes: String?
+        /// The indexes given up after `backoffLimitPerIndex` retries, in the same form.
+        public var failedIndexes: String?
 
         public init(
             conditions: [JobCondition]? = nil,

@@ -67,9 +67,20 @@ public protocol JobControl: Sendable {
     /// Prints the launch's output to `sink`; with `follow`, keeps printing until it ends.
     func logs(_ launch: LaunchRecord, follow: Bool, sink: any OutputSink) async throws -> JobStatus
 
+    /// Prints one node's output of a gang (`mrun logs --node R`). The default refuses: where a
+    /// gang's log is one file, its lines carry their ranks already.
+    func logs(_ launch: LaunchRecord, node: Int, follow: Bool, sink: any OutputSink) async throws -> JobStatus
+
     /// Stops the launch and waits until it has ended. `before` is its state when asked: a launch
     /// that had already ended is left alone (`before.state.isFinal`).
     func cancel(_ launch: LaunchRecord) async throws -> (before: JobStatus, after: JobStatus)
+
+    /// Stops together those of `launches` that the backend runs as one job and that can only be
+    /// stopped as one (every point of a sweep run as one Kubernetes Indexed Job); keyed by launch
+    /// id. The others are left to ``cancel(_:)``, one by one. The default takes none.
+    func cancelTogether(_ launches: [LaunchRecord]) async -> [String: Result<
+        (before: JobStatus, after: JobStatus), any Error
+    >]
 
     /// The ids the backend names its own jobs by, with which a job the history does not hold is
     /// followed; nil (the default) when its jobs are named only through the history. A property of
@@ -95,6 +106,18 @@ public protocol JobControl: Sendable {
 
 extension JobControl {
     public static var jobIDKind: JobIDKind? { nil }
+
+    public func logs(_ launch: LaunchRecord, node: Int, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
+        throw JobControlError.noNodeLogs(
+            launch: launch.id,
+            reason: "has one log for all its processes, each line prefixed with its rank ('[rank R] ')")
+    }
+
+    public func cancelTogether(_ launches: [LaunchRecord]) async
+        -> [String: Result<(before: JobStatus, after: JobStatus), any Error>]
+    {
+        [:]
+    }
 
     public func status(jobID: String) async throws -> JobStatus {
         throw JobControlError.noJobIDs(reference: jobID)
@@ -153,6 +176,8 @@ public enum JobControlError: UserFacingError, Equatable {
     case noJobIDs(reference: String)
     /// `mrun list --all` on a context whose backend lists no jobs of its own.
     case noBackendJobs(context: String, type: ContextType)
+    /// `mrun logs --node` where a launch's log is not kept per node.
+    case noNodeLogs(launch: String, reason: String)
 
     public var description: String {
         switch self {
@@ -168,6 +193,8 @@ public enum JobControlError: UserFacingError, Equatable {
             // Worded as when only Slurm listed its jobs here: scripts may match it.
             return "context \(quoted: context) is of type \(type.rawValue); this command works on slurm contexts"
                 + " (choose one with --context)"
+        case .noNodeLogs(let launch, let reason):
+            return "--node: launch \(launch) \(reason); drop --node"
         }
     }
 }

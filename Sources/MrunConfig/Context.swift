@@ -86,6 +86,16 @@ public struct KubernetesSettings: Codable, Sendable, Equatable {
     public var nodeSelector: [String: String]?
     /// The pods' tolerations as written (``KubernetesToleration`` reads each).
     public var tolerations: [String]?
+    /// How a sweep becomes Jobs, as written (``SweepMode`` reads it).
+    public var sweepMode: String?
+
+    /// `sweep_mode`: one Job per point, or one Indexed Job whose pods pick their point by index.
+    public enum SweepMode: String, CaseIterable, Sendable {
+        case jobs, indexed
+    }
+
+    /// The sweep mode, `jobs` when unset.
+    public var parsedSweepMode: SweepMode { sweepMode.flatMap(SweepMode.init(rawValue:)) ?? .jobs }
 
     public static let defaultBaseImage = "python:3.11-slim"
     public static let defaultPVCSize = "40Gi"

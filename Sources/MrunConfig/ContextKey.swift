@@ -16,6 +16,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case priorityClass = "priority_class"
     case nodeSelector = "node_selector"
     case tolerations
+    case sweepMode = "sweep_mode"
     case loginNode = "login_node"
     case host
     case identityFile = "identity_file"
@@ -59,7 +60,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
         switch self {
         case .gpus: return [.local]
         case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit, .queue, .priorityClass,
-            .nodeSelector, .tolerations:
+            .nodeSelector, .tolerations, .sweepMode:
             return [.kubernetes]
         case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .ntasks,
             .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions, .containerImage:
@@ -92,6 +93,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .priorityClass: return "PriorityClass of the Job's pods (priorityClassName)."
         case .nodeSelector: return "Node labels the pods need, LABEL=VALUE (e.g. cloud.google.com/gke-nodepool=gpu)."
         case .tolerations: return "Node taints the pods tolerate: KEY, KEY:EFFECT, KEY=VALUE or KEY=VALUE:EFFECT."
+        case .sweepMode:
+            return "How a sweep becomes Jobs: jobs (default, one Job per point) or indexed (one Indexed Job)."
         case .loginNode:
             return "mrun runs on the cluster's login node: Slurm commands run here, without ssh (default false)."
         case .host: return "ssh destination: an alias from ~/.ssh/config or user@host[:port]."

@@ -34,6 +34,7 @@ extension Context {
         case (.priorityClass, .string(let text)): kubernetes.priorityClass = text
         case (.nodeSelector, .map(let map)): kubernetes.nodeSelector = map.isEmpty ? nil : map
         case (.tolerations, .list(let items)): kubernetes.tolerations = items.isEmpty ? nil : items
+        case (.sweepMode, .string(let text)): kubernetes.sweepMode = text
         case (.loginNode, .boolean(let flag)): slurm.loginNode = flag
         case (.host, .string(let text)): slurm.host = text
         case (.identityFile, .string(let text)): slurm.identityFile = text
@@ -86,6 +87,7 @@ extension Context {
         case .priorityClass: return text(kubernetes.priorityClass)
         case .nodeSelector: return kubernetes.nodeSelector.flatMap { $0.isEmpty ? nil : .map($0) }
         case .tolerations: return items(kubernetes.tolerations ?? [])
+        case .sweepMode: return text(kubernetes.sweepMode)
         case .loginNode: return slurm.loginNode.map(ContextValue.boolean)
         case .host: return text(slurm.host)
         case .identityFile: return text(slurm.identityFile)

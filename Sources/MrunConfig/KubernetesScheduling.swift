@@ -116,6 +116,19 @@ extension Context {
                     message: "node_selector: the value \(quoted: value) of \(quoted: label) \(problem)")
             }
         }
+        if let mode = settings.sweepMode {
+            guard let parsed = KubernetesSettings.SweepMode(rawValue: mode) else {
+                return Problem(
+                    key: .sweepMode,
+                    message: "sweep_mode \(quoted: mode) is not one of jobs, indexed")
+            }
+            if parsed == .indexed, let nodes = gang.nodes, nodes > 1 {
+                return Problem(
+                    key: .sweepMode,
+                    message: "sweep_mode: indexed runs each point as one pod, so it cannot run gangs (nodes: \(nodes));"
+                        + " use sweep_mode: jobs, where each point is an Indexed Job of its own")
+            }
+        }
         for (index, text) in (settings.tolerations ?? []).enumerated() {
             do {
                 _ = try KubernetesToleration(parsing: text)

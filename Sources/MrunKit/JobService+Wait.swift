@@ -38,9 +38,18 @@ extension JobService {
 
     /// Cancels the launches that have not ended, at most ``concurrency`` at once, each waiting
     /// until its backend reports it ended; records their states. Results in the order given.
+    /// Launches a backend runs as one job (the points of a sweep run as one Indexed Job) are
+    /// cancelled together, by their control's ``JobControl/cancelTogether(_:)``.
     public func cancel(_ launches: [LaunchRecord]) async -> [(LaunchRecord, Result<(JobStatus, JobStatus), any Error>)]
     {
-        let results = await BoundedConcurrency.map(launches, limit: concurrency) {
+        var together: [String: Result<(before: JobStatus, after: JobStatus), any Error>] = [:]
+        let submitted = launches.filter { $0.jobId != nil }
+        for (_, group) in Dictionary(grouping: submitted, by: \.contextName).sorted(by: { $0.key < $1.key }) {
+            guard let control = try? control(for: group[0]) else { continue }
+            together.merge(await control.cancelTogether(group)) { $1 }
+        }
+        let alone = launches.filter { together[$0.id] == nil }
+        let results = await BoundedConcurrency.map(alone, limit: concurrency) {
             _, launch -> Result<(JobStatus, JobStatus), any Error> in
             do {
                 if launch.jobId == nil {
@@ -55,10 +64,12 @@ extension JobService {
                 return .failure(error)
             }
         }
-        return launches.indices.map { index in
-            let result = results[index] ?? .failure(CancellationError())
-            if case .success(let (_, after)) = result { record(after, of: launches[index]) }
-            return (launches[index], result)
+        var byID = together.mapValues { $0.map { ($0.before, $0.after) } }
+        for (index, launch) in alone.enumerated() { byID[launch.id] = results[index] ?? .failure(CancellationError()) }
+        return launches.map { launch in
+            let result = byID[launch.id] ?? .failure(CancellationError())
+            if case .success(let (_, after)) = result { record(after, of: launch) }
+            return (launch, result)
         }
     }
 }

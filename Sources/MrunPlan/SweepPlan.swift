@@ -39,24 +39,24 @@ struct SweepInput {
 /// The `sweep` variable of the templates: the array script lists every point; a point's own
 /// artefacts (its Kubernetes Job) see `index` and their own `point`, not the list.
 package struct SweepRendering: Encodable, Sendable {
-    struct Point: Encodable {
-        var index: Int
-        var name: String
+    package struct Point: Encodable {
+        package var index: Int
+        package var name: String
         /// The point's own arguments, appended after the experiment's.
-        var args: [String]
+        package var args: [String]
         /// The point's `MRUN_PARAMS`: the Neptune config's parameters, then the point's.
-        var params: String
+        package var params: String
         var parameters: [SweepPoint.Parameter]
     }
 
-    var id: String
+    package var id: String
     var name: String
     /// The number of points (`count` would be Stencil's count of this mapping's keys).
-    var size: Int
-    var maxParallel: Int?
+    package var size: Int
+    package var maxParallel: Int?
     /// Slurm's `--array` value: `0-11`, or `0-11%4` with a limit on tasks at once.
     var array: String
-    var points: [Point]
+    package var points: [Point]
     /// Set while rendering one point's own artefacts.
     var index: Int?
 
@@ -76,7 +76,7 @@ package struct SweepRendering: Encodable, Sendable {
     }
 
     /// The template variable, encoded once for every artefact of the sweep (a point's sets `index`).
-    func variables() throws -> [String: any Sendable] {
+    package func variables() throws -> [String: any Sendable] {
         try TemplateRenderer.variables(self)
     }
 

@@ -14,6 +14,8 @@ public struct TemplateSet: Sendable {
         case sbatch = "sbatch.sh"
         /// mrun's per-node starter of a gang's processes.
         case gang = "gang.py"
+        /// The point picker of a sweep run as one Indexed Job (`sweep_mode: indexed`).
+        case sweepPoint = "sweep-point.py"
     }
 
     /// A template's text and where it came from ("built-in" or a file path).

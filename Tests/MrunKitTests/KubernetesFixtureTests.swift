@@ -117,15 +117,16 @@ import Testing
                 Issue.record("\(fixture.name): no type for the request body")
                 continue
             }
-            let unknown = unknownFields(reportedFor: fixture)
+            // mrun's Job has backoffLimitPerIndex, which servers from v1.29 know and this v1.25 did not.
+            let unknown = unknownFields(reportedFor: fixture).filter { $0 != "spec.backoffLimitPerIndex" }
             if !unknown.isEmpty { droppedUnknownFields[fixture.number] = unknown }
             let expected = unknown.reduce(body) { $0.removing(path: $1) }
             #expect(reencoded == expected, "\(fixture.name): the request body does not survive decoding")
             checked += 1
         }
         #expect(checked == 26)
-        let both = ["spec.backoffLimitPerIndex", "spec.template.spec.containers[0].gpuCount"]
-        #expect(droppedUnknownFields == ["38": both, "39": both])
+        let dropped = ["spec.template.spec.containers[0].gpuCount"]
+        #expect(droppedUnknownFields == ["38": dropped, "39": dropped])
     }
 
     private func reencode<Value: Codable>(_ type: Value.Type, _ json: JSONValue) throws -> JSONValue {

@@ -197,3 +197,112 @@ import Testing
         }
     }
 }
+
+/// `mrun logs` of a gang: every node's lines, prefixed with `[node R] ` in the order they were
+/// written; one node's alone with `--node R`.
+@Suite struct KubernetesGangLogTests {
+    @Test func theLogsOfAGangInterleaveItsNodesAndNodeNamesOne() async throws {
+        try await withFakeKubernetes { server in
+            var project = try KubernetesProject(server: server)
+            project.context.gang.nodes = 3
+            let recorder = try project.recorder()
+            let plan = try project.plan()
+            #expect(await project.run(plan, recorder: recorder).status == 0)
+            let name = plan.experiment.name
+            let cluster = server.controller
+            let pods = try await cluster.createIndexedPods(forJob: name, namespace: "proj")
+            let byIndex = Dictionary(
+                uniqueKeysWithValues: pods.map { (Kubernetes.CompletionIndex.of($0) ?? -1, $0.metadata.name ?? "") })
+            for index in 0..<3 { try await cluster.start(pod: try #require(byIndex[index]), namespace: "proj") }
+            // Written in this order, across the nodes.
+            for (index, line) in [(1, "one"), (0, "two"), (2, "three"), (0, "four")] {
+                try await cluster.log(pod: try #require(byIndex[index]), namespace: "proj", "\(line)\n")
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let launch = try #require(try recorder.store.list().first)
+            let environment = MrunEnvironment(
+                host: project.host, sink: RecordingSink(), runner: SystemProcessRunner(), http: TestEnvironment.http,
+                warn: TestEnvironment.warn)
+            let control = try JobService(history: recorder.store, environment: environment).control(for: launch)
+            let all = RecordingSink()
+            _ = try await control.logs(launch, follow: false, sink: all)
+            let interleaved = await all.text(of: .output)
+            #expect(interleaved == "[node 1] one\n[node 0] two\n[node 2] three\n[node 0] four\n", "\(interleaved)")
+            let one = RecordingSink()
+            _ = try await control.logs(launch, node: 0, follow: false, sink: one)
+            #expect(await one.text(of: .output) == "two\nfour\n")
+            let outside = await thrownError(JobControlError.self) {
+                _ = try await control.logs(launch, node: 3, follow: false, sink: RecordingSink())
+            }
+            #expect(outside?.description.contains("is a gang of 3 nodes, numbered 0 to 2, not 3; drop --node") == true)
+
+            // Followed: each node's lines as they come, until every node has ended.
+            let followed = RecordingSink()
+            let follow = Task { try await control.logs(launch, follow: true, sink: followed) }
+            try await cluster.log(pod: try #require(byIndex[2]), namespace: "proj", "five\n")
+            try await followed.waitForOutput(containing: "[node 2] five\n")
+            for index in [1, 2, 0] { try await cluster.finish(pod: try #require(byIndex[index]), namespace: "proj") }
+            let end = try await follow.value
+            #expect(end.state == .completed, "\(end.summary)")
+            let text = await followed.text(of: .output)
+            for line in ["[node 1] one\n", "[node 0] two\n", "[node 2] three\n", "[node 0] four\n", "[node 2] five\n"] {
+                #expect(text.contains(line), "\(text)")
+            }
+        }
+    }
+
+    @Test func nodeNamesOnlyAGangsNode() async throws {
+        try await withFakeKubernetes { server in
+            let project = try KubernetesProject(server: server)
+            let recorder = try project.recorder()
+            #expect(await project.run(try project.plan(), recorder: recorder).status == 0)
+            let launch = try #require(try recorder.store.list().first)
+            let environment = MrunEnvironment(
+                host: project.host, sink: RecordingSink(), runner: SystemProcessRunner(), http: TestEnvironment.http,
+                warn: TestEnvironment.warn)
+            let control = try JobService(history: recorder.store, environment: environment).control(for: launch)
+            let error = await thrownError(JobControlError.self) {
+                _ = try await control.logs(launch, node: 0, follow: false, sink: RecordingSink())
+            }
+            #expect(error?.description.hasSuffix("is not a gang (its Job runs one pod); drop --node") == true)
+        }
+    }
+}
+
+/// The gang's Service when the server refuses it, and its name, which must be a DNS-1035 label.
+@Suite struct KubernetesGangServiceTests {
+    @Test func aServiceTheServerRefusesDeletesTheJobAgainAndSaysSo() async throws {
+        try await withFakeKubernetes { server in
+            var project = try KubernetesProject(server: server)
+            project.context.gang.nodes = 2
+            let recorder = try project.recorder()
+            let plan = try project.plan()
+            server.faults.inject(.status(403), count: 5, method: "POST", pathContains: "/services")
+            let outcome = await project.run(plan, recorder: recorder)
+            #expect(outcome.status == nil)
+            let message = outcome.message
+            #expect(
+                message.hasPrefix("the headless Service of gang \"\(plan.experiment.name)\" could not be created"),
+                "\(message)")
+            #expect(message.contains("so its Job was deleted again") && !message.contains("\n"), "\(message)")
+            #expect(server.createBodies("jobs").count == 1)
+            #expect(await server.controller.all(Kubernetes.Job.self, namespace: "proj").isEmpty, "the Job is gone")
+            let launch = try #require(try recorder.store.list().first)
+            #expect(launch.state == .failed && launch.jobId == nil, "recorded as never started: resume relaunches it")
+        }
+    }
+
+    @Test func aNameStartingWithADigitStillMakesAServiceName() async throws {
+        try await withFakeKubernetes { server in
+            var project = try KubernetesProject(server: server)
+            project.context.gang.nodes = 2
+            let plan = try project.plan(name: "3d-unet")
+            let name = plan.experiment.name
+            #expect(name.hasPrefix("exp-3d-unet-"), "\(name)")
+            #expect(DNSLabel.problem(name) == nil && name.first?.isLetter == true, "a DNS-1035 label")
+            #expect(await project.run(plan).status == 0)
+            let service = try await server.controller.get(Kubernetes.Service.self, namespace: "proj", name: name)
+            #expect(service.metadata.name == name)
+        }
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Scenario 2, a Kubernetes sweep of 200 Jobs into the fake API server run as its own process:
-`mrun run --grid` (200 points, image already in the test bed's registry) beside `kubectl create -f`
+`mrun run --grid` (200 points, image already in the test bed's registry; once as 200 Jobs, once as
+one Indexed Job with `sweep_mode: indexed`) beside `kubectl create -f`
 of the same 200 rendered Jobs, a loop of the Python `kubernetes` client, and the server's own
 ceiling (curl POSTing the 200 Jobs over 32 TLS connections at once); once with the fake answering
 at once, once with 10 ms per write as etcd takes. Usage: k8s_sweep.py MRUN FAKE_APISERVER"""
@@ -34,6 +35,11 @@ def setup_project(bench, fake, bed, name="k8s"):
                           "DOCKER_CONFIG": str(work / "docker-config"), "NEPTUNE_API_TOKEN": "bench-token"})
     subprocess.run([bench["mrun"], "context", "add", "--name", "bench", "--type", "kubernetes", "--registry_url",
                     bed["MRUN_TEST_REGISTRY"], "--base_image", bed["MRUN_TEST_BASE_IMAGE"], "--project", "bench"],
+                   env=env, cwd=project, check=True, capture_output=True)
+    # The same, with the sweep as one Indexed Job (one POST for every point).
+    subprocess.run([bench["mrun"], "context", "add", "--name", "bench-indexed", "--type", "kubernetes",
+                    "--registry_url", bed["MRUN_TEST_REGISTRY"], "--base_image", bed["MRUN_TEST_BASE_IMAGE"],
+                    "--project", "bench", "--sweep_mode", "indexed"],
                    env=env, cwd=project, check=True, capture_output=True)
     return project, env
 
@@ -86,6 +92,10 @@ def sweep_rows(bench, bed, latency, scenario):
                    *grid(POINTS)]
         samples = repeat(lambda: timed(command, env=env, cwd=project, timeout=120))
         rows.append(row(scenario, "mrun run --grid (200 points, 1 process)", "mrun", samples, target=TARGET))
+        indexed = [bench["mrun"], "--context", "bench-indexed", "run", "exp.py", "--requirements",
+                   "requirements.txt", *grid(POINTS)]
+        rows.append(row(scenario, "mrun run --grid, sweep_mode: indexed (one Indexed Job)", "mrun",
+                        repeat(lambda: timed(indexed, env=env, cwd=project, timeout=120))))
 
         job = rendered_job(bench, project, env)
         counter = iter(range(10**6))

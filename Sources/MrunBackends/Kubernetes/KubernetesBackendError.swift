@@ -29,6 +29,10 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
     case secretInManifest(artefact: String, variable: String)
     /// A gang's headless Service could not be created; its Job was deleted again.
     case gangService(job: String, namespace: String, cause: String)
+    /// `sweep_mode: indexed` with points that are gangs.
+    case indexedGangSweep(nodes: Int)
+    /// One point of a sweep run as one Indexed Job cannot be stopped alone.
+    case indexedPointCancel(point: String, job: String, sweep: String)
 
     public var description: String {
         switch self {
@@ -68,6 +72,12 @@ public enum KubernetesBackendError: UserFacingError, Equatable {
         case .gangService(let job, let namespace, let cause):
             return "the headless Service of gang \"\(job)\" could not be created in namespace \"\(namespace)\""
                 + " (\(cause)), so its Job was deleted again; mrun needs to create, get and delete services there"
+        case .indexedGangSweep(let nodes):
+            return "sweep_mode: indexed runs each point as one pod of one Indexed Job, so its points cannot be gangs"
+                + " (nodes: \(nodes)); set sweep_mode: jobs (each point its own Indexed Job and Service) or run one node"
+        case .indexedPointCancel(let point, let job, let sweep):
+            return "point \(point) runs in the Indexed Job \(quoted: job) with the other points of sweep \(sweep),"
+                + " which Kubernetes cannot stop one by one; cancel the whole sweep with 'mrun cancel --sweep \(sweep)'"
         }
     }
 }

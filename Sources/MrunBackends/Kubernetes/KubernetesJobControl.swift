@@ -43,28 +43,36 @@ public struct KubernetesJobControl: JobControl {
         let jobs = try await connect()
         var statuses: [String: JobStatus] = [:]
         for (namespace, members) in Dictionary(grouping: open, by: Self.namespace) {
-            let found = Dictionary(
-                try await jobs.list(in: namespace).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+            let found = try await jobs.objects(in: namespace)
             for launch in members {
-                guard let name = launch.jobId else { continue }
-                statuses[launch.id] = found[name].map(Self.status) ?? Self.gone(name, namespace: namespace)
+                guard let jobId = launch.jobId else { continue }
+                let reference = KubernetesJobReference(jobId: jobId)
+                statuses[launch.id] =
+                    found.jobs[reference.name].map { job in
+                        Self.status(
+                            KubernetesJobStatus(
+                                job: job, pods: found.pods[reference.name] ?? [], point: reference.index))
+                    } ?? Self.gone(reference.name, namespace: namespace)
             }
         }
         return statuses
     }
 
     public func status(_ launch: LaunchRecord) async throws -> JobStatus {
-        let (name, namespace) = try job(of: launch)
+        let (reference, namespace) = try job(of: launch)
+        let name = reference.name
         let jobs = try await connect()
         do {
-            return Self.status(try await jobs.status(of: try await jobs.client.getJob(name, namespace: namespace)))
+            let job = try await jobs.client.getJob(name, namespace: namespace)
+            return Self.status(try await jobs.status(of: job, point: reference.index))
         } catch let error as KubernetesError where error.statusCode == 404 {
             return launch.state.isFinal ? JobStatus(recorded: launch) : Self.gone(name, namespace: namespace)
         }
     }
 
     public func logs(_ launch: LaunchRecord, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
-        let (name, namespace) = try job(of: launch)
+        let (reference, namespace) = try job(of: launch)
+        let name = reference.name
         let jobs = try await connect()
         let job: Kubernetes.Job
         do {
@@ -72,11 +80,46 @@ public struct KubernetesJobControl: JobControl {
         } catch let error as KubernetesError where error.statusCode == 404 {
             throw KubernetesBackendError.jobGone(name: name, namespace: namespace)
         }
-        return Self.status(try await jobs.logs(of: job, follow: follow, sink: sink, closingNote: false))
+        if job.isIndexed && reference.index == nil {
+            return Self.status(try await jobs.gangLogs(of: job, follow: follow, sink: sink))
+        }
+        return Self.status(
+            try await jobs.logs(of: job, point: reference.index, follow: follow, sink: sink, closingNote: false))
+    }
+
+    /// One node's log of a gang: the pods of its completion index.
+    public func logs(_ launch: LaunchRecord, node: Int, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
+        let (reference, namespace) = try job(of: launch)
+        let jobs = try await connect()
+        let job: Kubernetes.Job
+        do {
+            job = try await jobs.client.getJob(reference.name, namespace: namespace)
+        } catch let error as KubernetesError where error.statusCode == 404 {
+            throw KubernetesBackendError.jobGone(name: reference.name, namespace: namespace)
+        }
+        let nodes = job.spec?.completions ?? 1
+        guard job.isIndexed, reference.index == nil else {
+            throw JobControlError.noNodeLogs(launch: launch.id, reason: "is not a gang (its Job runs one pod)")
+        }
+        guard node < nodes else {
+            throw JobControlError.noNodeLogs(
+                launch: launch.id, reason: "is a gang of \(nodes) nodes, numbered 0 to \(nodes - 1), not \(node)")
+        }
+        return Self.status(try await jobs.logs(of: job, point: node, follow: follow, sink: sink, closingNote: false))
     }
 
     public func cancel(_ launch: LaunchRecord) async throws -> (before: JobStatus, after: JobStatus) {
-        let (name, namespace) = try job(of: launch)
+        let (reference, namespace) = try job(of: launch)
+        let name = reference.name
+        if reference.index != nil {
+            // One point alone: only when it has ended (or its Job is gone) is there nothing to stop.
+            let before = try await status(launch)
+            guard before.state.isFinal || before.state == .unknown else {
+                throw KubernetesBackendError.indexedPointCancel(
+                    point: launch.experimentName, job: name, sweep: launch.sweepId ?? "")
+            }
+            return (before, before)
+        }
         let jobs = try await connect()
         do {
             let cancellation = try await jobs.cancel(try await jobs.client.getJob(name, namespace: namespace))
@@ -113,11 +156,11 @@ public struct KubernetesJobControl: JobControl {
         return jobs
     }
 
-    func job(of launch: LaunchRecord) throws -> (name: String, namespace: String) {
-        guard let name = launch.jobId else {
+    func job(of launch: LaunchRecord) throws -> (reference: KubernetesJobReference, namespace: String) {
+        guard let jobId = launch.jobId else {
             throw JobControlError.noJob(launch: launch.id, name: launch.experimentName)
         }
-        return (name, Self.namespace(of: launch))
+        return (KubernetesJobReference(jobId: jobId), Self.namespace(of: launch))
     }
 
     /// The history's view of a Job's state.

@@ -36,17 +36,22 @@ public struct KubernetesJobStatus: Sendable, Equatable {
     /// A gang's nodes (an Indexed Job's indexes), each with its newest pod's phase:
     /// `0 Running, 1 Pending`; nil for a Job of one pod.
     public var nodes: String?
+    /// For a point of a sweep run as one Indexed Job: its completion index, whose pods alone tell
+    /// its state.
+    public var point: Int?
 
     /// The container mrun's Job runs, as the built-in template names it.
     static let containerName = "main"
 
-    public init(job: Kubernetes.Job, pods: [Kubernetes.Pod]) {
+    public init(job: Kubernetes.Job, pods: [Kubernetes.Pod], point: Int? = nil) {
         name = job.metadata.name ?? ""
         namespace = job.metadata.namespace ?? ""
-        // A gang's log and state are those of its node 0 (rank 0); `nodes` has every node's.
-        let rankZero = job.isIndexed ? pods.filter { Kubernetes.CompletionIndex.of($0) == 0 } : pods
-        let newest = Self.newest(rankZero.isEmpty ? pods : rankZero)
-        nodes = job.isIndexed ? Self.nodes(of: pods, count: job.spec?.completions ?? 0) : nil
+        self.point = point
+        // A gang's log and state are those of its node 0 (rank 0); `nodes` has every node's. A
+        // point's are those of its own index.
+        let rankZero = job.isIndexed ? pods.filter { Kubernetes.CompletionIndex.of($0) == point ?? 0 } : pods
+        let newest = Self.newest(rankZero.isEmpty && point == nil ? pods : rankZero)
+        nodes = job.isIndexed && point == nil ? Self.nodes(of: pods, count: job.spec?.completions ?? 0) : nil
         pod = newest?.metadata.name
         let names = newest?.spec?.containers.map(\.name) ?? []
         let chosen = names.contains(Self.containerName) ? Self.containerName : names.first
@@ -58,13 +63,16 @@ public struct KubernetesJobStatus: Sendable, Equatable {
         exitCode = terminated?.exitCode
         signal = terminated?.signal
         created = job.metadata.creationTimestamp.flatMap(Kubernetes.date)
-        started = (job.status?.startTime ?? newest?.status?.startTime).flatMap(Kubernetes.date)
+        let jobStart = point == nil ? job.status?.startTime : nil
+        started = (jobStart ?? newest?.status?.startTime).flatMap(Kubernetes.date)
         image = job.spec?.template.spec?.containers.first?.image
         command = job.metadata.annotations?["mrun/command"]
         sweep = job.metadata.labels?["mrun/sweep"]
         state = .submitted
         let status = job.status
-        if job.metadata.deletionTimestamp != nil {
+        if let point {
+            derivePoint(point, job: job, newest: newest, container: container)
+        } else if job.metadata.deletionTimestamp != nil {
             state = .cancelled
             reason = "being deleted"
         } else if let complete = status?.condition("Complete") {
@@ -82,6 +90,36 @@ public struct KubernetesJobStatus: Sendable, Equatable {
             reason = "Suspended"
         }
         if state.isFinal, finished == nil, let end = terminated?.finishedAt { finished = Kubernetes.date(from: end) }
+    }
+
+    /// The state of one index of an Indexed Job: succeeded or given up, as the Job's status says,
+    /// else from its newest pod; waiting for a slot while it has none.
+    private mutating func derivePoint(
+        _ point: Int, job: Kubernetes.Job, newest: Kubernetes.Pod?, container: Kubernetes.ContainerStatus?
+    ) {
+        let status = job.status
+        let terminated = container?.state?.terminated
+        if status?.completedIndexSet.contains(point) == true || newest?.status?.phase == .succeeded {
+            state = .completed
+        } else if status?.failedIndexSet.contains(point) == true {
+            state = .failed
+            reason = terminated?.reason.flatMap { ["Error", "Completed"].contains($0) ? nil : $0 }
+        } else if job.metadata.deletionTimestamp != nil {
+            state = .cancelled
+            reason = "being deleted"
+        } else if let failure = status?.condition("Failed") {
+            state = newest == nil ? .cancelled : .failed
+            reason = failure.reason
+            message = failure.message
+        } else if let newest {
+            derive(
+                from: newest, container: container,
+                backoffLimit: job.spec?.backoffLimitPerIndex ?? job.spec?.backoffLimit ?? 6)
+        } else {
+            let parallelism = job.spec?.parallelism ?? 1
+            reason = "waiting for one of the Job's \(parallelism) slot\(parallelism == 1 ? "" : "s")"
+        }
+        if state.isFinal { finished = terminated?.finishedAt.flatMap(Kubernetes.date) }
     }
 
     /// The state of a Job still without a final condition, from its newest pod.
@@ -131,7 +169,8 @@ public struct KubernetesJobStatus: Sendable, Equatable {
 
     /// `mrun status` output: one `Label  value` line each.
     public func statusText(now: Date = Date()) -> String {
-        var rows = [("Job", "\(name) (namespace \(namespace))"), ("State", stateDescription)]
+        let place = point.map { ", completion index \($0)" } ?? ""
+        var rows = [("Job", "\(name)\(place) (namespace \(namespace))"), ("State", stateDescription)]
         if let message, !message.isEmpty { rows.append(("Message", message)) }
         if let pod { rows.append(("Pod", pod)) }
         if let nodes { rows.append(("Nodes", nodes)) }

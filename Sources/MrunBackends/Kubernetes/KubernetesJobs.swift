@@ -68,13 +68,24 @@ public struct KubernetesJobs: Sendable {
 
     /// The jobs of `namespace`, each with its pods: two requests, whatever their number.
     public func list(in namespace: String, all: Bool = false) async throws -> [KubernetesJobStatus] {
+        let found = try await objects(in: namespace, all: all)
+        return found.jobs.values.map { job in
+            KubernetesJobStatus(job: job, pods: found.pods[job.metadata.name ?? ""] ?? [])
+        }.sorted { ($0.created ?? .distantPast, $0.name) < ($1.created ?? .distantPast, $1.name) }
+    }
+
+    /// The Jobs of `namespace` by name and their pods by Job name (mrun's, or every one with
+    /// `all`): two requests, whatever their number.
+    public func objects(in namespace: String, all: Bool = false) async throws
+        -> (jobs: [String: Kubernetes.Job], pods: [String: [Kubernetes.Pod]])
+    {
         let selector: Kubernetes.LabelSelector = all ? [] : Self.managedBySelector
         let jobs = try await client.listJobs(namespace: namespace, labelSelector: selector).items
         let pods = try await client.listPods(namespace: namespace, labelSelector: selector).items
-        let byJob = Dictionary(grouping: pods) { $0.metadata.labels?["job-name"] ?? "" }
-        return jobs.map { job in
-            KubernetesJobStatus(job: job, pods: byJob[job.metadata.name ?? ""] ?? [])
-        }.sorted { ($0.created ?? .distantPast, $0.name) < ($1.created ?? .distantPast, $1.name) }
+        return (
+            Dictionary(jobs.map { ($0.metadata.name ?? "", $0) }, uniquingKeysWith: { $1 }),
+            Dictionary(grouping: pods) { $0.metadata.labels?["job-name"] ?? "" }
+        )
     }
 
     /// What `cancel` did.
@@ -104,15 +115,22 @@ public struct KubernetesJobs: Sendable {
     public func cancel(_ job: Kubernetes.Job) async throws -> Cancellation {
         let before = try await status(of: job)
         if before.state.isFinal { return Cancellation(before: before, deleted: false, podsLeft: []) }
-        try await client.deleteJob(before.name, namespace: before.namespace, propagationPolicy: .background)
+        let left = try await delete(before.name, namespace: before.namespace)
+        return Cancellation(before: before, deleted: true, podsLeft: left)
+    }
+
+    /// Deletes the Job with its pods (propagation Background) and waits until the pods are gone,
+    /// up to ``cancelTimeout``; returns the pods still terminating then.
+    func delete(_ name: String, namespace: String) async throws -> [String] {
+        try await client.deleteJob(name, namespace: namespace, propagationPolicy: .background)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: cancelTimeout)
-        var left = try await pods(of: before.name, namespace: before.namespace)
+        var left = try await pods(of: name, namespace: namespace)
         while !left.isEmpty && clock.now < deadline {
             try await Task.sleep(for: pollInterval)
-            left = try await pods(of: before.name, namespace: before.namespace)
+            left = try await pods(of: name, namespace: namespace)
         }
-        return Cancellation(before: before, deleted: true, podsLeft: left.compactMap(\.metadata.name))
+        return left.compactMap(\.metadata.name)
     }
 
     // MARK: - Finding jobs
@@ -161,17 +179,19 @@ public struct KubernetesJobs: Sendable {
         return matches.first
     }
 
-    func status(of job: Kubernetes.Job) async throws -> KubernetesJobStatus {
+    /// The Job's state, or with `point`, that of one of its completion indexes (a point of a
+    /// sweep run as one Indexed Job).
+    func status(of job: Kubernetes.Job, point: Int? = nil) async throws -> KubernetesJobStatus {
         let name = job.metadata.name ?? ""
         let namespace = job.metadata.namespace ?? self.namespace
-        return KubernetesJobStatus(job: job, pods: try await pods(of: name, namespace: namespace))
+        return KubernetesJobStatus(job: job, pods: try await pods(of: name, namespace: namespace), point: point)
     }
 
     /// The current Job and its pods.
     func refreshed(_ status: KubernetesJobStatus) async throws -> KubernetesJobStatus {
         do {
             let job = try await client.getJob(status.name, namespace: status.namespace)
-            return try await self.status(of: job)
+            return try await self.status(of: job, point: status.point)
         } catch let error as KubernetesError where error.statusCode == 404 {
             var gone = status
             gone.state = .cancelled

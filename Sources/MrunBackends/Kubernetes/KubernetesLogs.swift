@@ -18,13 +18,13 @@ extension KubernetesJobs {
 
     /// The log of `job`; with `closingNote`, a last note says there is no output yet, or (following)
     /// the final state.
-    public func logs(of job: Kubernetes.Job, follow: Bool, sink: any OutputSink, closingNote: Bool) async throws
-        -> KubernetesJobStatus
-    {
+    public func logs(
+        of job: Kubernetes.Job, point: Int? = nil, follow: Bool, sink: any OutputSink, closingNote: Bool
+    ) async throws -> KubernetesJobStatus {
         let finish = { (status: KubernetesJobStatus) async -> KubernetesJobStatus in
             closingNote ? await self.ending(status, follow: follow, sink: sink) : status
         }
-        var status = try await status(of: job)
+        var status = try await status(of: job, point: point)
         var lastWait: String?
         var printed: (pod: String, bytes: Int)?
         while true {

@@ -26,6 +26,8 @@ public struct KubernetesTarget: Codable, Sendable, Equatable {
     public var priorityClass: String?
     public var nodeSelector: [String: String]?
     public var tolerations: [KubernetesToleration]?
+    /// `indexed` for a sweep run as one Indexed Job; nil otherwise (one Job per point).
+    public var sweepMode: String?
 }
 
 /// The Kubernetes part of a plan: the cluster's objects and the image the Job runs.
@@ -50,6 +52,14 @@ public struct KubernetesPlanTarget: PlanTarget, Equatable {
             ("At once", sweep.maxParallel.map { "at most \($0)" } ?? "as many as the cluster allows"),
             ("Image", "one for every point: \(image.tag)"),
         ]
+            + (kubernetes.isIndexedSweep
+                ? [
+                    (
+                        "Jobs",
+                        "one Indexed Job \(sweep.name) (sweep_mode: indexed): a pod per point, which picks its point"
+                            + " by its completion index; parallelism \(min(sweep.plans.count, sweep.maxParallel ?? sweep.plans.count))"
+                    )
+                ] : [])
             + (sweep.base.shape.isGang
                 ? [("Services", "one headless Service per point, named and owned by its Indexed Job")] : [])
     }
@@ -108,7 +118,8 @@ struct KubernetesPlanner: BackendPlanner {
             secretName: Self.secretName, backoffLimit: settings.backoffLimit ?? 0,
             kubeContext: settings.kubeContext, queue: settings.queue, priorityClass: settings.priorityClass,
             nodeSelector: settings.nodeSelector,
-            tolerations: settings.tolerations.map { _ in settings.parsedTolerations })
+            tolerations: settings.tolerations.map { _ in settings.parsedTolerations },
+            sweepMode: try Self.sweepMode(of: plan, sweep: sweep) == .indexed ? "indexed" : nil)
         let base = rendering.request.baseImage ?? settings.baseImage ?? KubernetesSettings.defaultBaseImage
         var target = KubernetesPlanTarget(
             kubernetes: kubernetes, image: ImageSpec(base: base, tag: "", workdir: Self.imageWorkdir))
@@ -120,10 +131,13 @@ struct KubernetesPlanner: BackendPlanner {
             "\(registry)/\(plan.experiment.project)/\(plan.experiment.baseName):\(plan.experiment.contentHash.prefix(24))"
         plan.target = target
         plan.artefacts.append(dockerfile)
-        // A sweep's points each have their own Job; they share the rest.
+        // A sweep's points each have their own Job, or share one Indexed Job; they share the rest.
         for name in [TemplateSet.Name.namespace, .persistentVolumeClaim, .secret, .job]
         where (name != .secret || !plan.secrets.isEmpty) && (name != .job || sweep == nil) {
             plan.artefacts.append(try rendering.artefacts.render(name, plan: plan, checkYAML: true))
+        }
+        if let sweep, kubernetes.sweepMode != nil {
+            plan.artefacts += try indexedArtefacts(plan, rendering: rendering, sweep: sweep)
         }
     }
 
@@ -131,10 +145,14 @@ struct KubernetesPlanner: BackendPlanner {
         rendering.artefacts.renderer.prepare(try rendering.artefacts.templates.source(.job))
     }
 
+    /// Whether the sweep's points run in the one Indexed Job of the shared plan.
+    func pointsShareJob(_ plan: ExperimentPlan) -> Bool { plan.kubernetes?.isIndexedSweep == true }
+
     func completePoint(
         _ plan: inout ExperimentPlan, rendering: PlanRendering, sweep: [String: any Sendable],
         template: TemplateRenderer.Prepared?
     ) throws {
+        guard !pointsShareJob(plan) else { return }
         let job =
             try template ?? pointTemplate(rendering)
             ?? rendering.artefacts.renderer.prepare(rendering.artefacts.templates.source(.job))

@@ -21,7 +21,8 @@ extension KubernetesBackend {
     public func execute(_ sweep: SweepPlan) async throws -> Int32 {
         try await closingHTTPClient {
             await sink.standardOutput(Array(SweepPrinter.announcement(sweep).utf8))
-            if let limit = sweep.maxParallel {
+            let indexed = sweep.base.kubernetes?.isIndexedSweep == true
+            if let limit = sweep.maxParallel, !indexed {
                 await note(
                     "mrun: note: --max-parallel \(limit) is not enforced on Kubernetes: every point's Job is"
                         + " created now and the cluster's quotas decide how many run at once")
@@ -39,16 +40,17 @@ extension KubernetesBackend {
             ) { $0.imageDigest = launch.digest }
             let outcome: SweepOutcome
             do {
-                outcome = try await createJobs(sweep, launch: launch)
+                outcome =
+                    try await indexed ? createIndexedJob(sweep, launch: launch) : createJobs(sweep, launch: launch)
             } catch {
                 await recorded.failed()
                 throw KubernetesSetup.incomplete(error, present: launch.present)
             }
             await recorded.started(
-                Dictionary(
-                    outcome.submitted.map { ($0, sweep.plans[$0].experiment.name) },
-                    uniquingKeysWith: { first, _ in first }
-                ),
+                outcome.jobIds
+                    ?? Dictionary(
+                        outcome.submitted.map { ($0, sweep.plans[$0].experiment.name) },
+                        uniquingKeysWith: { first, _ in first }),
                 state: .submitted)
             await recorded.failed(at: Array(outcome.failedOffsets))
             let namespace = launch.namespace
@@ -56,6 +58,14 @@ extension KubernetesBackend {
                 throw KubernetesBackendError.sweepIncomplete(
                     created: outcome.created, existing: outcome.existing, failed: outcome.failed,
                     namespace: namespace, firstError: outcome.firstError ?? "unknown error")
+            }
+            if indexed {
+                await sink.standardOutput(
+                    Array(Self.indexedSummary(sweep, outcome: outcome, namespace: namespace).utf8))
+                await note(
+                    "mrun: follow point N with 'mrun --context \(sweep.base.context.name) logs \(sweep.name)-N -f';"
+                        + " all of them: 'mrun list --sweep \(sweep.id)'; stop them: 'mrun cancel --sweep \(sweep.id)'")
+                return 0
             }
             let created = outcome.created
             var summary = "Created \(created) job\(created == 1 ? "" : "s") in namespace \(namespace)"
@@ -80,6 +90,8 @@ extension KubernetesBackend {
         /// Positions in the sweep's plans of the points whose Job exists now, and of those without.
         var submitted: [Int] = []
         var failedOffsets: [Int] = []
+        /// The job id each submitted point is recorded with, when it is not its own Job's name.
+        var jobIds: [Int: String]?
     }
 
     private enum PointResult: Sendable {

@@ -11,5 +11,6 @@ enum BuiltInTemplates {
         "pvc.yaml": pvcYaml,
         "sbatch.sh": sbatchSh,
         "secret.yaml": secretYaml,
+        "sweep-point.py": sweepPointPy,
     ]
 }

@@ -22,7 +22,15 @@ extension BuiltInTemplates {
             mrun/command: {{ experiment.command_line|tojson }}
             mrun/content-hash: {{ experiment.content_hash|tojson }}
         spec:
+        {%- if sweep.indexed %}
+          backoffLimit: {{ sweep.indexed.backoff_limit }}
+          backoffLimitPerIndex: {{ sweep.indexed.backoff_limit_per_index }}
+          completionMode: Indexed
+          completions: {{ sweep.indexed.completions }}
+          parallelism: {{ sweep.indexed.parallelism }}
+        {%- else %}
           backoffLimit: {{ kubernetes.backoff_limit }}
+        {%- endif %}
         {%- if gang %}
           completionMode: Indexed
           completions: {{ gang.nodes }}
@@ -73,10 +81,17 @@ extension BuiltInTemplates {
                     - {{ gang.python|tojson }}
                     - "-c"
                     - {{ gang.script|tojson }}
+                  args: {{ experiment.args|tojson }}
+        {%- elif sweep.indexed %}
+                  command:
+                    - {{ sweep.indexed.python|tojson }}
+                    - "-c"
+                    - {{ sweep.indexed.selector|tojson }}
+                  args: {{ sweep.indexed.points|tojson }}
         {%- else %}
                   command: {{ experiment.command|tojson }}
-        {%- endif %}
                   args: {{ experiment.args|tojson }}
+        {%- endif %}
                   workingDir: {{ image.workdir|tojson }}
                   env:
         {%- if gang %}
