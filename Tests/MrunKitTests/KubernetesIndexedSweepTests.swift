@@ -206,6 +206,19 @@ import Testing
         }
     }
 
+    @Test func twoHundredPointsAreOneRequest() async throws {
+        try await withFakeKubernetes { server in
+            let project = try indexedProject(server)
+            let plan = try sweep(project, ["i=" + (0..<200).map(String.init).joined(separator: ",")], maxParallel: 16)
+            #expect(try await project.backend(RecordingSink()).execute(plan) == 0)
+            let posts = server.requests.filter { $0.method == "POST" && $0.path.hasSuffix("/jobs") }
+            #expect(posts.count == 1)
+            let job = try await server.controller.get(Kubernetes.Job.self, namespace: "proj", name: plan.name)
+            #expect(job.spec?.completions == 200 && job.spec?.parallelism == 16)
+            #expect(job.spec?.template.spec?.containers.first?.args?.count == 200)
+        }
+    }
+
     @Test func theSameSubmissionTwiceFindsItsJob() async throws {
         try await withFakeKubernetes { server in
             let project = try indexedProject(server)
