@@ -146,6 +146,58 @@ import Testing
         }
     }
 
+    /// `sweep_mode: indexed` through the binary: one Indexed Job, each point listed from its pod,
+    /// the sweep cancelled as one.
+    @Test func anIndexedSweepThroughTheBinaryIsOneJobListedAndCancelledByPoint() async throws {
+        let bed = try await TestBed.withRegistries()
+        try await withFakeKubernetes { server in
+            let fixture = try ImageFixture(bed: bed)
+            let sandbox = fixture.sandbox
+            let edit = try await CLI.run(
+                [
+                    "context", "add", "--name", "k", "--type", "kubernetes", "--registry_url", bed.registry,
+                    "--base_image", bed.baseImage, "--project", "mrun-k8s-e2e", "--sweep_mode", "indexed",
+                ],
+                sandbox: sandbox)
+            #expect(edit.status == 0, "\(edit.standardError)")
+            let env = try environment(fixture, server: server, token: "nep-TOKEN-indexed")
+            let run = try await CLI.run(
+                [
+                    "--context", "k", "run", "exp.py", "--grid", "seed=1,2,3,4", "--max-parallel", "2", "--",
+                    "--epochs", "1",
+                ],
+                sandbox: sandbox, environment: env)
+            #expect(run.status == 0, "\(run.standardError)")
+            let jobs = await server.controller.all(Kubernetes.Job.self, namespace: "mrun-k8s-e2e")
+            #expect(jobs.count == 1)
+            let job = try #require(jobs.first)
+            let name = try #require(job.metadata.name)
+            #expect(
+                run.standardOutput.hasSuffix(
+                    "Created Indexed Job \(name) for 4 points (at most 2 at once) in namespace mrun-k8s-e2e\n"),
+                "\(run.standardOutput)")
+            let sweepID = try #require(job.metadata.labels?[KubernetesBackend.sweepIDLabel])
+            let pods = try await server.controller.createIndexedPods(forJob: name, namespace: "mrun-k8s-e2e")
+            for pod in pods where Kubernetes.CompletionIndex.of(pod) == 0 {
+                try await server.controller.start(pod: try #require(pod.metadata.name), namespace: "mrun-k8s-e2e")
+            }
+            let list = try await CLI.run(["list", "--sweep", sweepID], sandbox: sandbox, environment: env)
+            #expect(list.status == 0, "\(list.standardError)")
+            #expect(list.standardOutput.contains("\(name):0"), "\(list.standardOutput)")
+            #expect(list.standardOutput.components(separatedBy: "running").count - 1 == 1, "\(list.standardOutput)")
+            let cancel = try await CLI.run(["cancel", "--sweep", sweepID], sandbox: sandbox, environment: env)
+            #expect(cancel.status == 0, "\(cancel.standardError)")
+            #expect(await server.controller.all(Kubernetes.Job.self, namespace: "mrun-k8s-e2e").isEmpty)
+            let after = try await CLI.run(["list", "--sweep", sweepID], sandbox: sandbox, environment: env)
+            #expect(after.standardOutput.components(separatedBy: "cancelled").count - 1 == 4, "\(after.standardOutput)")
+            let tags = Set(
+                jobs.compactMap {
+                    $0.spec?.template.spec?.containers.first?.image.map { String($0.prefix { $0 != "@" }) }
+                })
+            await fixture.removeImages(Array(tags))
+        }
+    }
+
     @Test func failuresAreOneLineAndSayWhatExists() async throws {
         let bed = try await TestBed.withRegistries()
         try await withFakeKubernetes { server in
