@@ -67,6 +67,10 @@ public protocol JobControl: Sendable {
     /// Prints the launch's output to `sink`; with `follow`, keeps printing until it ends.
     func logs(_ launch: LaunchRecord, follow: Bool, sink: any OutputSink) async throws -> JobStatus
 
+    /// Whether cancelling a launch deletes its output with its job (a Kubernetes Job's pods), so
+    /// that it must be read before, to be kept.
+    var cancelRemovesOutput: Bool { get }
+
     /// Prints one node's output of a gang (`mrun logs --node R`). The default refuses: where a
     /// gang's log is one file, its lines carry their ranks already.
     func logs(_ launch: LaunchRecord, node: Int, follow: Bool, sink: any OutputSink) async throws -> JobStatus
@@ -106,6 +110,8 @@ public protocol JobControl: Sendable {
 
 extension JobControl {
     public static var jobIDKind: JobIDKind? { nil }
+
+    public var cancelRemovesOutput: Bool { false }
 
     public func logs(_ launch: LaunchRecord, node: Int, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
         throw JobControlError.noNodeLogs(

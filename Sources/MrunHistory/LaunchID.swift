@@ -31,4 +31,9 @@ public enum LaunchID {
     static func isPossiblePrefix(_ text: String) -> Bool {
         !text.isEmpty && text.count <= length && text.lowercased().allSatisfy { alphabet.contains($0) }
     }
+
+    /// Whether `text` is a whole id as mrun makes them: safe as a file name.
+    public static func isWellFormed(_ text: String) -> Bool {
+        text.count == length && text.allSatisfy { alphabet.contains($0) }
+    }
 }

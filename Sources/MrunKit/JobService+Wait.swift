@@ -44,6 +44,7 @@ extension JobService {
     {
         var together: [String: Result<(before: JobStatus, after: JobStatus), any Error>] = [:]
         let submitted = launches.filter { $0.jobId != nil }
+        let outputs = await outputsBeforeCancel(of: submitted)
         for (_, group) in Dictionary(grouping: submitted, by: \.contextName).sorted(by: { $0.key < $1.key }) {
             guard let control = try? control(for: group[0]) else { continue }
             together.merge(await control.cancelTogether(group)) { $1 }
@@ -66,10 +67,30 @@ extension JobService {
         }
         var byID = together.mapValues { $0.map { ($0.before, $0.after) } }
         for (index, launch) in alone.enumerated() { byID[launch.id] = results[index] ?? .failure(CancellationError()) }
-        return launches.map { launch in
+        var outcomes: [(LaunchRecord, Result<(JobStatus, JobStatus), any Error>)] = []
+        for launch in launches {
             let result = byID[launch.id] ?? .failure(CancellationError())
-            if case .success(let (_, after)) = result { record(after, of: launch) }
-            return (launch, result)
+            if case .success(let (_, after)) = result {
+                record(after, of: launch)
+                if let output = outputs[launch.id] { await saveLog(output, of: launch) }
+            }
+            outcomes.append((launch, result))
         }
+        return outcomes
+    }
+
+    /// The output so far of the launches whose backend deletes it with the job (Kubernetes' pods),
+    /// read before they are cancelled, so that it can be saved.
+    func outputsBeforeCancel(of launches: [LaunchRecord]) async -> [String: [UInt8]] {
+        let doomed = launches.filter { launch in
+            !launch.state.isFinal && (try? control(for: launch))?.cancelRemovesOutput == true
+        }
+        let read = await BoundedConcurrency.map(doomed, limit: concurrency) { _, launch -> (String, [UInt8])? in
+            guard let control = try? self.control(for: launch) else { return nil }
+            let capture = CollectingSink()
+            guard (try? await control.logs(launch, follow: false, sink: capture)) != nil else { return nil }
+            return (launch.id, await capture.output)
+        }
+        return Dictionary(read.compactMap { $0 ?? nil }, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -71,6 +71,8 @@ public struct JobService: Sendable {
             launch.exitCode = status.exitCode
             return launch
         }
+        let wasOpen = Set(open.map(\.id))
+        await saveLogs(of: updated.filter { wasOpen.contains($0.id) && $0.state.isFinal })
         return (updated, warnings)
     }
 

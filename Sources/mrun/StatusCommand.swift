@@ -18,6 +18,12 @@ struct StatusCommand: MrunCommand {
             let status = try await service.control(for: launch).status(launch)
             service.record(status, of: launch)
             print(LaunchPrinter.status(launch, status), terminator: "")
+            if status.state.isFinal && !launch.state.isFinal {
+                var ended = launch
+                ended.state = status.state
+                ended.exitCode = status.exitCode
+                await service.saveLogs(of: [ended])
+            }
         }
     }
 }

@@ -201,3 +201,23 @@ final class ProcessSampler: Sendable {
         return await task.value
     }
 }
+
+extension SlurmTests {
+    /// The output of a Slurm job outlives its job directory: `mrun status` saw it end and saved it.
+    @Suite struct SavedOutput {
+        @Test func logsOfAJobWhoseDirectoryIsGoneComeFromTheSavedCopy() async throws {
+            let slurm = try await SlurmSandbox()
+            try slurm.sandbox.write("print('kept for later', flush=True)\n", to: "exp.py")
+            let (_, id) = try await slurm.submit(["exp.py"])
+            #expect(try await slurm.waitForEnd(id) == "COMPLETED, exit code 0")
+            let saved = try FileManager.default.contentsOfDirectory(
+                atPath: slurm.sandbox.mrunHome.appendingPathComponent("logs").path)
+            #expect(saved.count == 1 && saved[0].hasSuffix(".log"), "\(saved)")
+            try await slurm.cleanUp()
+            let logs = try await slurm.mrun(["logs", id])
+            #expect(logs.status == 0, "\(logs.standardError)")
+            #expect(logs.standardOutput == "kept for later\n", "\(logs.standardOutput)")
+            #expect(logs.standardError.contains("its output as mrun saved it"), "\(logs.standardError)")
+        }
+    }
+}

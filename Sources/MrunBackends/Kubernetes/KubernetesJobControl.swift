@@ -31,6 +31,9 @@ public struct KubernetesJobControl: JobControl {
         self.options = options
     }
 
+    /// Deleting a Job deletes its pods, and their logs with them.
+    public var cancelRemovesOutput: Bool { true }
+
     /// The namespace a launch's Job went to.
     public static func namespace(of launch: LaunchRecord) -> String {
         launch.context.kubernetes.namespace ?? launch.project
