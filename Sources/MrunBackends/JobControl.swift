@@ -67,6 +67,10 @@ public protocol JobControl: Sendable {
     /// Prints the launch's output to `sink`; with `follow`, keeps printing until it ends.
     func logs(_ launch: LaunchRecord, follow: Bool, sink: any OutputSink) async throws -> JobStatus
 
+    /// Removes what the ended `launches` left that would stand in the way of launching them again
+    /// under the same names (`mrun rerun --failed`): Kubernetes' Jobs. The default has nothing to do.
+    func clearForRelaunch(_ launches: [LaunchRecord]) async throws
+
     /// Whether cancelling a launch deletes its output with its job (a Kubernetes Job's pods), so
     /// that it must be read before, to be kept.
     var cancelRemovesOutput: Bool { get }
@@ -112,6 +116,8 @@ extension JobControl {
     public static var jobIDKind: JobIDKind? { nil }
 
     public var cancelRemovesOutput: Bool { false }
+
+    public func clearForRelaunch(_ launches: [LaunchRecord]) async throws {}
 
     public func logs(_ launch: LaunchRecord, node: Int, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
         throw JobControlError.noNodeLogs(

@@ -10,16 +10,18 @@ import MrunBackends
 /// How `mrun list`, `show` and `status` print launches.
 public enum LaunchPrinter {
     /// `mrun list`: a header and one line per launch.
-    public static func table(_ launches: [LaunchRecord]) -> String {
+    /// With `attempts` (a sweep's points, each its latest launch), a column of how many launches
+    /// each point has had.
+    public static func table(_ launches: [LaunchRecord], attempts: [String: Int]? = nil) -> String {
         let rows =
-            [["ID", "NAME", "CONTEXT", "STATE", "JOB", "CREATED"]]
+            [["ID", "NAME", "CONTEXT", "STATE", "JOB", "CREATED"] + (attempts == nil ? [] : ["ATTEMPTS"])]
             + launches.map { launch in
                 [
                     launch.id, launch.experimentName, launch.contextName, stateText(launch), launch.jobId ?? "-",
                     String(HistoryDate.text(launch.created).prefix(19)),
-                ]
+                ] + (attempts.map { [String($0[launch.id] ?? 1)] } ?? [])
             }
-        let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"

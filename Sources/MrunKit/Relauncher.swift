@@ -84,6 +84,54 @@ public struct Relauncher: Sendable {
         defer { withExtendedLifetime(lock) {} }
         let indexes = try missing(sweep)
         if indexes.isEmpty { return (0, [], nil) }
+        return try await relaunch(sweep, indexes: indexes, environment: environment, dryRun: dryRun)
+    }
+
+    // MARK: Rerun of points
+
+    /// The latest launch of each point of `sweep` whose state, as its backend reports it now, is one
+    /// of `states`; in point order.
+    public func points(of sweep: SweepRecord, in states: Set<JobState>) async throws -> [LaunchRecord] {
+        var latest: [Int: LaunchRecord] = [:]
+        for launch in try history.launches(sweep: sweep.id) {
+            if let index = launch.sweepIndex { latest[index] = launch }
+        }
+        let (current, warnings) = await JobService(history: history, environment: environment).refresh(
+            latest.keys.sorted().compactMap { latest[$0] })
+        for warning in warnings { warn(warning) }
+        return current.filter { states.contains($0.state) }
+    }
+
+    /// Launches again, as new launches of the same sweep under the same names, the points whose
+    /// latest launch is in one of `states` (`mrun rerun --failed`), while holding the sweep's lock.
+    /// Their output is saved first and what their old jobs left in the way of the names is cleared
+    /// (``JobControl/clearForRelaunch(_:)``). Returns the exit status and the indexes launched.
+    public func rerun(_ sweep: SweepRecord, states: Set<JobState>, environment: [String], dryRun: Bool = false)
+        async throws -> (status: Int32, indexes: [Int], plan: String?)
+    {
+        guard let lock = try FileLock.attempt(Launcher.sweepLock(sweep.id, store: store)) else {
+            throw RelaunchError.sweepBusy(sweep.id)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let chosen = try await points(of: sweep, in: states)
+        if chosen.isEmpty { return (0, [], nil) }
+        // Missing --env values are an error before anything is cleared.
+        _ = try sweep.inputs.request(environment: environment)
+        if !dryRun {
+            let service = JobService(history: history, environment: self.environment)
+            await service.saveLogs(of: chosen)
+            for (_, group) in Dictionary(grouping: chosen, by: \.contextName).sorted(by: { $0.key < $1.key }) {
+                try await service.control(for: group[0]).clearForRelaunch(group)
+            }
+        }
+        return try await relaunch(
+            sweep, indexes: chosen.compactMap(\.sweepIndex), environment: environment, dryRun: dryRun)
+    }
+
+    /// Plans the points at `indexes` of `sweep` again, with its recorded inputs, and launches them.
+    func relaunch(_ sweep: SweepRecord, indexes: [Int], environment: [String], dryRun: Bool) async throws
+        -> (status: Int32, indexes: [Int], plan: String?)
+    {
         let request = try sweep.inputs.request(environment: environment)
         let planning = try sweep.inputs.host(host)
         let context = try restored(sweep.context)

@@ -33,18 +33,28 @@ struct ListCommand: MrunCommand {
         let resolver = global.resolver(environment)
         let service = try resolver.service()
         var sweepID: String?
+        var launches: [LaunchRecord]
+        var attempts: [String: Int]?
         if let sweep {
+            // A sweep's points, each its latest launch, with how many launches it has had.
             guard let found = try resolver.sweepLaunches(sweep) else { throw RelaunchError.sweepNotFound(sweep) }
             sweepID = found.sweep
+            let all = try service.history.list(context: global.context, sweep: found.sweep)
+            let counts = Dictionary(grouping: all, by: { $0.sweepIndex ?? -1 }).mapValues(\.count)
+            let inContext = Set(all.map(\.id))
+            launches = found.launches.filter { inContext.contains($0.id) }
+            attempts = Dictionary(
+                uniqueKeysWithValues: launches.map { ($0.id, $0.sweepIndex.map { counts[$0] ?? 1 } ?? 1) })
+        } else {
+            launches = try service.history.list(context: global.context, sweep: nil)
         }
-        var launches = try service.history.list(context: global.context, sweep: sweepID)
         let (refreshed, warnings) = await service.refresh(launches)
         for warning in warnings { Terminal.warning(warning) }
         launches = refreshed.filter { state == nil || $0.state == state }
         if sweepID != nil { launches.sort { ($0.sweepIndex ?? -1, $0.created) < ($1.sweepIndex ?? -1, $1.created) } }
         if let limit { launches = Array(launches.prefix(max(limit, 0))) }
         switch output {
-        case .text: print(LaunchPrinter.table(launches), terminator: "")
+        case .text: print(LaunchPrinter.table(launches, attempts: attempts), terminator: "")
         case .json: print(try LaunchPrinter.json(launches), terminator: "")
         }
     }

@@ -109,7 +109,10 @@ extension SlurmTests {
                 #expect(stop.standardOutput.contains("Cancelled job \(job) "), "\(stop.standardOutput)")
             }
             let list = try await slurm.mrun(["list", "--sweep", sweep, "--state", "cancelled"])
-            #expect(list.standardOutput.split(separator: "\n").count == 5, "\(list.standardOutput)")
+            // Each point's latest launch, point 2's second attempt among them.
+            let rows = list.standardOutput.split(separator: "\n")
+            #expect(rows.count == 4, "\(list.standardOutput)")
+            #expect(rows.contains { $0.contains("\(again)_2") && $0.hasSuffix("  2") }, "\(list.standardOutput)")
             try await slurm.cleanUp()
         }
     }

@@ -198,6 +198,47 @@ import Testing
         }
     }
 
+    /// `rerun --failed` on Kubernetes: the failed point's Job is replaced by a new one of the same
+    /// name, from the same image (not built again); the others are left alone.
+    @Test func rerunFailedReplacesOnlyTheFailedPointsJob() async throws {
+        let bed = try await TestBed.withRegistries()
+        try await withFakeKubernetes { server in
+            let fixture = try ImageFixture(bed: bed)
+            let sandbox = fixture.sandbox
+            try await addContext(sandbox, registry: bed.registry, baseImage: bed.baseImage)
+            let env = try environment(fixture, server: server, token: "nep-TOKEN-rerun")
+            let run = try await CLI.run(
+                ["--context", "k", "run", "exp.py", "--grid", "seed=1,2,3"], sandbox: sandbox, environment: env)
+            #expect(run.status == 0, "\(run.standardError)")
+            let namespace = "mrun-k8s-e2e"
+            let jobs = await server.controller.all(Kubernetes.Job.self, namespace: namespace)
+            #expect(jobs.count == 3)
+            let sweepID = try #require(jobs.first?.metadata.labels?[KubernetesBackend.sweepIDLabel])
+            var failedName = ""
+            for job in jobs {
+                let name = try #require(job.metadata.name)
+                let index = job.metadata.labels?[KubernetesBackend.sweepIndexLabel]
+                if index == "1" { failedName = name }
+                try await server.controller.run(
+                    job: name, namespace: namespace, lines: ["point \(index ?? "")"], exitCode: index == "1" ? 3 : 0)
+            }
+            let rerun = try await CLI.run(["rerun", "--failed", sweepID], sandbox: sandbox, environment: env)
+            #expect(rerun.status == 0, "\(rerun.standardError)")
+            #expect(!rerun.standardError.contains("mrun: building image"), "the image is in the registry")
+            #expect(server.createBodies("jobs").count == 4)
+            let replaced = try await server.controller.get(Kubernetes.Job.self, namespace: namespace, name: failedName)
+            #expect(replaced.status?.condition("Failed") == nil, "a new Job: \(String(describing: replaced.status))")
+            #expect(await server.controller.all(Kubernetes.Job.self, namespace: namespace).count == 3)
+            let logs = try await CLI.run(["logs", "--sweep", sweepID], sandbox: sandbox, environment: env)
+            #expect(logs.standardOutput.contains("point 0"), "\(logs.standardOutput)")
+            let tags = Set(
+                jobs.compactMap {
+                    $0.spec?.template.spec?.containers.first?.image.map { String($0.prefix { $0 != "@" }) }
+                })
+            await fixture.removeImages(Array(tags))
+        }
+    }
+
     @Test func failuresAreOneLineAndSayWhatExists() async throws {
         let bed = try await TestBed.withRegistries()
         try await withFakeKubernetes { server in

@@ -138,3 +138,45 @@ import Testing
         #expect(bad.status != 0 && bad.standardError.contains("--failed goes with --sweep S"), "\(bad.standardError)")
     }
 }
+
+/// `mrun rerun --failed SWEEP`: exactly the points whose latest launch failed, as new launches of
+/// the same sweep; `list --sweep` shows each point's latest attempt and the count.
+@Suite struct RerunFailedTests {
+    @Test func aSixPointSweepWithTwoFailuresRelaunchesExactlyTwo() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(
+            "import os, sys\nseed = int(sys.argv[sys.argv.index('--seed') + 1])\n"
+                + "fix = os.path.exists('fixed')\nprint('seed', seed, 'fixed' if fix else '')\n"
+                + "sys.exit(0 if fix or seed % 3 else 4)\n", to: "exp.py")
+        let run = try await CLI.run(
+            ["--context", "local", "run", "exp.py", "--grid", "seed=1,2,3,4,5,6"], sandbox: sandbox)
+        #expect(run.status == 4)
+        let sweepLine = try #require(run.standardOutput.split(separator: "\n").first { $0.hasPrefix("Sweep ") })
+        let sweep = String(sweepLine.dropFirst("Sweep ".count).prefix { $0 != ":" })
+        try sandbox.write("", to: "fixed")
+        let rerun = try await CLI.run(["rerun", "--failed", sweep], sandbox: sandbox)
+        #expect(rerun.status == 0, "\(rerun.standardError)")
+        #expect(
+            rerun.standardError.contains("launched again 2 points of sweep \(sweep) (failed): 2, 5"),
+            "\(rerun.standardError)")
+        let history = try HistoryStore(home: sandbox.mrunHome)
+        let launches = try history.launches(sweep: sweep)
+        #expect(launches.count == 8)
+        let byPoint = Dictionary(grouping: launches) { $0.sweepIndex ?? -1 }
+        #expect(byPoint.filter { $0.value.count == 2 }.keys.sorted() == [2, 5])
+        for index in [2, 5] {
+            let attempts = (byPoint[index] ?? []).sorted { $0.created < $1.created }
+            #expect(attempts.map(\.state) == [.failed, .completed], "point \(index)")
+        }
+        let list = try await CLI.run(["list", "--sweep", sweep], sandbox: sandbox)
+        let rows = list.standardOutput.split(separator: "\n")
+        #expect(rows.count == 7, "header and one row per point: \(list.standardOutput)")
+        #expect(rows[0].hasSuffix("ATTEMPTS"))
+        #expect(rows.filter { $0.hasSuffix("  2") }.count == 2 && rows.filter { $0.hasSuffix("  1") }.count == 4)
+        #expect(rows.dropFirst().allSatisfy { $0.contains("completed") }, "\(list.standardOutput)")
+        let again = try await CLI.run(["rerun", "--failed", sweep], sandbox: sandbox)
+        #expect(again.standardOutput.contains("nothing to launch again"), "\(again.standardOutput)")
+        let bad = try await CLI.run(["rerun", "--state", "failed,lost", sweep], sandbox: sandbox)
+        #expect(bad.status != 0 && bad.standardError.contains("--state: 'lost' is not a state"), "\(bad.standardError)")
+    }
+}

@@ -73,3 +73,23 @@ extension KubernetesJobControl {
         }
     }
 }
+
+extension KubernetesJobControl {
+    /// Deletes the ended launches' Jobs (an indexed sweep's one Job once), with their pods, so that
+    /// Jobs of the same names can be created again; a Job already gone is fine.
+    public func clearForRelaunch(_ launches: [LaunchRecord]) async throws {
+        let jobs = try await connect()
+        var seen: Set<String> = []
+        for launch in launches {
+            guard let jobId = launch.jobId else { continue }
+            let name = KubernetesJobReference(jobId: jobId).name
+            let namespace = Self.namespace(of: launch)
+            guard seen.insert("\(namespace)/\(name)").inserted else { continue }
+            do {
+                _ = try await jobs.delete(name, namespace: namespace)
+            } catch let error as KubernetesError where error.statusCode == 404 {
+                continue
+            }
+        }
+    }
+}
