@@ -71,6 +71,12 @@ public protocol JobControl: Sendable {
     /// under the same names (`mrun rerun --failed`): Kubernetes' Jobs. The default has nothing to do.
     func clearForRelaunch(_ launches: [LaunchRecord]) async throws
 
+    /// Removes what the ended `launch` left on its backend (a Job with its pods, a job directory, a
+    /// run directory) for `mrun rm`, but not a directory launches that stay still share
+    /// (`keepDirectory`); returns what it removed, a phrase each (empty: nothing was left). The
+    /// default removes nothing.
+    func remove(_ launch: LaunchRecord, keepDirectory: Bool) async throws -> [String]
+
     /// Whether cancelling a launch deletes its output with its job (a Kubernetes Job's pods), so
     /// that it must be read before, to be kept.
     var cancelRemovesOutput: Bool { get }
@@ -118,6 +124,8 @@ extension JobControl {
     public var cancelRemovesOutput: Bool { false }
 
     public func clearForRelaunch(_ launches: [LaunchRecord]) async throws {}
+
+    public func remove(_ launch: LaunchRecord, keepDirectory: Bool) async throws -> [String] { [] }
 
     public func logs(_ launch: LaunchRecord, node: Int, follow: Bool, sink: any OutputSink) async throws -> JobStatus {
         throw JobControlError.noNodeLogs(
@@ -190,6 +198,8 @@ public enum JobControlError: UserFacingError, Equatable {
     case noBackendJobs(context: String, type: ContextType)
     /// `mrun logs --node` where a launch's log is not kept per node.
     case noNodeLogs(launch: String, reason: String)
+    /// `mrun rm` of a directory that is not one mrun made for a launch.
+    case notRemovable(launch: String, path: String)
 
     public var description: String {
         switch self {
@@ -207,6 +217,8 @@ public enum JobControlError: UserFacingError, Equatable {
                 + " (choose one with --context)"
         case .noNodeLogs(let launch, let reason):
             return "--node: launch \(launch) \(reason); drop --node"
+        case .notRemovable(let launch, let path):
+            return "launch \(launch)'s directory \(path) is not one mrun made for a launch; it was left alone"
         }
     }
 }

@@ -92,11 +92,21 @@ enum HistorySchema {
             if let home { try SlurmJobRecord.importFiles(home: home, db) }
             try db.execute(sql: "PRAGMA user_version = 3")
         }
+        // Launches whose traces on the backend `mrun rm` removed: kept in the history, hidden
+        // from `list`.
+        migrator.registerMigration("v4") { db in
+            try db.create(table: "removal") { table in
+                table.column("launchId", .text).notNull().primaryKey()
+                    .references(LaunchRecord.databaseTableName, column: "id", onDelete: .cascade)
+                table.column("removed", .datetime).notNull()
+            }
+            try db.execute(sql: "PRAGMA user_version = 4")
+        }
         return migrator
     }
 
     /// The `user_version` of the newest migration above.
-    static let version = 3
+    static let version = 4
 
     /// What a database holds, read before anything is written to it.
     enum Status: Equatable {

@@ -24,6 +24,7 @@ struct ListCommand: MrunCommand {
             "Slurm: every job of yours on the --context cluster, as Slurm lists it; Kubernetes: mrun's Jobs in the namespace."
     )
     var all = false
+    @Flag(help: "Also the launches 'mrun rm' removed.") var removed = false
 
     func run(_ environment: MrunEnvironment) async throws {
         if all {
@@ -50,7 +51,8 @@ struct ListCommand: MrunCommand {
         }
         let (refreshed, warnings) = await service.refresh(launches)
         for warning in warnings { Terminal.warning(warning) }
-        launches = refreshed.filter { state == nil || $0.state == state }
+        let hidden = removed ? [] : try service.history.removedIDs()
+        launches = refreshed.filter { (state == nil || $0.state == state) && !hidden.contains($0.id) }
         if sweepID != nil { launches.sort { ($0.sweepIndex ?? -1, $0.created) < ($1.sweepIndex ?? -1, $1.created) } }
         if let limit { launches = Array(launches.prefix(max(limit, 0))) }
         switch output {

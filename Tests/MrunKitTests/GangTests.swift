@@ -11,16 +11,24 @@ import Testing
 
 /// Gangs (`nodes` x `procs_per_node`) on this machine, with mrun's starter, and their bad input.
 @Suite struct GangTests {
-    /// Prints what each rank sees; rank 1 fails with 3 when asked to, rank 0 then sleeps long
-    /// enough that only the starter's stop can end it.
+    /// Prints what each rank sees; rank 1 fails with 3 when asked to (once rank 0 has printed),
+    /// rank 0 then sleeps long enough that only the starter's stop can end it.
     static let script = """
         import json, os, sys, time
         keys = ["RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "NODE_RANK", "NNODES",
                 "MASTER_ADDR", "MASTER_PORT", "CUDA_VISIBLE_DEVICES"]
         print(json.dumps({"args": sys.argv[1:], **{k: os.environ.get(k) for k in keys}}), flush=True)
         if "--fail" in sys.argv:
+            # Rank 1 fails once rank 0 has printed, so that both lines are in the log.
+            ready = "/tmp/mrun-gang-ready-" + os.environ.get("MRUN_EXPERIMENT", "")
             if os.environ["RANK"] == "1":
+                for _ in range(600):
+                    if os.path.exists(ready):
+                        break
+                    time.sleep(0.05)
+                os.remove(ready)
                 sys.exit(3)
+            open(ready, "w").close()
             time.sleep(60)
         """
 

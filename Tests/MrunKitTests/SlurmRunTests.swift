@@ -221,3 +221,34 @@ extension SlurmTests {
         }
     }
 }
+
+extension SlurmTests {
+    /// `mrun rm` of a Slurm sweep's points: their shared job directory goes with the last of them.
+    @Suite struct Removal {
+        @Test func theSharedJobDirectoryGoesWithTheLastPoint() async throws {
+            let slurm = try await SlurmSandbox()
+            try slurm.sandbox.write("print('point')\n", to: "exp.py")
+            let run = try await slurm.mrun(["run", "exp.py", "--grid", "i=1,2"])
+            #expect(run.status == 0, "\(run.standardError)")
+            let history = try HistoryStore(home: slurm.sandbox.mrunHome)
+            let points = try history.list().sorted { ($0.sweepIndex ?? 0) < ($1.sweepIndex ?? 0) }
+            #expect(points.count == 2)
+            let directory = try #require(points.first?.runDirectory)
+            for point in points {
+                #expect(try await slurm.waitForEnd(try #require(point.jobId)).hasPrefix("COMPLETED"))
+            }
+            let first = try await slurm.mrun(["rm", points[0].id])
+            #expect(first.status == 0, "\(first.standardError)")
+            #expect(
+                first.standardOutput.hasSuffix("nothing was left on its backend\n"),
+                "kept for point 1: \(first.standardOutput)")
+            #expect(try await slurm.testbed.remote("test -d '\(directory)'").status == 0)
+            let second = try await slurm.mrun(["rm", points[1].id])
+            #expect(second.standardOutput.contains("job directory "), "\(second.standardOutput)")
+            #expect(try await slurm.testbed.remote("test -d '\(directory)'").status == 1)
+            let logs = try await slurm.mrun(["logs", points[1].id])
+            #expect(logs.standardOutput == "point\n", "\(logs.standardError)")
+            try await slurm.cleanUp()
+        }
+    }
+}

@@ -93,3 +93,31 @@ extension KubernetesJobControl {
         }
     }
 }
+
+extension KubernetesJobControl {
+    /// Deletes the launch's Job with its pods; an indexed sweep's one Job only once every point
+    /// in it has ended. The namespace, the claim and the Secret stay: other launches use them.
+    public func remove(_ launch: LaunchRecord, keepDirectory: Bool) async throws -> [String] {
+        let (reference, namespace) = try job(of: launch)
+        let jobs = try await connect()
+        let job: Kubernetes.Job
+        do {
+            job = try await jobs.client.getJob(reference.name, namespace: namespace)
+        } catch let error as KubernetesError where error.statusCode == 404 {
+            return []
+        }
+        if reference.index != nil {
+            let pods = try await jobs.pods(of: reference.name, namespace: namespace)
+            let points = 0..<max(0, min(job.spec?.completions ?? 0, 100_000))
+            if points.contains(where: { !KubernetesJobStatus(job: job, pods: pods, point: $0).state.isFinal }) {
+                return []
+            }
+        }
+        do {
+            _ = try await jobs.delete(reference.name, namespace: namespace)
+        } catch let error as KubernetesError where error.statusCode == 404 {
+            return []
+        }
+        return ["Job \(reference.name) with its pods (namespace \(namespace))"]
+    }
+}
