@@ -17,6 +17,13 @@ public struct Context: Codable, Sendable, Equatable {
     public var gang = GangSettings()
     /// A local context's GPUs (device indexes) for a gang's processes; empty: nvidia-smi's.
     public var gpus: [String] = []
+    /// Where to say that a launch ended: webhook URLs (secrets: a Slack webhook URL is a
+    /// credential) and `command: ARGV` lines (``NotifyTargets``).
+    public var notify: [String] = []
+    /// The events notified: `end` (the default), `fail`, `start`.
+    public var notifyOn: [String] = []
+    /// Who sends them: `job` (the job itself, the default) or `here` (`mrun wait --notify`).
+    public var notifyFrom: String?
 
     public init(name: String, type: ContextType) {
         self.name = name
@@ -31,7 +38,7 @@ public struct Context: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case name, type, project, env, neptune, resources, storage, python, templatesDir, kubernetes, slurm, gang
-        case gpus
+        case gpus, notify, notifyOn, notifyFrom
     }
 
     public init(from decoder: any Decoder) throws {
@@ -50,6 +57,9 @@ public struct Context: Codable, Sendable, Equatable {
         slurm = try values.decode(SlurmSettings.self, forKey: .slurm)
         gang = try values.decodeIfPresent(GangSettings.self, forKey: .gang) ?? GangSettings()
         gpus = try values.decodeIfPresent([String].self, forKey: .gpus) ?? []
+        notify = try values.decodeIfPresent([String].self, forKey: .notify) ?? []
+        notifyOn = try values.decodeIfPresent([String].self, forKey: .notifyOn) ?? []
+        notifyFrom = try values.decodeIfPresent(String.self, forKey: .notifyFrom)
     }
 
     // Without gang keys, no `gang`: plans' JSON and stored launches stay as they were before gangs.
@@ -68,6 +78,10 @@ public struct Context: Codable, Sendable, Equatable {
         try values.encode(slurm, forKey: .slurm)
         if gang != GangSettings() { try values.encode(gang, forKey: .gang) }
         if !gpus.isEmpty { try values.encode(gpus, forKey: .gpus) }
+        // Webhook URLs are credentials: encoded forms (plans, the history) never hold them.
+        if !notify.isEmpty { try values.encode(notify.map(NotifyTargets.redacted), forKey: .notify) }
+        if !notifyOn.isEmpty { try values.encode(notifyOn, forKey: .notifyOn) }
+        try values.encodeIfPresent(notifyFrom, forKey: .notifyFrom)
     }
 }
 

@@ -6,6 +6,9 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case name, type, project, env, neptune, resources, storage, python
     case templatesDir = "templates_dir"
     case gpus
+    case notify
+    case notifyOn = "notify_on"
+    case notifyFrom = "notify_from"
     case registryURL = "registry_url"
     case baseImage = "base_image"
     case defaultPVCSize = "default_pvc_size"
@@ -51,7 +54,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .neptune, .loginNode: return .boolean
         case .resources: return .resources
         case .backoffLimit, .nodes, .procsPerNode, .masterPort, .ntasks, .cpusPerTask: return .integer
-        case .modules, .setup, .sbatchOptions, .gpus, .tolerations: return .stringList
+        case .modules, .setup, .sbatchOptions, .gpus, .tolerations, .notify, .notifyOn: return .stringList
         default: return .string
         }
     }
@@ -82,6 +85,9 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .storage: return "Shared storage path; exported as STORAGE_DIR (the PVC mount on Kubernetes)."
         case .python: return "Python interpreter that runs the script (default python3)."
         case .templatesDir: return "Directory whose templates override the built-in ones, file by file."
+        case .notify: return "Webhook URLs or 'command: ARGV' lines told when a launch ends (see the README)."
+        case .notifyOn: return "Events notified: end (default), fail, start."
+        case .notifyFrom: return "Who sends notifications: job (default) or here ('mrun wait --notify')."
         case .gpus: return "This machine's GPUs for a gang's processes, e.g. [0, 1] (default: nvidia-smi's)."
         case .registryURL: return "Docker registry the image is pushed to, e.g. gcr.io/my-project."
         case .baseImage: return "Base image of the experiment's Dockerfile (default python:3.11-slim)."

@@ -48,7 +48,9 @@ extension Context {
                 key: .env,
                 message: "\(quoted: bad) is not a valid environment variable name (letters, digits and _)")
         }
-        if let problem = controlCharacterProblem() ?? integerProblem() ?? gangProblem() { return problem }
+        if let problem = controlCharacterProblem() ?? integerProblem() ?? gangProblem() ?? notifyProblem() {
+            return problem
+        }
         switch type {
         case .kubernetes:
             if kubernetes.registryURL?.isEmpty ?? true {

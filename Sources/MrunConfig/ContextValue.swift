@@ -24,6 +24,9 @@ extension Context {
         case (.python, .string(let text)): python = text
         case (.templatesDir, .string(let text)): templatesDir = text
         case (.gpus, .list(let items)): gpus = items
+        case (.notify, .list(let items)): notify = items
+        case (.notifyOn, .list(let items)): notifyOn = items
+        case (.notifyFrom, .string(let text)): notifyFrom = text
         case (.registryURL, .string(let text)): kubernetes.registryURL = text
         case (.baseImage, .string(let text)): kubernetes.baseImage = text
         case (.defaultPVCSize, .string(let text)): kubernetes.defaultPVCSize = text
@@ -77,6 +80,9 @@ extension Context {
         case .python: return text(python)
         case .templatesDir: return text(templatesDir)
         case .gpus: return items(gpus)
+        case .notify: return items(notify)
+        case .notifyOn: return items(notifyOn)
+        case .notifyFrom: return text(notifyFrom)
         case .registryURL: return text(kubernetes.registryURL)
         case .baseImage: return text(kubernetes.baseImage)
         case .defaultPVCSize: return text(kubernetes.defaultPVCSize)

@@ -53,7 +53,11 @@ public struct Launcher: Sendable {
     {
         let recorder = try await self.recorder(root: plan.snapshot.root, inputs: inputs, history: history)
         let backend = try Backends.backend(for: plan.context.type, environment: environment, recorder: recorder)
-        return try await backend.execute(plan)
+        let status = try await backend.execute(plan)
+        await notifyLocalEnd(context: plan.context, history: recorder?.store) {
+            try $0.list().filter { $0.experimentName == plan.experiment.name }
+        }
+        return status
     }
 
     /// Runs or submits the points of `sweep`, recording the sweep itself first unless `resumed`
@@ -70,11 +74,34 @@ public struct Launcher: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         await recorder?.record(sweep)
-        return try await backend.execute(sweep)
+        let status = try await backend.execute(sweep)
+        await notifyLocalEnd(context: sweep.base.context, history: recorder?.store) { try $0.launches(sweep: sweep.id) }
+        return status
     }
 
     /// Held by the mrun launching or resuming a sweep.
     public static func sweepLock(_ id: String, store: ConfigStore) -> URL {
         store.home.appendingPathComponent("locks").appendingPathComponent("sweep-\(id).lock")
+    }
+
+    /// A local launch ends here, in this process: its context's notify targets are told now.
+    /// Cluster launches are told by their jobs, or by `mrun wait --notify`.
+    func notifyLocalEnd(
+        context: Context, history: HistoryStore?, launches: (HistoryStore) throws -> [LaunchRecord]
+    ) async {
+        guard !context.notify.isEmpty else { return }
+        guard context.type == .local else {
+            let recorded = history.flatMap { try? launches($0) } ?? []
+            let id = recorded.first.map { $0.sweepId ?? $0.id } ?? "ID"
+            await environment.sink.standardError(
+                Array(
+                    ("mrun: note: a job does not send its notifications itself yet; 'mrun wait --notify \(id)'"
+                        + " sends them from here when it ends\n").utf8))
+            return
+        }
+        guard let history, let ended = try? launches(history) else { return }
+        for warning in await JobService(history: history, environment: environment).notifyEnded(ended) {
+            environment.warn(warning)
+        }
     }
 }
