@@ -233,9 +233,11 @@ public struct CodeManifest: Codable, Sendable, Equatable, FetchableRecord, Persi
 extension Context {
     /// The context with every `env` value replaced by ``EnvironmentVariable/redacted``. Names stay,
     /// so a diff still shows a variable added or removed; values may be tokens and are never stored.
+    /// Webhook URLs keep their scheme and host only.
     public var redacted: Context {
         var context = self
         context.env = env.mapValues { _ in EnvironmentVariable.redacted }
+        context.notify = notify.map(NotifyTargets.redacted)
         return context
     }
 }

@@ -13,15 +13,17 @@ extension JobService {
     /// Tells the targets of each ended launch's context (and `extra`) that it ended, as their
     /// `notify_on` asks: a sweep's points once for the whole sweep, with counts by state, unless
     /// `each`. Returns the warnings of targets that could not be told.
-    public func notifyEnded(_ launches: [LaunchRecord], each: Bool = false, extra: [NotifyTarget] = []) async
-        -> [String]
-    {
+    /// With `context`, its targets and events are used for every launch (the plan's context of a
+    /// launch that ended here, `--notify` targets included) instead of each launch's context file.
+    public func notifyEnded(
+        _ launches: [LaunchRecord], each: Bool = false, extra: [NotifyTarget] = [], context planned: Context? = nil
+    ) async -> [String] {
         let notifier = Notifier(runner: environment.runner)
         var warnings: [String] = []
         let ended = launches.filter(\.state.isFinal)
         let sweeps = each ? [:] : Dictionary(grouping: ended.filter { $0.sweepId != nil }, by: { $0.sweepId ?? "" })
         for launch in ended where each || launch.sweepId == nil {
-            let context = self.context(of: launch)
+            let context = planned ?? self.context(of: launch)
             guard wanted(launch.state, events: context.notifyEvents) else { continue }
             let targets = context.notifyTargets + extra
             guard !targets.isEmpty else { continue }
@@ -34,7 +36,7 @@ extension JobService {
         }
         for (sweep, points) in sweeps.sorted(by: { $0.key < $1.key }) {
             guard let first = points.first else { continue }
-            let context = self.context(of: first)
+            let context = planned ?? self.context(of: first)
             let failed = points.contains { $0.state != .completed }
             guard context.notifyEvents.contains(.end) || (failed && context.notifyEvents.contains(.fail)) else {
                 continue

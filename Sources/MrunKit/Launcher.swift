@@ -91,16 +91,19 @@ public struct Launcher: Sendable {
     ) async {
         guard !context.notify.isEmpty else { return }
         guard context.type == .local else {
+            // The job tells its webhooks itself, unless the cluster's nodes cannot reach them.
+            guard context.notifyFrom == "here" else { return }
             let recorded = history.flatMap { try? launches($0) } ?? []
             let id = recorded.first.map { $0.sweepId ?? $0.id } ?? "ID"
             await environment.sink.standardError(
                 Array(
-                    ("mrun: note: a job does not send its notifications itself yet; 'mrun wait --notify \(id)'"
-                        + " sends them from here when it ends\n").utf8))
+                    ("mrun: notify_from: here: 'mrun wait --notify \(id)' tells the context's targets when it ends\n")
+                        .utf8))
             return
         }
         guard let history, let ended = try? launches(history) else { return }
-        for warning in await JobService(history: history, environment: environment).notifyEnded(ended) {
+        for warning in await JobService(history: history, environment: environment).notifyEnded(ended, context: context)
+        {
             environment.warn(warning)
         }
     }

@@ -172,6 +172,8 @@ public struct Relauncher: Sendable {
             if let value = current?.env[name] { context.env[name] = value } else { missing.append(name) }
         }
         if !missing.isEmpty { throw RelaunchError.contextVariablesMissing(context: recorded.name, names: missing) }
+        // The recorded webhook URLs are redacted: the context's file has them.
+        context.notify = current?.notify ?? []
         if let current {
             let changed = LaunchDiff.changes(LaunchDiff.flatten(recorded), LaunchDiff.flatten(current.redacted))
             if !changed.isEmpty {

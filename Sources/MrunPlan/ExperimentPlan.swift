@@ -69,3 +69,26 @@ public struct Artefact: Codable, Sendable, Equatable {
     public var template: String
     public var content: String
 }
+
+extension ExperimentPlan {
+    /// Whether the job itself tells the context's webhooks when it ends: a cluster launch whose
+    /// context has webhook targets and does not send from here.
+    public var notifiesFromJob: Bool { jobNotifySettings != nil }
+
+    /// The secret variable `MRUN_NOTIFY` the job's notifier reads: its webhooks and events.
+    var jobNotifySettings: EnvironmentVariable? {
+        guard context.type != .local, context.notifyFrom != "here" else { return nil }
+        let webhooks = context.notifyTargets.compactMap { target -> String? in
+            if case .webhook(let url) = target { return url.absoluteString }
+            return nil
+        }
+        guard !webhooks.isEmpty else { return nil }
+        let settings: [String: [String]] = [
+            "targets": webhooks, "events": context.notifyEvents.map(\.rawValue).sorted(),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let json = try? encoder.encode(settings) else { return nil }
+        return EnvironmentVariable(name: "MRUN_NOTIFY", value: String(decoding: json, as: UTF8.self), secret: true)
+    }
+}

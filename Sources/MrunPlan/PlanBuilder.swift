@@ -55,6 +55,12 @@ public struct PlanBuilder: Sendable {
     {
         try request.validate()
         var context = try request.applyingGang(to: baseContext)
+        for target in request.notify {
+            if case .failure(let problem) = NotifyTargets.parse(target) {
+                throw ConfigError.invalidFlag(flag: "--notify", message: problem.message)
+            }
+            context.notify.append(target)
+        }
         if let resources = request.resources {
             do {
                 let extra = try Resources.parse(resources)
@@ -113,6 +119,12 @@ public struct PlanBuilder: Sendable {
         // Before the backend's artefacts, which start the gang through it.
         if plan.shape.isGang { plan.artefacts.append(try rendering.artefacts.render(.gang, plan: plan)) }
         let sweep = points.map { SweepRendering(id: suffix, name: name, input: $0, neptune: neptuneParameters) }
+        // Before the backend's artefacts too: the job runs it at its end.
+        if plan.notifiesFromJob {
+            var variables = try sweep?.variables()
+            variables?["points"] = nil
+            plan.artefacts.append(try rendering.artefacts.render(.notify, plan: plan, sweepVariables: variables))
+        }
         try planner.complete(&plan, rendering: rendering, sweep: sweep)
         return Prepared(
             plan: plan, rendering: rendering, planner: planner, sweep: sweep, neptuneParameters: neptuneParameters)
@@ -213,6 +225,7 @@ public struct PlanBuilder: Sendable {
         if plan.context.neptune {
             variables += try NeptuneCredentials.variables(host: host, project: neptuneProject)
         }
+        if let notify = plan.jobNotifySettings { variables.append(notify) }
         // Later definitions win; each name appears once, where it first appeared.
         var order: [String] = []
         var latest: [String: EnvironmentVariable] = [:]

@@ -109,6 +109,11 @@ struct TemplateVariables: Encodable {
         var python: String
     }
 
+    struct Notify: Encodable {
+        var script: String
+        var python: String
+    }
+
     struct ContextSummary: Encodable {
         var name: String
         var type: String
@@ -122,6 +127,8 @@ struct TemplateVariables: Encodable {
     var environment: [Variable]
     var secrets: [Variable]
     var gang: Gang?
+    /// The job's notifier, when the job tells the context's webhooks itself.
+    var notify: Notify?
     // A sweep's `sweep` variable is encoded apart, once (``SweepRendering/variables()``).
 
     init(plan: ExperimentPlan, revealSecrets: Bool) {
@@ -143,6 +150,7 @@ struct TemplateVariables: Encodable {
                 launcher: shape.launcher.rawValue, masterPort: shape.masterPort, worldSize: shape.worldSize,
                 command: plan.experiment.command, script: plan.artefact(.gang)?.content,
                 python: plan.context.pythonCommand) : nil
+        notify = plan.artefact(.notify).map { Notify(script: $0.content, python: plan.context.pythonCommand) }
     }
 
     /// The backend's members (`kubernetes`, `slurm`…) sit beside the common ones, as in the plan's JSON.
@@ -156,5 +164,6 @@ struct TemplateVariables: Encodable {
         try container.encode(environment, forKey: PlanMemberKey("environment"))
         try container.encode(secrets, forKey: PlanMemberKey("secrets"))
         try container.encodeIfPresent(gang, forKey: PlanMemberKey("gang"))
+        try container.encodeIfPresent(notify, forKey: PlanMemberKey("notify"))
     }
 }

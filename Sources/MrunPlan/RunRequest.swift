@@ -21,6 +21,8 @@ public struct RunRequest: Codable, Sendable, Equatable {
     public var resources: String?
     /// `--nodes`, `--procs_per_node`, `--launcher`, `--master_port`, over the context's.
     public var gang = GangSettings()
+    /// `--notify` targets beside the context's: secrets, so never recorded with the inputs.
+    public var notify: [String] = []
 
     public init(
         script: String, arguments: [String] = [], requirements: String? = nil, baseImage: String? = nil,

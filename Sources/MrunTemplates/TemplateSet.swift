@@ -16,6 +16,8 @@ public struct TemplateSet: Sendable {
         case gang = "gang.py"
         /// The point picker of a sweep run as one Indexed Job (`sweep_mode: indexed`).
         case sweepPoint = "sweep-point.py"
+        /// The notifier a cluster job runs at its end (`notify`, `notify_from: job`).
+        case notify = "notify.py"
     }
 
     /// A template's text and where it came from ("built-in" or a file path).

@@ -43,6 +43,12 @@ struct RunCommand: MrunCommand {
     @Option(name: .customLong("env"), help: "Set NAME=VALUE in the experiment's environment (repeatable).")
     var environment: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Tell this webhook URL or 'command: ARGV' when it ends, beside the context's notify (repeatable).",
+            valueName: "target"))
+    var notify: [String] = []
+
     @Option(name: .customLong("config"), help: "Neptune experiment config (project, name, tags, parameters).")
     var neptuneConfig: String?
 
@@ -109,6 +115,7 @@ struct RunCommand: MrunCommand {
             script: script ?? "", arguments: arguments, requirements: requirements, baseImage: baseImage, name: name,
             project: project, tags: tags, environment: self.environment, neptuneConfig: neptuneConfig,
             templatesDir: templatesDir, resources: resources, gang: gang.settings)
+        request.notify = notify
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)

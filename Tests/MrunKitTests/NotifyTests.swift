@@ -132,6 +132,24 @@ struct CLIError: Error, CustomStringConvertible {
         #expect(show.status == 0)
     }
 
+    @Test func runNotifyAddsATargetForOneLaunchAndRecordsNoURL() async throws {
+        let sandbox = try Sandbox()
+        let receiver = try WebhookReceiver(in: sandbox)
+        try sandbox.write("print('ok')\n", to: "exp.py")
+        let run = try await CLI.run(["run", "--notify", receiver.url, "exp.py"], sandbox: sandbox)
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(try receiver.posts().count == 1)
+        for (path, data) in try everythingWritten(sandbox) {
+            #expect(data.range(of: Data(receiver.secret.utf8)) == nil, "\(path) holds the webhook URL")
+        }
+        let bad = try await CLI.run(["run", "--notify", "mailto:me", "exp.py"], sandbox: sandbox)
+        #expect(bad.status != 0 && bad.standardError.hasPrefix("error: --notify: "), "\(bad.standardError)")
+        let launch = try #require(try HistoryStore(home: sandbox.mrunHome).list().first)
+        let rerun = try await CLI.run(["rerun", launch.id], sandbox: sandbox)
+        #expect(rerun.status == 0, "\(rerun.standardError)")
+        #expect(try receiver.posts().count == 1, "a rerun does not tell a URL it never recorded")
+    }
+
     @Test func aCommandTargetGetsTheJSONOnItsInput() async throws {
         let sandbox = try Sandbox()
         let received = sandbox.root.appendingPathComponent("received.json")
@@ -197,6 +215,89 @@ struct CLIError: Error, CustomStringConvertible {
             #expect(posts.count == 1)
             #expect(posts.first?["state"] as? String == "completed")
             #expect((posts.first?["log_tail"] as? [String]) == ["trained"])
+        }
+    }
+}
+
+/// Notifications the job sends itself, at its end, with the laptop closed.
+extension SlurmTests {
+    @Suite struct JobNotifications {
+        @Test func aSlurmJobPostsItsEndAndASweepOnceWithTheURLOnlyInTheEnvFile() async throws {
+            let scratch = try Sandbox()
+            let receiver = try WebhookReceiver(in: scratch)
+            let slurm = try await SlurmSandbox(contextFlags: ["--notify", receiver.url])
+            try slurm.sandbox.write("print('last words')\nraise SystemExit(3)\n", to: "exp.py")
+            let (_, id) = try await slurm.submit(["exp.py"])
+            #expect(try await slurm.waitForEnd(id) == "FAILED, exit code 3")
+            var posts: [[String: Any]] = []
+            for _ in 0..<100 where posts.isEmpty {
+                posts = try receiver.posts()
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(posts.count == 1, "\(posts)")
+            #expect(posts.first?["state"] as? String == "failed" && posts.first?["exit_code"] as? Int == 3)
+            #expect((posts.first?["log_tail"] as? [String])?.contains("last words") == true, "\(posts)")
+            let holders = try await slurm.testbed.remote("grep -rl -- '\(receiver.secret)' '\(slurm.workdir)' || true")
+            let files = holders.output.split(separator: "\n")
+            #expect(
+                files.count == 1 && files.allSatisfy { $0.hasSuffix(".env") || $0.contains("env") }, "\(holders.output)"
+            )
+
+            try slurm.sandbox.write("import sys\nraise SystemExit(int(sys.argv[-1]) % 2)\n", to: "exp.py")
+            let sweep = try await slurm.mrun(["run", "exp.py", "--grid", "x=1,2,3"])
+            #expect(sweep.status == 0, "\(sweep.standardError)")
+            var sweepPosts: [[String: Any]] = []
+            for _ in 0..<300 where sweepPosts.isEmpty {
+                sweepPosts = try receiver.posts().filter { $0["counts"] != nil }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(sweepPosts.count == 1)
+            #expect(sweepPosts.first?["counts"] as? [String: Int] == ["completed": 1, "failed": 2], "\(sweepPosts)")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try receiver.posts().count == 2, "one for the job, one for the sweep")
+            try await slurm.cleanUp()
+        }
+    }
+}
+
+/// The Kubernetes side: the pod's command is wrapped by the notifier, the URL only in the Secret.
+@Suite struct KubernetesNotifyTests {
+    @Test func theWrappedCommandRunsAndPostsItsEnd() async throws {
+        try await withFakeKubernetes { server in
+            var project = try KubernetesProject(server: server)
+            let receiver = try WebhookReceiver(in: project.sandbox)
+            project.context.notify = [receiver.url]
+            try project.sandbox.write("print('from the pod')\nraise SystemExit(5)\n", to: "exp.py")
+            let plan = try project.plan()
+            let manifest = try #require(plan.artefact(.job)).content
+            #expect(!manifest.contains(receiver.secret) && manifest.contains("\"--wrap\""))
+            let text = PlanPrinter.text(plan) + (try PlanPrinter.json(plan))
+            #expect(!text.contains(receiver.secret), "the dry run never shows the URL")
+            #expect(await project.run(plan).status == 0)
+            let secret = try await server.controller.get(
+                Kubernetes.Secret.self, namespace: "proj", name: "mrun-neptune")
+            #expect(
+                secret.stringData?["MRUN_NOTIFY"]?.contains(receiver.secret) == true
+                    || secret.data?["MRUN_NOTIFY"] != nil, "the URL travels in the Secret")
+            for body in server.createBodies("jobs") {
+                #expect(!String(decoding: body, as: UTF8.self).contains(receiver.secret))
+            }
+            // The pod's command, run by the real interpreter with the Secret's variable.
+            let job = try KubernetesManifests.object(Kubernetes.Job.self, from: try #require(plan.artefact(.job)))
+                .object
+            let container = try #require(job.spec?.template.spec?.containers.first)
+            var environment = ProcessInfo.processInfo.environment
+            environment["MRUN_NOTIFY"] = try #require(plan.secrets.first { $0.name == "MRUN_NOTIFY" }).value
+            environment["MRUN_EXPERIMENT"] = plan.experiment.name
+            let ran = try await SystemProcessRunner().run(
+                (container.command ?? []) + (container.args ?? []), environment: environment,
+                workingDirectory: project.sandbox.project.path)
+            #expect(ran.status == .exited(5), "the command's status: \(ran.standardError)")
+            #expect(ran.standardOutput.contains("from the pod"))
+            let posts = try receiver.posts()
+            #expect(posts.count == 1)
+            #expect(posts.first?["exit_code"] as? Int == 5 && posts.first?["name"] as? String == plan.experiment.name)
+            #expect((posts.first?["log_tail"] as? [String]) == ["from the pod"])
         }
     }
 }

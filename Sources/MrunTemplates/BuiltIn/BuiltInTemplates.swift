@@ -8,6 +8,7 @@ enum BuiltInTemplates {
         "gang.py": gangPy,
         "job.yaml": jobYaml,
         "namespace.yaml": namespaceYaml,
+        "notify.py": notifyPy,
         "pvc.yaml": pvcYaml,
         "sbatch.sh": sbatchSh,
         "secret.yaml": secretYaml,

@@ -78,16 +78,41 @@ extension BuiltInTemplates {
                   imagePullPolicy: IfNotPresent
         {%- if gang %}
                   command:
+        {%- if notify %}
+                    - {{ notify.python|tojson }}
+                    - "-c"
+                    - {{ notify.script|tojson }}
+                    - "--wrap"
+                    - "--"
+        {%- endif %}
                     - {{ gang.python|tojson }}
                     - "-c"
                     - {{ gang.script|tojson }}
                   args: {{ experiment.args|tojson }}
         {%- elif sweep.indexed %}
                   command:
+        {%- if notify %}
+                    - {{ notify.python|tojson }}
+                    - "-c"
+                    - {{ notify.script|tojson }}
+                    - "--wrap"
+                    - "--"
+        {%- endif %}
                     - {{ sweep.indexed.python|tojson }}
                     - "-c"
                     - {{ sweep.indexed.selector|tojson }}
                   args: {{ sweep.indexed.points|tojson }}
+        {%- elif notify %}
+                  command:
+                    - {{ notify.python|tojson }}
+                    - "-c"
+                    - {{ notify.script|tojson }}
+                    - "--wrap"
+                    - "--"
+        {%- for word in experiment.command %}
+                    - {{ word|tojson }}
+        {%- endfor %}
+                  args: {{ experiment.args|tojson }}
         {%- else %}
                   command: {{ experiment.command|tojson }}
                   args: {{ experiment.args|tojson }}

@@ -101,6 +101,20 @@ extension BuiltInTemplates {
         export MRUN_GANG_TASK=slurm
         {%- endif %}
         {%- endif %}
+        {%- if notify %}
+        # The job tells the context's webhooks itself (MRUN_NOTIFY, from the env file above) when it ends,
+        # so the experiment runs as a child of this script rather than in its place.
+        mrun_notifier=.mrun-notify-${SLURM_JOB_ID}.py
+        cat > "$mrun_notifier" <<'MRUN_NOTIFIER'
+        {{ notify.script }}
+        MRUN_NOTIFIER
+        mrun_notify_end() {
+          mrun_status=$?
+          {{ notify.python|shellquote }} "$mrun_notifier" --report "$mrun_status" --output {{ slurm.output|shellquote }} || true
+        }
+        trap mrun_notify_end EXIT
+        {{ notify.python|shellquote }} "$mrun_notifier" --start || true
+        {%- endif %}
         {%- if slurm.container_image %}
         # The experiment runs in the image, with apptainer or else singularity (after modules and setup,
         # which may provide them). Both pass the variables above into the container (not PATH or
@@ -118,14 +132,14 @@ extension BuiltInTemplates {
         mrun_binds+=(--bind {{ storage.path|shellquote }})
         {%- endif %}
         {%- if gang %}
-        exec srun --kill-on-bad-exit=1 "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ gang.python|shellquote }} "$mrun_starter" {{ experiment.args|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
+        {% if not notify %}exec {% endif %}srun --kill-on-bad-exit=1 "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ gang.python|shellquote }} "$mrun_starter" {{ experiment.args|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- else %}
-        exec "$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
+        {% if not notify %}exec {% endif %}"$mrun_container" exec --nv "${mrun_binds[@]}" --pwd "$PWD" "$mrun_image" {{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- endif %}
         {%- elif gang %}
-        exec srun --kill-on-bad-exit=1 {{ gang.python|shellquote }} "$mrun_starter" {{ experiment.args|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
+        {% if not notify %}exec {% endif %}srun --kill-on-bad-exit=1 {{ gang.python|shellquote }} "$mrun_starter" {{ experiment.args|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- else %}
-        exec {{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
+        {% if not notify %}exec {% endif %}{{ experiment.argv|shelljoin }}{% if sweep %} "${point_args[@]}"{% endif %}
         {%- endif %}
 
         """#
