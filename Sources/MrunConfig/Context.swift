@@ -13,6 +13,7 @@ public struct Context: Codable, Sendable, Equatable {
     public var templatesDir: String?
     public var kubernetes = KubernetesSettings()
     public var slurm = SlurmSettings()
+    public var ssh = SSHSettings()
     /// How many processes an experiment is, on how many nodes (see ``GangSettings``).
     public var gang = GangSettings()
     /// A local context's GPUs (device indexes) for a gang's processes; empty: nvidia-smi's.
@@ -31,7 +32,7 @@ public struct Context: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case name, type, project, env, neptune, resources, storage, python, templatesDir, kubernetes, slurm, gang
-        case gpus
+        case gpus, ssh
     }
 
     public init(from decoder: any Decoder) throws {
@@ -50,6 +51,7 @@ public struct Context: Codable, Sendable, Equatable {
         slurm = try values.decode(SlurmSettings.self, forKey: .slurm)
         gang = try values.decodeIfPresent(GangSettings.self, forKey: .gang) ?? GangSettings()
         gpus = try values.decodeIfPresent([String].self, forKey: .gpus) ?? []
+        ssh = try values.decodeIfPresent(SSHSettings.self, forKey: .ssh) ?? SSHSettings()
     }
 
     // Without gang keys, no `gang`: plans' JSON and stored launches stay as they were before gangs.
@@ -68,6 +70,8 @@ public struct Context: Codable, Sendable, Equatable {
         try values.encode(slurm, forKey: .slurm)
         if gang != GangSettings() { try values.encode(gang, forKey: .gang) }
         if !gpus.isEmpty { try values.encode(gpus, forKey: .gpus) }
+        // Only ssh contexts have it: other contexts' JSON stays as it was.
+        if ssh != SSHSettings() { try values.encode(ssh, forKey: .ssh) }
     }
 }
 

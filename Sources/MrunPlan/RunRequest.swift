@@ -21,6 +21,9 @@ public struct RunRequest: Codable, Sendable, Equatable {
     public var resources: String?
     /// `--nodes`, `--procs_per_node`, `--launcher`, `--master_port`, over the context's.
     public var gang = GangSettings()
+    /// `--skip-unreachable`: on an ssh context, run on the hosts that answer (nil: not given, so
+    /// requests stored before it read unchanged).
+    public var skipUnreachable: Bool?
 
     public init(
         script: String, arguments: [String] = [], requirements: String? = nil, baseImage: String? = nil,

@@ -14,6 +14,12 @@ public struct TemplateSet: Sendable {
         case sbatch = "sbatch.sh"
         /// mrun's per-node starter of a gang's processes.
         case gang = "gang.py"
+        /// An ssh host's check and preparation, run before the code is shipped there.
+        case sshProbe = "ssh-probe.sh"
+        /// One launch (a sweep's point) on an ssh host.
+        case sshRun = "ssh-run.sh"
+        /// An ssh host's queue of points, detached.
+        case sshRunner = "ssh-runner.sh"
     }
 
     /// A template's text and where it came from ("built-in" or a file path).

@@ -90,6 +90,11 @@ struct RunCommand: MrunCommand {
     @Option(help: "Sweep on this machine: run K points at once (default: one after another).")
     var parallel: Int?
 
+    @Flag(
+        name: [.customLong("skip-unreachable"), .customLong("skip_unreachable")],
+        help: "ssh context: run on the hosts that answer when some cannot be reached (default: nothing starts).")
+    var skipUnreachable = false
+
     @Argument(parsing: .postTerminator, help: "Arguments for the experiment, after '--'.")
     var arguments: [String] = []
 
@@ -109,6 +114,7 @@ struct RunCommand: MrunCommand {
             script: script ?? "", arguments: arguments, requirements: requirements, baseImage: baseImage, name: name,
             project: project, tags: tags, environment: self.environment, neptuneConfig: neptuneConfig,
             templatesDir: templatesDir, resources: resources, gang: gang.settings)
+        if skipUnreachable { request.skipUnreachable = true }
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)

@@ -64,7 +64,7 @@ import Testing
 
         let store = try history.store()
         #expect(try store.list().map(\.id) == ["old00001"], "the launches stay")
-        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 3)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == HistorySchema.version)
         let expected = SlurmJobRecord(
             context: "tb", id: "42", name: "exp-abcde", project: "p", host: "cluster",
             jobDirectory: "/h/mrun/p/exp-abcde", output: "/h/mrun/p/exp-abcde/slurm-42.out",

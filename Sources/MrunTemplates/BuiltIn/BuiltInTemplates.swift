@@ -11,5 +11,8 @@ enum BuiltInTemplates {
         "pvc.yaml": pvcYaml,
         "sbatch.sh": sbatchSh,
         "secret.yaml": secretYaml,
+        "ssh-probe.sh": sshProbeSh,
+        "ssh-run.sh": sshRunSh,
+        "ssh-runner.sh": sshRunnerSh,
     ]
 }
