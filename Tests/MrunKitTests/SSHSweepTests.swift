@@ -18,7 +18,8 @@ extension SSHHostTests {
             with open(events, "a") as f:
                 f.write("%s %f %s %s %s\\n" % (kind, time.time(), where, gpus, name))
         event("start")
-        time.sleep(float(option("--sleep", "1")))
+        if not os.path.exists(os.path.expanduser("~/" + option("--fast-if", "no-such-file"))):
+            time.sleep(float(option("--sleep", "1")))
         event("end")
         sys.exit(3 if option("--x", "0") == "7" else 0)
 
@@ -144,6 +145,43 @@ extension SSHHostTests {
         #expect(started.count == 2, "the queued points never started: \(started.map(\.name))")
         let ids = try await lab.launchIDs()
         for id in ids.values { #expect(try await lab.state(id).hasPrefix("CANCELLED")) }
+        try await lab.cleanUp()
+    }
+
+    @Test func pointsOfARebootedHostAreLostAndResumeStartsThemAgain() async throws {
+        let lab = try await SSHSandbox(contextFlags: ["--gpus", "0"], hosts: ["mrun-a"])
+        try lab.sandbox.write(Self.point, to: "point.py")
+        let fast = "\(lab.workdir)/fast"
+        let run = try await lab.mrun(
+            [
+                "run", "point.py", "--grid", "x=0,1", "--", "--sleep", "60", "--fast-if", fast, "--events",
+                "\(lab.workdir)/events.log",
+            ])
+        try #require(run.status == 0, "\(run.standardError)")
+        let sweep = try #require(
+            run.standardOutput.split(separator: "\n").first { $0.hasPrefix("Sweep ") }?.split(separator: ":").first?
+                .dropFirst(6))
+        // A reboot, as the host's files see it: the runner and the point gone, another boot id.
+        let reboot = try await lab.remote(
+            "cd '\(lab.workdir)' && for d in */*/mrun-a/.mrun; do kill -KILL \"$(cat \"$d/runner.pid\")\";"
+                + " for p in \"$d\"/points/*/pid; do kill -KILL -- \"-$(cat \"$p\")\"; echo other > \"${p%/pid}/boot-id\"; done;"
+                + " done")
+        try #require(reboot.status == 0, "\(reboot.error)")
+        let list = try await lab.mrun(["list"])
+        #expect(
+            list.standardOutput.split(separator: "\n").filter { $0.contains(" unknown ") }.count == 2,
+            "\(list.standardOutput)")
+        let lost = try #require(try await lab.launches().first { $0.name.hasSuffix("-0") })
+        #expect(try await lab.state(lost.id).hasPrefix("LOST (its process is gone without an exit code"))
+
+        _ = try await lab.remote("touch '\(fast)'")
+        let resumed = try await lab.mrun(["resume", String(sweep)])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        let again = try await lab.launches().filter { $0.state != "unknown" }
+        #expect(again.count == 2, "both points launched again: \(again)")
+        for launch in again {
+            #expect(try await lab.waitFor(launch.id, ["COMPLETED", "FAILED", "LOST"]) == "COMPLETED, exit code 0")
+        }
         try await lab.cleanUp()
     }
 }

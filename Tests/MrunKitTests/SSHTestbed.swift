@@ -102,16 +102,21 @@ struct SSHSandbox {
         return state
     }
 
-    /// The launch ids `mrun run` printed: `Launch: ID`, or, for a sweep, from `mrun list`.
-    func launchIDs() async throws -> [String: String] {
+    /// The launches `mrun list` holds: name, id and recorded state.
+    func launches() async throws -> [(name: String, id: String, state: String)] {
         let list = try await mrun(["list", "--output", "json"])
         try #require(list.status == 0, "\(list.standardError)")
         let rows = try #require(
             try JSONSerialization.jsonObject(with: Data(list.standardOutput.utf8)) as? [[String: Any]])
-        return Dictionary(
-            uniqueKeysWithValues: rows.compactMap { row in
-                (row["experimentName"] as? String).flatMap { name in (row["id"] as? String).map { (name, $0) } }
-            })
+        return rows.compactMap { row in
+            guard let name = row["experimentName"] as? String, let id = row["id"] as? String else { return nil }
+            return (name, id, row["state"] as? String ?? "")
+        }
+    }
+
+    /// Each launch's id by its experiment's name (names are unique until a point is resumed).
+    func launchIDs() async throws -> [String: String] {
+        Dictionary(try await launches().map { ($0.name, $0.id) }) { first, _ in first }
     }
 
     func cleanUp() async throws {

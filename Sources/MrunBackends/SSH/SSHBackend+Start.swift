@@ -10,11 +10,11 @@ extension SSHBackend {
     /// How long the start waits for the points that start at once to have their process ids.
     static let pidPatience = "100"
 
-    /// Ships the code to a checked host, then its runner's files (the queue of `plans`, the slots,
+    /// Ships the code to a checked host, then its runner's files (the queue of `points`, the slots,
     /// each point's run script), and starts the runner detached. Returns the process ids of the
-    /// points that started at once, by experiment name.
+    /// points that started at once, by their directory's name.
     func start(
-        _ plans: [ExperimentPlan], on checked: CheckedHost, target: SSHTarget, base: ExperimentPlan,
+        _ points: [Point], on checked: CheckedHost, target: SSHTarget, base: ExperimentPlan,
         runner script: Artefact
     ) async throws -> [String: Int] {
         let session = checked.session
@@ -24,9 +24,9 @@ extension SSHBackend {
         let report = try await CodeShipper(session: session, runner: runner).ship(
             base.snapshot, to: hostDir, home: checked.report.home, with: checked.report.tool)
         await note("mrun: \(report.tool.rawValue) sent \(report.filesSent) of \(report.files) files to \(checked.name)")
-        let archive = try await runnerArchive(plans, slots: checked.slots, runner: script)
+        let archive = try await runnerArchive(points, slots: checked.slots, runner: script)
         let quote = TemplateFilters.shellQuote
-        let immediate = plans.prefix(checked.slots.count).map { quote($0.experiment.name) }.joined(separator: " ")
+        let immediate = points.prefix(checked.slots.count).map { quote($0.directory) }.joined(separator: " ")
         // The runner gets a session of its own (setsid) and no terminal or ssh stream (redirections),
         // so it outlives this connection; then the points that start at once are awaited for their
         // process ids, which the runner writes as it starts them.
@@ -60,9 +60,9 @@ extension SSHBackend {
     }
 
     /// A tar archive of the runner's files: `runner.sh`, `queue` (one point a line, in order),
-    /// `slots` (each slot's GPUs, or `-`) and `points/NAME/run.sh`. Data files, not scripts: the
+    /// `slots` (each slot's GPUs, or `-`) and `points/DIR/run.sh` (DIR: the launch id). Data files, not scripts: the
     /// runner reads them line by line.
-    func runnerArchive(_ plans: [ExperimentPlan], slots: [[Int]], runner script: Artefact) async throws -> [UInt8] {
+    func runnerArchive(_ points: [Point], slots: [[Int]], runner script: Artefact) async throws -> [UInt8] {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mrun-ssh-\(UUID().uuidString)")
         let manager = FileManager.default
         try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -71,15 +71,15 @@ extension SSHBackend {
         try manager.createDirectory(at: files, withIntermediateDirectories: true)
         try AtomicFile.write(script.content, to: files.appendingPathComponent("runner.sh"))
         try AtomicFile.write(
-            plans.map { $0.experiment.name + "\n" }.joined(), to: files.appendingPathComponent("queue"))
+            points.map { $0.directory + "\n" }.joined(), to: files.appendingPathComponent("queue"))
         try AtomicFile.write(
             slots.map { ($0.isEmpty ? "-" : $0.map(String.init).joined(separator: ",")) + "\n" }.joined(),
             to: files.appendingPathComponent("slots"))
-        for plan in plans {
+        for (plan, name) in points {
             guard let run = plan.artefact(.sshRun) else {
                 throw ExperimentError.planMismatch(type: plan.context.type, issue: "a point has no run script")
             }
-            let directory = files.appendingPathComponent("points/\(plan.experiment.name)")
+            let directory = files.appendingPathComponent("points/\(name)")
             try manager.createDirectory(at: directory, withIntermediateDirectories: true)
             try AtomicFile.write(run.content, to: directory.appendingPathComponent("run.sh"))
         }
@@ -95,9 +95,10 @@ extension SSHBackend {
     }
 
     /// Prints where the points went: `Started NAME on HOST (GPUs 0,1), pid N` or `Queued …`.
-    func report(_ names: [String], host checked: CheckedHost, pids: [String: Int]) async {
+    func report(_ points: [Point], host checked: CheckedHost, pids: [String: Int]) async {
         var lines = ""
-        for (position, name) in names.enumerated() {
+        for (position, (plan, directory)) in points.enumerated() {
+            let name = plan.experiment.name
             guard position < checked.slots.count else {
                 lines += "Queued \(name) on \(checked.name) (starts when a slot there is free)\n"
                 continue
@@ -106,7 +107,7 @@ extension SSHBackend {
             let gpus =
                 slot.isEmpty
                 ? "no GPUs" : "GPU\(slot.count == 1 ? "" : "s") \(slot.map(String.init).joined(separator: ","))"
-            let pid = pids[name].map { ", pid \($0)" } ?? ", pid not known yet"
+            let pid = pids[directory].map { ", pid \($0)" } ?? ", pid not known yet"
             lines += "Started \(name) on \(checked.name) (\(gpus))\(pid)\n"
         }
         await sink.standardOutput(Array(lines.utf8))
@@ -130,7 +131,7 @@ extension SSHBackend {
             "place points on free slots, in proportion to each host's slots",
             "rsync changed files to HOST:\(ssh.hostDir("HOST"))/ (tar over ssh without rsync)",
             "start the host's runner detached (setsid, nohup); it runs each point in its own process group,"
-                + " output to .mrun/points/NAME/output.log, pid and exit code beside it",
+                + " output to .mrun/points/LAUNCH_ID/output.log, pid and exit code beside it",
         ]
     }
 

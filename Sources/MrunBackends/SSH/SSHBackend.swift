@@ -48,6 +48,11 @@ public struct SSHBackend: Backend {
         return try await launch(sweep.plans, base: sweep.base, points: sweep.points, sweepId: sweep.id)
     }
 
+    /// A point to start: its plan, and its directory's name on the host (`.mrun/points/NAME`), the
+    /// launch's id, unique even when `resume` launches a point again under its name (its name
+    /// without a history).
+    typealias Point = (plan: ExperimentPlan, directory: String)
+
     /// A host that was checked: its session, what it reported and its slots.
     struct CheckedHost {
         var name: String
@@ -91,14 +96,18 @@ public struct SSHBackend: Backend {
         }
         // A host that got no point keeps neither the secrets nor the empty directory.
         await remove(checked.indices.filter { !placement.contains($0) }.map { checked[$0] }, target: target)
+        let directories = plans.indices.map { offset in
+            recorded.records.indices.contains(offset) ? recorded.records[offset].id : plans[offset].experiment.name
+        }
         var outcome = Outcome()
         for (hostIndex, checkedHost) in checked.enumerated() {
             let offsets = placement.indices.filter { placement[$0] == hostIndex }
             guard !offsets.isEmpty else { continue }
+            let hostPoints = offsets.map { (plan: plans[$0], directory: directories[$0]) }
             let pids: [String: Int]
             do {
                 pids = try await start(
-                    offsets.map { plans[$0] }, on: checkedHost, target: target, base: base, runner: runnerScript)
+                    hostPoints, on: checkedHost, target: target, base: base, runner: runnerScript)
             } catch {
                 // The hosts started already go on; this host's points and the later hosts' never start.
                 await outcome.record(in: recorded, backend: self)
@@ -106,8 +115,10 @@ public struct SSHBackend: Backend {
                 await remove(Array(checked[hostIndex...]), target: target)
                 throw error
             }
-            outcome.add(offsets, of: plans, on: checkedHost, target: target, pids: pids, records: recorded.records)
-            await report(offsets.map { plans[$0].experiment.name }, host: checkedHost, pids: pids)
+            outcome.add(
+                offsets, directories: directories, on: checkedHost, target: target, pids: pids,
+                records: recorded.records)
+            await report(hostPoints, host: checkedHost, pids: pids)
         }
         await outcome.record(in: recorded, backend: self)
         if points == nil, let id = recorded.firstID { await sink.standardOutput(Array("Launch: \(id)\n".utf8)) }
@@ -125,12 +136,12 @@ public struct SSHBackend: Backend {
         /// The first points of a host take its slots in order (the runner fills the first free
         /// one); the others wait in its queue.
         mutating func add(
-            _ offsets: [Int], of plans: [ExperimentPlan], on host: CheckedHost, target: SSHTarget, pids: [String: Int],
+            _ offsets: [Int], directories: [String], on host: CheckedHost, target: SSHTarget, pids: [String: Int],
             records: [LaunchRecord]
         ) {
             let directory = "\(host.report.home)/\(target.hostDir(host.name))/.mrun/points"
             for (position, offset) in offsets.enumerated() {
-                let name = plans[offset].experiment.name
+                let name = directories[offset]
                 let startsNow = position < host.slots.count
                 if records.indices.contains(offset) {
                     placed.append(
@@ -166,11 +177,13 @@ public struct SSHBackend: Backend {
             destination: name, sshConfig: settings.sshConfig, identityFile: settings.identityFile, host: host,
             runner: runner)
         return try await check(
-            session, target: target, probe: probe, secrets: plan.secrets, python: plan.experiment.python)
+            session, target: target, probe: probe, secrets: plan.secrets, python: plan.experiment.python,
+            codeBytes: plan.snapshot.totalBytes)
     }
 
     func check(
-        _ session: SSHSession, target: SSHTarget, probe: String, secrets: [EnvironmentVariable], python: String
+        _ session: SSHSession, target: SSHTarget, probe: String, secrets: [EnvironmentVariable], python: String,
+        codeBytes: Int = 0
     ) async throws -> CheckedHost {
         let quote = TemplateFilters.shellQuote
         let command =
@@ -188,12 +201,14 @@ public struct SSHBackend: Backend {
                 host: session.name, command: "checking the host",
                 detail: CodeShipper.lastLine(result.standardError, status: result.status))
         }
-        guard let report = SSHHostReport(output: result.standardOutput) else {
-            throw SSHError.unexpectedOutput(
-                host: session.name, step: "checking the host", output: String(result.standardOutput.prefix(200)))
-        }
-        guard report.hasPython else {
-            throw SSHError.pythonMissing(host: session.name, python: python)
+        let report: SSHHostReport
+        do {
+            report = try Self.usable(
+                result.standardOutput, host: session.name, target: target, python: python, codeBytes: codeBytes)
+        } catch {
+            // The check wrote the secrets already; a host that cannot run the launch keeps none.
+            _ = try? await session.run("rm -rf -- \(quote(target.hostDir(session.name)))")
+            throw error
         }
         if report.nvidiaSMIMissing {
             await note(
@@ -203,5 +218,19 @@ public struct SSHBackend: Backend {
         return CheckedHost(
             name: session.name, session: session, report: report,
             slots: SSHPlacement.slots(for: target, report: report))
+    }
+
+    /// The check's report, when the host can run the launch: its python is there and the code fits.
+    static func usable(_ output: String, host: String, target: SSHTarget, python: String, codeBytes: Int) throws
+        -> SSHHostReport
+    {
+        guard let report = SSHHostReport(output: output) else {
+            throw SSHError.unexpectedOutput(host: host, step: "checking the host", output: String(output.prefix(200)))
+        }
+        guard report.hasPython else { throw SSHError.pythonMissing(host: host, python: python) }
+        if let free = report.freeKilobytes, free * 1024 < codeBytes {
+            throw SSHError.diskFull(host: host, path: target.hostDir(host), needed: codeBytes, free: free * 1024)
+        }
+        return report
     }
 }

@@ -13,6 +13,7 @@ public enum SSHError: UserFacingError, Equatable {
     case startFailed(host: String, detail: String)
     case unplaced(launch: String)
     case noHostReachable(hosts: [String])
+    case diskFull(host: String, path: String, needed: Int, free: Int)
 
     public var description: String {
         switch self {
@@ -33,6 +34,9 @@ public enum SSHError: UserFacingError, Equatable {
             return "starting the experiment on \(host) failed: \(detail)"
         case .noHostReachable(let hosts):
             return "none of the hosts \(hosts.joined(separator: ", ")) could be reached over ssh; nothing started"
+        case .diskFull(let host, let path, let needed, let free):
+            return "not enough space for the code on \(host) (\(path)): \(needed) bytes needed, \(free) free;"
+                + " free some space or set 'workdir' to another disk"
         case .unplaced(let launch):
             return "launch \(launch) was never placed on a host (mrun stopped before it started)"
         }

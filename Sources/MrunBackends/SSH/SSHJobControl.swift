@@ -10,6 +10,10 @@ import KubernetesAPI
 /// its state from the files of its directory on the host, one round trip per host for any number
 /// of launches; its output from the log file there; cancel signals its whole process group.
 public struct SSHJobControl: JobControl {
+    /// A point whose process is gone without an exit code (``SSHPointState/Phase/lost``) will not
+    /// come back: the host rebooted or it was killed.
+    public static let unknownIsLost = true
+
     var context: Context
     var host: HostEnvironment
     var runner: any InputProcessRunning

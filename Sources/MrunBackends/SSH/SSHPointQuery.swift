@@ -76,7 +76,9 @@ enum SSHPointQuery {
         }
         """
 
-    /// The command printing one `mrun-point|…` line per directory, in order.
+    /// The command printing one `mrun-point|…` line per directory, in order. A point without a
+    /// pid is queued while the host's runner runs and has it in its queue (a later launch's
+    /// runner in the same directory does not run an earlier one's points).
     static func command(_ directories: [String]) -> String {
         let quoted = directories.map(TemplateFilters.shellQuote).joined(separator: " ")
         return functions + "\n" + """
@@ -95,7 +97,8 @@ enum SSHPointQuery {
                 else
                   mrun_phase=lost
                 fi
-              elif mrun_alive "$(cat "$mrun_dir/../../runner.pid" 2>/dev/null)"; then
+              elif mrun_alive "$(cat "$mrun_dir/../../runner.pid" 2>/dev/null)" \\
+                && grep -qxF -- "${mrun_dir##*/}" "$mrun_dir/../../queue" 2>/dev/null; then
                 mrun_phase=queued
               else
                 mrun_phase=lost
