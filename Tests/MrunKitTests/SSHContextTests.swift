@@ -94,4 +94,31 @@ import Testing
         let missing = try #require(SSHHostReport(output: "mrun-home=/h\nmrun-python=yes\nmrun-gpu=missing\n"))
         #expect(missing.nvidiaSMIMissing && SSHPlacement.slots(for: target, report: missing) == [[], []])
     }
+
+    @Test func aHostWithoutRoomForTheCodeOrWithoutThePythonIsRefused() throws {
+        let target = SSHTarget(
+            hosts: ["h"], workdir: "w", experimentDir: "w/p/e", setup: [], detectGpus: false, gpus: [], maxPerHost: 1,
+            gpusPerPoint: 1)
+        let full = "mrun-home=/home/u\nmrun-python=yes\nmrun-free-kb=1\n"
+        #expect(throws: SSHError.diskFull(host: "h", path: "w/p/e/h", needed: 5000, free: 1024)) {
+            try SSHBackend.usable(full, host: "h", target: target, python: "python3", codeBytes: 5000)
+        }
+        #expect(throws: SSHError.pythonMissing(host: "h", python: "python3")) {
+            try SSHBackend.usable(
+                "mrun-home=/home/u\nmrun-python=no\n", host: "h", target: target, python: "python3", codeBytes: 1)
+        }
+        #expect(throws: SSHError.unexpectedOutput(host: "h", step: "checking the host", output: "motd")) {
+            try SSHBackend.usable("motd", host: "h", target: target, python: "python3", codeBytes: 1)
+        }
+        #expect(
+            SSHError.diskFull(host: "h", path: "w/p/e/h", needed: 5000, free: 1024).description
+                == "not enough space for the code on h (w/p/e/h): 5000 bytes needed, 1024 free; free some space or set"
+                + " 'workdir' to another disk")
+    }
+
+    @Test func gpuFlagsListSeveralWithCommas() throws {
+        let parsed = try ContextFlags.parse(["--name", "a", "--type", "ssh", "--hosts", "h", "--gpus", "0,1"])
+        let context = try ContextFlags.context(from: parsed, base: nil)
+        #expect(context.ssh.gpuChoice == .indexes([0, 1]))
+    }
 }

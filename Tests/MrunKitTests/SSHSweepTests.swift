@@ -131,6 +131,13 @@ extension SSHHostTests {
         let pids = try await lab.remote("cat '\(lab.workdir)'/*/*/*/.mrun/points/*/pid").output
             .split(separator: "\n").map(String.init)
         #expect(pids.count == 2, "one point runs per host: \(pids)")
+        // `list` asks each host once for all its launches.
+        let (counting, count) = try lab.countingSSH()
+        let list = try await lab.mrun(["list"], environment: counting)
+        #expect(list.status == 0, "\(list.standardError)")
+        #expect(count() == 2, "one ssh round trip per host for 6 launches, got \(count())")
+        #expect(list.standardOutput.split(separator: "\n").filter { $0.contains(" running ") }.count == 2)
+        #expect(list.standardOutput.split(separator: "\n").filter { $0.contains(" submitted ") }.count == 4)
         let cancelled = try await lab.mrun(["cancel", "--sweep", String(sweep)])
         #expect(cancelled.status == 0, "\(cancelled.standardError)")
         #expect(

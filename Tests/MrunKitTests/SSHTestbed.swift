@@ -119,6 +119,27 @@ struct SSHSandbox {
         Dictionary(try await launches().map { ($0.name, $0.id) }) { first, _ in first }
     }
 
+    /// An environment for mrun whose `ssh` (first on the PATH) counts its invocations into a
+    /// file, then runs the real ssh; and a reader of the count.
+    func countingSSH() throws -> (environment: [String: String], count: @Sendable () -> Int) {
+        let bin = sandbox.root.appendingPathComponent("counting-bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let real = try #require(
+            ["/usr/bin/ssh", "/bin/ssh", "/usr/local/bin/ssh"].first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        let counter = sandbox.root.appendingPathComponent("ssh-count").path
+        try sandbox.write(
+            "#!/bin/sh\necho ssh >> \"$MRUN_TEST_SSH_COUNT\"\nexec \(real) \"$@\"\n", to: "ssh", in: bin, mode: 0o755)
+        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return (
+            ["PATH": path, "MRUN_TEST_SSH_COUNT": counter],
+            {
+                ((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "").split(separator: "\n").count
+            }
+        )
+    }
+
     func cleanUp() async throws {
         _ = try await remote("rm -rf -- '\(workdir)'")
     }
