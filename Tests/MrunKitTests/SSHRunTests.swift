@@ -125,4 +125,17 @@ extension SSHHostTests {
         #expect(left.output.isEmpty, "no secret stays on a host that cannot run it: \(left.output)")
         try await lab.cleanUp()
     }
+
+    @Test func aRefusedLoginIsOneLineNamingTheHost() async throws {
+        let lab = try await SSHSandbox(
+            hosts: ["mrun-a", "mrun-refused"], firstConfig: "Host mrun-refused\n    User mrun-nobody\n\n")
+        try lab.sandbox.write(Self.experiment, to: "train.py")
+        let run = try await lab.mrun(["run", "train.py"])
+        #expect(run.status != 0)
+        let lines = run.standardError.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+        #expect(lines.count == 1 && lines[0].hasPrefix("error: mrun-refused refused the ssh login: "), "\(lines)")
+        let left = try await lab.remote("find '\(lab.workdir)' -name env -o -name pid 2>/dev/null; true")
+        #expect(left.output.isEmpty, "nothing started: \(left.output)")
+        try await lab.cleanUp()
+    }
 }

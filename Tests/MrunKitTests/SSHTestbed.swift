@@ -20,7 +20,8 @@ struct SSHSandbox {
     struct Missing: Error {}
 
     init(
-        contextFlags: [String] = [], hosts: [String] = ["mrun-a", "mrun-b"], standInNvidiaSMI: [String]? = nil
+        contextFlags: [String] = [], hosts: [String] = ["mrun-a", "mrun-b"], standInNvidiaSMI: [String]? = nil,
+        firstConfig: String = ""
     ) async throws {
         let bed = try TestBed.load()
         testbedConfig = try bed.require("MRUN_TEST_SSH_CONFIG", component: "sshd")
@@ -31,7 +32,8 @@ struct SSHSandbox {
         let options = try String(contentsOfFile: testbedConfig, encoding: .utf8)
             .split(separator: "\n").drop { !$0.hasPrefix("Host ") }.dropFirst().joined(separator: "\n")
         let config = sandbox.root.appendingPathComponent("ssh_config")
-        try Data(("Host \(hosts.joined(separator: " "))\n" + options + "\n").utf8).write(to: config)
+        // `firstConfig` comes first: ssh takes each option from the first block that sets it.
+        try Data((firstConfig + "Host \(hosts.joined(separator: " "))\n" + options + "\n").utf8).write(to: config)
         sshConfig = config.path
         let ping = try await remote("echo mrun-ping")
         if ping.status != 0 || !ping.output.contains("mrun-ping") {
