@@ -187,7 +187,15 @@ extension SSHHostTests {
         let again = try await lab.launches().filter { $0.state != "unknown" }
         #expect(again.count == 2, "both points launched again: \(again)")
         for launch in again {
-            #expect(try await lab.waitFor(launch.id, ["COMPLETED", "FAILED", "LOST"]) == "COMPLETED, exit code 0")
+            let end = try await lab.waitFor(launch.id, ["COMPLETED", "FAILED", "LOST"])
+            if end != "COMPLETED, exit code 0" {
+                // What the host's files and the log said, so that a failure explains itself.
+                let status = try await lab.mrun(["status", launch.id]).standardOutput
+                let logs = try await lab.mrun(["logs", launch.id]).standardOutput
+                let files = try await lab.remote(
+                    "cd '\(lab.workdir)' && tail -n +1 */*/*/.mrun/points/*/* 2>&1 | head -c 4000")
+                Issue.record("\(launch.name): \(end)\n\(status)\n\(logs)\n\(files.output)")
+            }
         }
         try await lab.cleanUp()
     }

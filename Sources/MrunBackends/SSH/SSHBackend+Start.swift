@@ -15,7 +15,7 @@ extension SSHBackend {
     /// points that started at once, by their directory's name.
     func start(
         _ points: [Point], on checked: CheckedHost, target: SSHTarget, base: ExperimentPlan,
-        runner script: Artefact
+        scripts: RunnerScripts
     ) async throws -> [String: Int] {
         let session = checked.session
         let hostDir = target.hostDir(checked.name)
@@ -24,27 +24,12 @@ extension SSHBackend {
         let report = try await CodeShipper(session: session, runner: runner).ship(
             base.snapshot, to: hostDir, home: checked.report.home, with: checked.report.tool)
         await note("mrun: \(report.tool.rawValue) sent \(report.filesSent) of \(report.files) files to \(checked.name)")
-        let archive = try await runnerArchive(points, slots: checked.slots, runner: script)
-        let quote = TemplateFilters.shellQuote
-        let immediate = points.prefix(checked.slots.count).map { quote($0.directory) }.joined(separator: " ")
-        // The runner gets a session of its own (setsid) and no terminal or ssh stream (redirections),
-        // so it outlives this connection; then the points that start at once are awaited for their
-        // process ids, which the runner writes as it starts them.
+        let archive = try await runnerArchive(points, slots: checked.slots, scripts: scripts)
+        // The host's directory is the one value here; the rest is the rendered ssh-start.sh.
         let command = """
-            cd -- \(quote(hostDir)) || exit \(Self.directoryFailed)
+            cd -- \(TemplateFilters.shellQuote(hostDir)) || exit \(Self.directoryFailed)
             tar -xf - -C .mrun || exit \(Self.directoryFailed)
-            setsid nohup sh .mrun/runner.sh > .mrun/runner.log 2>&1 < /dev/null &
-            mrun_wait=0
-            while [ "$mrun_wait" -lt \(Self.pidPatience) ]; do
-              mrun_all=1
-              for mrun_point in \(immediate); do [ -s ".mrun/points/$mrun_point/pid" ] || mrun_all=; done
-              [ -n "$mrun_all" ] && break
-              sleep 0.1
-              mrun_wait=$((mrun_wait + 1))
-            done
-            for mrun_point in \(immediate); do
-              printf 'mrun-pid=%s %s\\n' "$mrun_point" "$(cat ".mrun/points/$mrun_point/pid" 2>/dev/null)"
-            done
+            exec sh .mrun/start.sh
             """
         let result = try await session.run(command, input: archive)
         guard result.status.succeeded else {
@@ -59,17 +44,24 @@ extension SSHBackend {
         return pids
     }
 
-    /// A tar archive of the runner's files: `runner.sh`, `queue` (one point a line, in order),
+    /// The shared plan's scripts every host gets: its runner and what starts it.
+    struct RunnerScripts {
+        var runner: Artefact
+        var start: Artefact
+    }
+
+    /// A tar archive of the runner's files: `runner.sh`, `start.sh`, `queue` (one point a line, in order),
     /// `slots` (each slot's GPUs, or `-`) and `points/DIR/run.sh` (DIR: the launch id). Data files, not scripts: the
     /// runner reads them line by line.
-    func runnerArchive(_ points: [Point], slots: [[Int]], runner script: Artefact) async throws -> [UInt8] {
+    func runnerArchive(_ points: [Point], slots: [[Int]], scripts: RunnerScripts) async throws -> [UInt8] {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mrun-ssh-\(UUID().uuidString)")
         let manager = FileManager.default
         try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? manager.removeItem(at: scratch) }
         let files = scratch.appendingPathComponent("files")
         try manager.createDirectory(at: files, withIntermediateDirectories: true)
-        try AtomicFile.write(script.content, to: files.appendingPathComponent("runner.sh"))
+        try AtomicFile.write(scripts.runner.content, to: files.appendingPathComponent("runner.sh"))
+        try AtomicFile.write(scripts.start.content, to: files.appendingPathComponent("start.sh"))
         try AtomicFile.write(
             points.map { $0.directory + "\n" }.joined(), to: files.appendingPathComponent("queue"))
         try AtomicFile.write(

@@ -64,7 +64,8 @@ public struct SSHBackend: Backend {
     func launch(_ plans: [ExperimentPlan], base: ExperimentPlan, points: [SweepPoint]?, sweepId: String?)
         async throws -> Int32
     {
-        guard let target = base.ssh, let probe = base.artefact(.sshProbe), let runnerScript = base.artefact(.sshRunner)
+        guard let target = base.ssh, let probe = base.artefact(.sshProbe), let runnerScript = base.artefact(.sshRunner),
+            let startScript = base.artefact(.sshStart)
         else {
             throw ExperimentError.planMismatch(type: base.context.type, issue: "not an ssh plan")
         }
@@ -107,7 +108,8 @@ public struct SSHBackend: Backend {
             let pids: [String: Int]
             do {
                 pids = try await start(
-                    hostPoints, on: checkedHost, target: target, base: base, runner: runnerScript)
+                    hostPoints, on: checkedHost, target: target, base: base,
+                    scripts: RunnerScripts(runner: runnerScript, start: startScript))
             } catch {
                 // The hosts started already go on; this host's points and the later hosts' never start.
                 await outcome.record(in: recorded, backend: self)

@@ -105,7 +105,7 @@ public struct SSHJobControl: JobControl {
         guard !before.state.isFinal, before.state != .unknown else { return (before, before) }
         let placed = try placement(launch)
         let result = try await session(placed.host).run(
-            SSHPointQuery.cancel(placed.runDirectory, patience: patience), input: [])
+            try SSHPointQuery.cancel(placed.runDirectory, patience: patience), input: [])
         guard result.status.succeeded else {
             throw SlurmError.remoteCommandFailed(
                 host: placed.host, command: "cancelling \(launch.experimentName)",
@@ -118,7 +118,7 @@ public struct SSHJobControl: JobControl {
 
     /// One round trip to `hostName` for the states of `launches`, in order.
     func query(_ hostName: String, _ launches: [SSHLaunchRecord]) async throws -> [SSHPointState] {
-        let result = try await session(hostName).run(SSHPointQuery.command(launches.map(\.runDirectory)), input: [])
+        let result = try await session(hostName).run(try SSHPointQuery.command(launches.map(\.runDirectory)), input: [])
         let states = result.standardOutput.split(whereSeparator: \.isNewline).compactMap { SSHPointState(line: $0) }
         guard result.status.succeeded, states.count == launches.count else {
             throw SSHError.unexpectedOutput(

@@ -104,6 +104,7 @@ struct SSHPlanner: BackendPlanner {
         plan.experiment.contentHash = ArtefactRenderer.hash([plan.snapshot.contentHash])
         plan.artefacts.append(try rendering.artefacts.render(.sshProbe, plan: plan))
         plan.artefacts.append(try rendering.artefacts.render(.sshRunner, plan: plan))
+        plan.artefacts.append(try rendering.artefacts.render(.sshStart, plan: plan))
         if sweep == nil { plan.artefacts.append(try rendering.artefacts.render(.sshRun, plan: plan)) }
     }
 
