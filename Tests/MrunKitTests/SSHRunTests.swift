@@ -28,9 +28,13 @@ extension SSHHostTests {
         #expect(dry.status == 0, "\(dry.standardError)")
         #expect(!(dry.standardOutput + dry.standardError).contains(secret), "the dry run shows no secret")
 
-        let run = try await lab.mrun(["run"] + arguments, environment: neptune)
+        let (counting, count) = try lab.countingSSH()
+        let run = try await lab.mrun(["run"] + arguments, environment: neptune.merging(counting) { $1 })
         #expect(run.status == 0, "\(run.standardError)")
         #expect(!(run.standardOutput + run.standardError).contains(secret))
+        // ssh (rsync's too) never had the token on its command line, which ps shows.
+        #expect(count() >= 3 && lab.sshArguments.contains("mrun-a"), "the counting ssh ran: \(count())")
+        #expect(!lab.sshArguments.contains(secret), "the token is in no ssh argument")
         let started = try #require(run.standardOutput.split(separator: "\n").first { $0.hasPrefix("Started ") })
         #expect(started.contains(" on mrun-a (no GPUs), pid "), "host, GPUs and pid: \(started)")
         let id = try #require(

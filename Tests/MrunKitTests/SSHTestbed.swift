@@ -122,7 +122,8 @@ struct SSHSandbox {
     }
 
     /// An environment for mrun whose `ssh` (first on the PATH) counts its invocations into a
-    /// file, then runs the real ssh; and a reader of the count.
+    /// file and appends its arguments to another (`ssh-count.argv`), then runs the real ssh; and
+    /// a reader of the count.
     func countingSSH() throws -> (environment: [String: String], count: @Sendable () -> Int) {
         let bin = sandbox.root.appendingPathComponent("counting-bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
@@ -132,7 +133,8 @@ struct SSHSandbox {
             })
         let counter = sandbox.root.appendingPathComponent("ssh-count").path
         try sandbox.write(
-            "#!/bin/sh\necho ssh >> \"$MRUN_TEST_SSH_COUNT\"\nexec \(real) \"$@\"\n", to: "ssh", in: bin, mode: 0o755)
+            "#!/bin/sh\necho ssh >> \"$MRUN_TEST_SSH_COUNT\"\nprintf '%s\\n' \"$@\" >> \"$MRUN_TEST_SSH_COUNT.argv\"\n"
+                + "exec \(real) \"$@\"\n", to: "ssh", in: bin, mode: 0o755)
         let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         return (
             ["PATH": path, "MRUN_TEST_SSH_COUNT": counter],
@@ -140,6 +142,11 @@ struct SSHSandbox {
                 ((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "").split(separator: "\n").count
             }
         )
+    }
+
+    /// Every argument the counting ssh was given.
+    var sshArguments: String {
+        (try? String(contentsOfFile: sandbox.root.appendingPathComponent("ssh-count.argv").path, encoding: .utf8)) ?? ""
     }
 
     func cleanUp() async throws {
