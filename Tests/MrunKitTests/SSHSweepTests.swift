@@ -170,7 +170,7 @@ extension SSHHostTests {
                 .dropFirst(6))
         // A reboot, as the host's files see it: the runner and the point gone, another boot id.
         let reboot = try await lab.remote(
-            "cd '\(lab.workdir)' && for d in */*/mrun-a/.mrun; do kill -KILL \"$(cat \"$d/runner.pid\")\";"
+            "cd '\(lab.workdir)' && for d in */*/mrun-a/.mrun; do kill -KILL \"$(cat \"$d\"/runs/*/runner.pid)\";"
                 + " for p in \"$d\"/points/*/pid; do kill -KILL -- \"-$(cat \"$p\")\"; echo other > \"${p%/pid}/boot-id\"; done;"
                 + " done")
         try #require(reboot.status == 0, "\(reboot.error)")
@@ -197,6 +197,34 @@ extension SSHHostTests {
                 Issue.record("\(launch.name): \(end)\n\(status)\n\(logs)\n\(files.output)")
             }
         }
+        try await lab.cleanUp()
+    }
+
+    @Test func resumingACancelledPointLeavesTheRunningBatchAlone() async throws {
+        let lab = try await SSHSandbox(contextFlags: ["--gpus", "0"], hosts: ["mrun-a"])
+        try lab.sandbox.write(Self.point, to: "point.py")
+        let run = try await lab.mrun(
+            ["run", "point.py", "--grid", "x=0,1,2", "--", "--sleep", "60", "--events", "\(lab.workdir)/events.log"])
+        try #require(run.status == 0, "\(run.standardError)")
+        let sweep = try #require(
+            run.standardOutput.split(separator: "\n").first { $0.hasPrefix("Sweep ") }?.split(separator: ":").first?
+                .dropFirst(6))
+        let ids = try await lab.launchIDs()
+        let last = try #require(ids.first { $0.key.hasSuffix("-2") }?.value)
+        let cancelled = try await lab.mrun(["cancel", last])
+        #expect(cancelled.status == 0, "\(cancelled.standardError)")
+        #expect(cancelled.standardOutput.hasSuffix(": CANCELLED (before it started)\n"), "\(cancelled.standardOutput)")
+        let resumed = try await lab.mrun(["resume", String(sweep)])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        // max_per_host counts one batch's points: the resumed point starts at once.
+        #expect(resumed.standardOutput.contains("Started point-"), "\(resumed.standardOutput)")
+        // The first batch still runs point 0 and holds point 1 in its queue.
+        let first = try #require(ids.first { $0.key.hasSuffix("-0") }?.value)
+        let second = try #require(ids.first { $0.key.hasSuffix("-1") }?.value)
+        #expect(try await lab.state(first) == "RUNNING")
+        #expect(try await lab.state(second).hasPrefix("QUEUED"), "the earlier batch's queue is its own")
+        let all = try await lab.mrun(["cancel", "--sweep", String(sweep)])
+        #expect(all.status == 0, "\(all.standardError)")
         try await lab.cleanUp()
     }
 }

@@ -24,12 +24,15 @@ extension SSHBackend {
         let report = try await CodeShipper(session: session, runner: runner).ship(
             base.snapshot, to: hostDir, home: checked.report.home, with: checked.report.tool)
         await note("mrun: \(report.tool.rawValue) sent \(report.filesSent) of \(report.files) files to \(checked.name)")
-        let archive = try await runnerArchive(points, slots: checked.slots, scripts: scripts)
+        // A batch of its own for each start, so that a later one (a resume) in the same directory
+        // leaves an earlier runner's queue and state alone.
+        let batch = points.first.map(\.directory) ?? UUID().uuidString.lowercased()
+        let archive = try await runnerArchive(points, batch: batch, slots: checked.slots, scripts: scripts)
         // The host's directory is the one value here; the rest is the rendered ssh-start.sh.
         let command = """
             cd -- \(TemplateFilters.shellQuote(hostDir)) || exit \(Self.directoryFailed)
             tar -xf - -C .mrun || exit \(Self.directoryFailed)
-            exec sh .mrun/start.sh
+            exec sh .mrun/runs/\(TemplateFilters.shellQuote(batch))/start.sh
             """
         let result = try await session.run(command, input: archive)
         guard result.status.succeeded else {
@@ -50,23 +53,26 @@ extension SSHBackend {
         var start: Artefact
     }
 
-    /// A tar archive of the runner's files: `runner.sh`, `start.sh`, `queue` (one point a line, in order),
-    /// `slots` (each slot's GPUs, or `-`) and `points/DIR/run.sh` (DIR: the launch id). Data files, not scripts: the
+    /// A tar archive of the batch's files, `runs/BATCH/` with `runner.sh`, `start.sh`, `queue` (one
+    /// point directory a line, in order) and `slots` (each slot's GPUs, or `-`), and each point's
+    /// `points/DIR/` (DIR: the launch id) with `run.sh` and `batch`. Data files, not scripts: the
     /// runner reads them line by line.
-    func runnerArchive(_ points: [Point], slots: [[Int]], scripts: RunnerScripts) async throws -> [UInt8] {
+    func runnerArchive(_ points: [Point], batch: String, slots: [[Int]], scripts: RunnerScripts) async throws
+        -> [UInt8]
+    {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mrun-ssh-\(UUID().uuidString)")
         let manager = FileManager.default
         try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? manager.removeItem(at: scratch) }
         let files = scratch.appendingPathComponent("files")
         try manager.createDirectory(at: files, withIntermediateDirectories: true)
-        try AtomicFile.write(scripts.runner.content, to: files.appendingPathComponent("runner.sh"))
-        try AtomicFile.write(scripts.start.content, to: files.appendingPathComponent("start.sh"))
-        try AtomicFile.write(
-            points.map { $0.directory + "\n" }.joined(), to: files.appendingPathComponent("queue"))
+        let runs = files.appendingPathComponent("runs/\(batch)")
+        try AtomicFile.write(scripts.runner.content, to: runs.appendingPathComponent("runner.sh"))
+        try AtomicFile.write(scripts.start.content, to: runs.appendingPathComponent("start.sh"))
+        try AtomicFile.write(points.map { $0.directory + "\n" }.joined(), to: runs.appendingPathComponent("queue"))
         try AtomicFile.write(
             slots.map { ($0.isEmpty ? "-" : $0.map(String.init).joined(separator: ",")) + "\n" }.joined(),
-            to: files.appendingPathComponent("slots"))
+            to: runs.appendingPathComponent("slots"))
         for (plan, name) in points {
             guard let run = plan.artefact(.sshRun) else {
                 throw ExperimentError.planMismatch(type: plan.context.type, issue: "a point has no run script")
@@ -74,6 +80,7 @@ extension SSHBackend {
             let directory = files.appendingPathComponent("points/\(name)")
             try manager.createDirectory(at: directory, withIntermediateDirectories: true)
             try AtomicFile.write(run.content, to: directory.appendingPathComponent("run.sh"))
+            try AtomicFile.write(batch + "\n", to: directory.appendingPathComponent("batch"))
         }
         let archive = scratch.appendingPathComponent("runner.tar")
         let made = try await runner.run(

@@ -19,7 +19,7 @@ struct SSHPointState: Sendable, Equatable {
 
     var state: JobState {
         switch phase {
-        case .queued: return .submitted
+        case .queued: return cancelled ? .cancelled : .submitted
         case .running: return .running
         case .ended where exitCode == 0: return .completed
         case .ended: return cancelled ? .cancelled : .failed
@@ -30,6 +30,7 @@ struct SSHPointState: Sendable, Equatable {
     /// One line: `COMPLETED, exit code 0`, `RUNNING`, `QUEUED`, `LOST (…)`.
     var summary: String {
         switch phase {
+        case .queued where cancelled: return "CANCELLED (before it started)"
         case .queued: return "QUEUED (waits in the host's runner for a free slot)"
         case .running: return "RUNNING"
         case .ended:

@@ -5,11 +5,14 @@ extension BuiltInTemplates {
     static let sshRunnerSh = #"""
         #!/bin/sh
         # Rendered by mrun for {{ experiment.name }} (project {{ experiment.project }}): the queue of its points on one
-        # ssh host. Started detached from the code directory, it starts each point of .mrun/queue (one name a
-        # line) when one of the slots of .mrun/slots (one a line: the slot's GPUs, or - for none) is free, so
-        # the queue goes on with mrun gone. A point with a file `cancelled` in its directory never starts.
-        mrun_state=.mrun
-        echo $$ > "$mrun_state/runner.pid"
+        # ssh host. Started detached from the code directory as .mrun/runs/BATCH/runner.sh (one batch per
+        # `mrun run` or `resume` there), it starts each point of the batch's queue (one directory name a
+        # line, under .mrun/points) when one of its slots (one a line: the slot's GPUs, or - for none) is
+        # free, so the queue goes on with mrun gone. A point with a file `cancelled` in its directory never
+        # starts.
+        mrun_batch=${0%/runner.sh}
+        mrun_points=.mrun/points
+        echo $$ > "$mrun_batch/runner.pid"
         mrun_boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 
         # Whether process $1 runs; a zombie (ended, not yet reaped by this shell) does not.
@@ -25,7 +28,7 @@ extension BuiltInTemplates {
         while IFS= read -r mrun_line; do
           eval "mrun_slot_gpus_$mrun_slots=\$mrun_line"
           mrun_slots=$((mrun_slots + 1))
-        done < "$mrun_state/slots"
+        done < "$mrun_batch/slots"
 
         # Sets mrun_free to a free slot's number, or leaves it empty.
         mrun_find_free() {
@@ -33,7 +36,7 @@ extension BuiltInTemplates {
           mrun_slot=0
           while [ "$mrun_slot" -lt "$mrun_slots" ]; do
             eval "mrun_held=\${mrun_slot_point_$mrun_slot:-}"
-            mrun_held_dir=$mrun_state/points/$mrun_held
+            mrun_held_dir=$mrun_points/$mrun_held
             if [ -z "$mrun_held" ] || [ -f "$mrun_held_dir/exit-code" ] || ! mrun_alive "$(cat "$mrun_held_dir/pid" 2>/dev/null)"; then
               # A slot a cancelled point left: give a cancel of the whole sweep time to mark the points
               # still queued, so that none of them starts in the meantime.
@@ -50,7 +53,7 @@ extension BuiltInTemplates {
 
         while IFS= read -r mrun_point <&3; do
           [ -n "$mrun_point" ] || continue
-          mrun_dir=$mrun_state/points/$mrun_point
+          mrun_dir=$mrun_points/$mrun_point
           while :; do
             [ -e "$mrun_dir/cancelled" ] && break
             mrun_find_free
@@ -72,7 +75,7 @@ extension BuiltInTemplates {
           MRUN_POINT_DIR=$mrun_dir setsid sh "$mrun_dir/run.sh" > "$mrun_dir/output.log" 2>&1 < /dev/null &
           echo $! > "$mrun_dir/pid"
           eval "mrun_slot_point_$mrun_free=\$mrun_point"
-        done 3< "$mrun_state/queue"
+        done 3< "$mrun_batch/queue"
         wait
 
         """#

@@ -4,12 +4,14 @@
 extension BuiltInTemplates {
     static let sshStartSh = #"""
         # Rendered by mrun for {{ experiment.name }} (project {{ experiment.project }}): starts an ssh host's runner, from
-        # the host's directory of the experiment, after its files arrived in .mrun. The runner gets a session of
+        # the host's directory of the experiment, after its batch's files arrived in .mrun/runs/BATCH (where this
+        # script is) and its points' in .mrun/points. The runner gets a session of
         # its own (setsid) and no terminal or ssh stream (the redirections), so it outlives this connection;
         # then the points that start at once (as many as there are slots) are awaited for their process ids,
         # which the runner writes as it starts them, and printed as `mrun-pid=DIR PID`.
-        setsid nohup sh .mrun/runner.sh > .mrun/runner.log 2>&1 < /dev/null &
-        mrun_slots=$(wc -l < .mrun/slots)
+        mrun_batch=${0%/start.sh}
+        setsid nohup sh "$mrun_batch/runner.sh" > "$mrun_batch/runner.log" 2>&1 < /dev/null &
+        mrun_slots=$(wc -l < "$mrun_batch/slots")
         mrun_wait=0
         while [ "$mrun_wait" -lt 100 ]; do
           mrun_all=1
@@ -17,7 +19,7 @@ extension BuiltInTemplates {
           while IFS= read -r mrun_point && [ "$mrun_count" -lt "$mrun_slots" ]; do
             [ -s ".mrun/points/$mrun_point/pid" ] || mrun_all=
             mrun_count=$((mrun_count + 1))
-          done < .mrun/queue
+          done < "$mrun_batch/queue"
           [ -n "$mrun_all" ] && break
           sleep 0.1
           mrun_wait=$((mrun_wait + 1))
@@ -26,7 +28,7 @@ extension BuiltInTemplates {
         while IFS= read -r mrun_point && [ "$mrun_count" -lt "$mrun_slots" ]; do
           printf 'mrun-pid=%s %s\n' "$mrun_point" "$(cat ".mrun/points/$mrun_point/pid" 2>/dev/null)"
           mrun_count=$((mrun_count + 1))
-        done < .mrun/queue
+        done < "$mrun_batch/queue"
 
         """#
 }

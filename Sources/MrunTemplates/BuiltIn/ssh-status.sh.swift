@@ -5,8 +5,8 @@ extension BuiltInTemplates {
     static let sshStatusSh = #"""
         # Rendered by mrun when it asks an ssh host about launches: one line
         # `mrun-point|PHASE|EXIT CODE|CANCELLED|PID|GPUS` per point directory, in order, from the files
-        # there. A point without a pid is queued while its runner runs and has it in its queue (a later
-        # launch's runner in the same directory does not run an earlier one's points).
+        # there. A point without a pid is queued while the runner of its batch (named in its file `batch`)
+        # runs and has it in its queue.
         mrun_boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
         # Whether process $1 runs; a zombie (ended, not yet reaped by its runner) does not.
         mrun_alive() {
@@ -32,8 +32,9 @@ extension BuiltInTemplates {
             else
               mrun_phase=lost
             fi
-          elif mrun_alive "$(cat "$mrun_dir/../../runner.pid" 2>/dev/null)" \
-            && grep -qxF -- "${mrun_dir##*/}" "$mrun_dir/../../queue" 2>/dev/null; then
+          elif mrun_batch="$mrun_dir/../../runs/$(cat "$mrun_dir/batch" 2>/dev/null)" \
+            && mrun_alive "$(cat "$mrun_batch/runner.pid" 2>/dev/null)" \
+            && grep -qxF -- "${mrun_dir##*/}" "$mrun_batch/queue" 2>/dev/null; then
             mrun_phase=queued
           else
             mrun_phase=lost
