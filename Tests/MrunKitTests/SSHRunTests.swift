@@ -98,8 +98,9 @@ extension SSHHostTests {
         let lines = run.standardError.split(separator: "\n").filter { $0.hasPrefix("error: ") }
         #expect(
             lines.count == 1 && lines[0].hasPrefix("error: cannot reach mrun-test@127.0.0.1:1 over ssh"), "\(lines)")
-        let left = try await lab.remote("find '\(lab.workdir)' -name env -o -name pid 2>/dev/null; true")
-        #expect(left.output.isEmpty, "nothing started and no secret stayed on the reachable host: \(left.output)")
+        let left = try await lab.remote("find '\(lab.workdir)' -mindepth 2 2>/dev/null; true")
+        #expect(
+            left.output.isEmpty, "nothing started and nothing (no secret) stayed on the reachable host: \(left.output)")
         let list = try await lab.mrun(["list"])
         #expect(list.standardOutput.contains("failed"), "\(list.standardOutput)")
 

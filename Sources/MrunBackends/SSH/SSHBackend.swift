@@ -167,7 +167,7 @@ public struct SSHBackend: Backend {
     /// launch failed already, and this must not hide why).
     func remove(_ hosts: [CheckedHost], target: SSHTarget) async {
         for checked in hosts {
-            _ = try? await checked.session.run("rm -rf -- \(TemplateFilters.shellQuote(target.hostDir(checked.name)))")
+            _ = try? await checked.session.run(Self.removal(of: checked.name, target: target))
         }
     }
 
@@ -209,7 +209,7 @@ public struct SSHBackend: Backend {
                 result.standardOutput, host: session.name, target: target, python: python, codeBytes: codeBytes)
         } catch {
             // The check wrote the secrets already; a host that cannot run the launch keeps none.
-            _ = try? await session.run("rm -rf -- \(quote(target.hostDir(session.name)))")
+            _ = try? await session.run(Self.removal(of: session.name, target: target))
             throw error
         }
         if report.nvidiaSMIMissing {
@@ -220,6 +220,12 @@ public struct SSHBackend: Backend {
         return CheckedHost(
             name: session.name, session: session, report: report,
             slots: SSHPlacement.slots(for: target, report: report))
+    }
+
+    /// Removes the directory of `host` and, when no other host's is left in it, the experiment's.
+    static func removal(of host: String, target: SSHTarget) -> String {
+        let quote = TemplateFilters.shellQuote
+        return "rm -rf -- \(quote(target.hostDir(host))); rmdir -- \(quote(target.experimentDir)) 2>/dev/null; true"
     }
 
     /// The check's report, when the host can run the launch: its python is there and the code fits.
