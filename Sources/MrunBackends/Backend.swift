@@ -33,6 +33,7 @@ package struct BackendEntry: Sendable {
 public enum Backends {
     package static let entries: [ContextType: BackendEntry] = [
         .local: LocalBackendEntry.entry, .kubernetes: KubernetesBackendEntry.entry, .slurm: SlurmBackendEntry.entry,
+        .ssh: SSHBackendEntry.entry,
     ]
 
     package static func entry(for type: ContextType) throws -> BackendEntry {

@@ -101,6 +101,11 @@ public protocol JobControl: Sendable {
     /// the backend, so a reference is told apart before a control (an ssh session) is made.
     static var jobIDKind: JobIDKind? { get }
 
+    /// Whether a launch this backend reported `unknown` is gone for good, so that `resume` starts
+    /// it again: on ssh hosts its process vanished without an exit code (the host rebooted). False
+    /// (the default) where `unknown` may still have ended on its own.
+    static var unknownIsLost: Bool { get }
+
     /// The state of job `jobID`, a ``jobIDKind`` id, as the backend reports it.
     func status(jobID: String) async throws -> JobStatus
 
@@ -138,6 +143,7 @@ extension JobControl {
     {
         [:]
     }
+    public static var unknownIsLost: Bool { false }
 
     public func status(jobID: String) async throws -> JobStatus {
         throw JobControlError.noJobIDs(reference: jobID)
@@ -180,6 +186,11 @@ public enum JobControls {
         for context: Context, environment: MrunEnvironment, history: @escaping OpenHistory
     ) throws -> any JobControl {
         try Backends.entry(for: context.type).control(environment, context, history)
+    }
+
+    /// Whether `resume` starts again the launches of contexts of `type` that ended `unknown`.
+    public static func unknownIsLost(for type: ContextType) -> Bool {
+        (try? Backends.entry(for: type))?.controlType.unknownIsLost ?? false
     }
 
     /// The ids the backend of contexts of `type` names its own jobs by, if any.

@@ -13,6 +13,7 @@ public struct Context: Codable, Sendable, Equatable {
     public var templatesDir: String?
     public var kubernetes = KubernetesSettings()
     public var slurm = SlurmSettings()
+    public var ssh = SSHSettings()
     /// How many processes an experiment is, on how many nodes (see ``GangSettings``).
     public var gang = GangSettings()
     /// A local context's GPUs (device indexes) for a gang's processes; empty: nvidia-smi's.
@@ -38,7 +39,7 @@ public struct Context: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case name, type, project, env, neptune, resources, storage, python, templatesDir, kubernetes, slurm, gang
-        case gpus, notify, notifyOn, notifyFrom
+        case gpus, notify, notifyOn, notifyFrom, ssh
     }
 
     public init(from decoder: any Decoder) throws {
@@ -60,6 +61,7 @@ public struct Context: Codable, Sendable, Equatable {
         notify = try values.decodeIfPresent([String].self, forKey: .notify) ?? []
         notifyOn = try values.decodeIfPresent([String].self, forKey: .notifyOn) ?? []
         notifyFrom = try values.decodeIfPresent(String.self, forKey: .notifyFrom)
+        ssh = try values.decodeIfPresent(SSHSettings.self, forKey: .ssh) ?? SSHSettings()
     }
 
     // Without gang keys, no `gang`: plans' JSON and stored launches stay as they were before gangs.
@@ -82,6 +84,8 @@ public struct Context: Codable, Sendable, Equatable {
         if !notify.isEmpty { try values.encode(notify.map(NotifyTargets.redacted), forKey: .notify) }
         if !notifyOn.isEmpty { try values.encode(notifyOn, forKey: .notifyOn) }
         try values.encodeIfPresent(notifyFrom, forKey: .notifyFrom)
+        // Only ssh contexts have it: other contexts' JSON stays as it was.
+        if ssh != SSHSettings() { try values.encode(ssh, forKey: .ssh) }
     }
 }
 

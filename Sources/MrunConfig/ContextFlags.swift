@@ -75,7 +75,7 @@ public enum ContextFlags {
         let flagValue = { (key: ContextKey) in parsed.values.last(where: { $0.key == key })?.text }
         let typeName = flagValue(.type) ?? base?.type.rawValue
         guard let typeName else {
-            throw .invalidFlag(flag: "--type", message: "required: local, kubernetes or slurm")
+            throw .invalidFlag(flag: "--type", message: "required: local, kubernetes, slurm or ssh")
         }
         let typeNames = ContextType.allCases.map(\.rawValue)
         guard let type = ContextType(rawValue: typeName) else {
@@ -138,7 +138,17 @@ public enum ContextFlags {
             }
         }
         for (key, map) in maps { context.apply(key, .map(map)) }
-        for (key, items) in lists { context.apply(key, .list(items)) }
+        for (key, items) in lists {
+            // `--hosts gpu1,gpu2` and `--gpus 0,1` list several at once; a lone `--gpus` value on an
+            // ssh context is its scalar form (`auto`, `0`).
+            let split =
+                key == .hosts || key == .gpus ? items.flatMap { $0.split(separator: ",").map(String.init) } : items
+            if key == .gpus, type == .ssh, items.count == 1, split.count == 1 {
+                context.apply(key, .string(split[0]))
+            } else {
+                context.apply(key, .list(split))
+            }
+        }
         if let problem = context.problem() {
             let flag = problem.key.map { "--\($0.rawValue)" } ?? "context \(quoted: name)"
             throw .invalidFlag(flag: flag, message: problem.message)

@@ -33,6 +33,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case mem, gres, constraint, modules, setup
     case sbatchOptions = "sbatch_options"
     case containerImage = "container_image"
+    case hosts
+    case maxPerHost = "max_per_host"
 
     public enum Shape: Sendable {
         case string, integer, boolean, stringList, stringMap, resources
@@ -53,20 +55,22 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .env, .nodeSelector: return .stringMap
         case .neptune, .loginNode: return .boolean
         case .resources: return .resources
-        case .backoffLimit, .nodes, .procsPerNode, .masterPort, .ntasks, .cpusPerTask: return .integer
-        case .modules, .setup, .sbatchOptions, .gpus, .tolerations, .notify, .notifyOn: return .stringList
+        case .backoffLimit, .nodes, .procsPerNode, .masterPort, .ntasks, .cpusPerTask, .maxPerHost: return .integer
+        case .modules, .setup, .sbatchOptions, .gpus, .tolerations, .hosts, .notify, .notifyOn: return .stringList
         default: return .string
         }
     }
 
     public var appliesTo: Set<ContextType> {
         switch self {
-        case .gpus: return [.local]
+        case .gpus: return [.local, .ssh]
+        case .identityFile, .sshConfig, .workdir, .setup: return [.slurm, .ssh]
+        case .hosts, .maxPerHost: return [.ssh]
         case .registryURL, .baseImage, .defaultPVCSize, .kubeContext, .namespace, .backoffLimit, .queue, .priorityClass,
             .nodeSelector, .tolerations, .sweepMode:
             return [.kubernetes]
-        case .loginNode, .host, .identityFile, .sshConfig, .workdir, .partition, .account, .qos, .time, .ntasks,
-            .cpusPerTask, .mem, .gres, .constraint, .modules, .setup, .sbatchOptions, .containerImage:
+        case .loginNode, .host, .partition, .account, .qos, .time, .ntasks, .cpusPerTask, .mem, .gres, .constraint,
+            .modules, .sbatchOptions, .containerImage:
             return [.slurm]
         default:
             return Set(ContextType.allCases)
@@ -76,7 +80,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .name: return "Context name: letters, digits, '.', '_' and '-' (e.g. gke.sandbox)."
-        case .type: return "local, kubernetes or slurm."
+        case .type: return "local, kubernetes, slurm or ssh."
         case .project:
             return "Default project (namespace on Kubernetes) when neither --project nor a Neptune config names one."
         case .env: return "Extra environment variables for every experiment."
@@ -88,7 +92,9 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .notify: return "Webhook URLs or 'command: ARGV' lines told when a launch ends (see the README)."
         case .notifyOn: return "Events notified: end (default), fail, start."
         case .notifyFrom: return "Who sends notifications: job (default) or here ('mrun wait --notify')."
-        case .gpus: return "This machine's GPUs for a gang's processes, e.g. [0, 1] (default: nvidia-smi's)."
+        case .gpus:
+            return
+                "GPUs: a local gang's, e.g. [0, 1] (default: nvidia-smi's); on ssh hosts auto (default), a list or 0."
         case .registryURL: return "Docker registry the image is pushed to, e.g. gcr.io/my-project."
         case .baseImage: return "Base image of the experiment's Dockerfile (default python:3.11-slim)."
         case .defaultPVCSize: return "Size of the project's PersistentVolumeClaim (default 40Gi)."
@@ -127,6 +133,8 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .sbatchOptions: return "Raw sbatch options, one per item (e.g. --exclusive)."
         case .containerImage:
             return "Apptainer/Singularity image the experiment runs in (apptainer exec --nv IMAGE ...)."
+        case .hosts: return "ssh hosts experiments run on: aliases from ~/.ssh/config or user@host[:port]."
+        case .maxPerHost: return "Points at once on a host without GPUs (default 1)."
         }
     }
 

@@ -21,7 +21,7 @@ public enum ContextParser {
             located.append((key, keyNode, valueNode))
         }
         guard let typeEntry = located.first(where: { $0.0 == .type }) else {
-            throw document.failure(at: nil, "missing key 'type' (one of local, kubernetes, slurm)")
+            throw document.failure(at: nil, "missing key 'type' (one of local, kubernetes, slurm, ssh)")
         }
         let typeName = typeEntry.2.scalar?.string ?? ""
         guard let type = ContextType(rawValue: typeName) else {
@@ -47,7 +47,12 @@ public enum ContextParser {
             }
             let value: ContextValue
             do {
-                value = try NodeValues.value(of: valueNode, shape: key.shape)
+                // `gpus: 0` (no GPUs) on an ssh context is not `gpus: [0]` (GPU 0).
+                if key == .gpus, type == .ssh, let scalar = valueNode.scalar {
+                    value = .string(scalar.string)
+                } else {
+                    value = try NodeValues.value(of: valueNode, shape: key.shape)
+                }
             } catch let problem {
                 throw document.failure(at: valueNode, "\(key.rawValue): \(problem.message)")
             }

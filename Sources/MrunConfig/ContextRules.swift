@@ -8,7 +8,7 @@ extension Context {
     static func range(of key: ContextKey) -> ClosedRange<Int>? {
         switch key {
         case .backoffLimit: return 0...Int(Int32.max)
-        case .nodes, .ntasks, .cpusPerTask: return 1...Int(Int32.max)
+        case .nodes, .ntasks, .cpusPerTask, .maxPerHost: return 1...Int(Int32.max)
         // A node's processes are counted by its starter; 4096 is past any machine's GPUs or cores.
         case .procsPerNode: return 1...4096
         case .masterPort: return 1...65535
@@ -57,6 +57,10 @@ extension Context {
         if let launcher = gang.launcher, GangSettings.Launcher(rawValue: launcher) == nil {
             let known = GangSettings.Launcher.allCases.map(\.rawValue).joined(separator: ", ")
             return Problem(key: .launcher, message: "launcher must be one of \(known), got \(quoted: launcher)")
+        }
+        if type == .ssh, let nodes = gang.nodes, nodes > 1 {
+            return Problem(
+                key: .nodes, message: "nodes must be 1 on an ssh context (a point runs on one host), got \(nodes)")
         }
         if let bad = gpus.first(where: { Int($0).map { $0 < 0 || $0 > 4095 } ?? true }) {
             return Problem(

@@ -5,4 +5,6 @@ public enum ContextType: String, Codable, Sendable, CaseIterable {
     case local
     case kubernetes
     case slurm
+    /// Hosts reached over ssh, without a scheduler: experiments run detached on them.
+    case ssh
 }

@@ -85,6 +85,8 @@ extension Context {
                 return Problem(key: .containerImage, message: "container_image needs an image, e.g. ~/images/torch.sif")
             }
             if let problem = slurmProblem() { return problem }
+        case .ssh:
+            if let problem = ssh.problem() { return problem }
         case .local:
             break
         }

@@ -23,10 +23,19 @@ extension Context {
         case (.storage, .string(let text)): storage = text
         case (.python, .string(let text)): python = text
         case (.templatesDir, .string(let text)): templatesDir = text
+        case (.gpus, .list(let items)) where type == .ssh: ssh.gpus = items
+        case (.gpus, .string(let text)) where type == .ssh: ssh.applyGPUs(scalar: text)
         case (.gpus, .list(let items)): gpus = items
         case (.notify, .list(let items)): notify = items
         case (.notifyOn, .list(let items)): notifyOn = items
         case (.notifyFrom, .string(let text)): notifyFrom = text
+        case (.gpus, .string(let text)): gpus = [text]
+        case (.hosts, .list(let items)): ssh.hosts = items
+        case (.maxPerHost, .integer(let number)): ssh.maxPerHost = number
+        case (.identityFile, .string(let text)) where type == .ssh: ssh.identityFile = text
+        case (.sshConfig, .string(let text)) where type == .ssh: ssh.sshConfig = text
+        case (.workdir, .string(let text)) where type == .ssh: ssh.workdir = text
+        case (.setup, .list(let items)) where type == .ssh: ssh.setup = items
         case (.registryURL, .string(let text)): kubernetes.registryURL = text
         case (.baseImage, .string(let text)): kubernetes.baseImage = text
         case (.defaultPVCSize, .string(let text)): kubernetes.defaultPVCSize = text
@@ -79,10 +88,12 @@ extension Context {
         case .storage: return text(storage)
         case .python: return text(python)
         case .templatesDir: return text(templatesDir)
-        case .gpus: return items(gpus)
         case .notify: return items(notify)
         case .notifyOn: return items(notifyOn)
         case .notifyFrom: return text(notifyFrom)
+        case .gpus: return type == .ssh ? ssh.gpusValue : items(gpus)
+        case .hosts: return items(ssh.hosts)
+        case .maxPerHost: return number(ssh.maxPerHost)
         case .registryURL: return text(kubernetes.registryURL)
         case .baseImage: return text(kubernetes.baseImage)
         case .defaultPVCSize: return text(kubernetes.defaultPVCSize)
@@ -96,9 +107,9 @@ extension Context {
         case .sweepMode: return text(kubernetes.sweepMode)
         case .loginNode: return slurm.loginNode.map(ContextValue.boolean)
         case .host: return text(slurm.host)
-        case .identityFile: return text(slurm.identityFile)
-        case .sshConfig: return text(slurm.sshConfig)
-        case .workdir: return text(slurm.workdir)
+        case .identityFile: return text(type == .ssh ? ssh.identityFile : slurm.identityFile)
+        case .sshConfig: return text(type == .ssh ? ssh.sshConfig : slurm.sshConfig)
+        case .workdir: return text(type == .ssh ? ssh.workdir : slurm.workdir)
         case .partition: return text(slurm.partition)
         case .account: return text(slurm.account)
         case .qos: return text(slurm.qos)
@@ -113,7 +124,7 @@ extension Context {
         case .gres: return text(slurm.gres)
         case .constraint: return text(slurm.constraint)
         case .modules: return items(slurm.modules)
-        case .setup: return items(slurm.setup)
+        case .setup: return items(type == .ssh ? ssh.setup : slurm.setup)
         case .sbatchOptions: return items(slurm.sbatchOptions)
         case .containerImage: return text(slurm.containerImage)
         }

@@ -102,11 +102,22 @@ enum HistorySchema {
             }
             try db.execute(sql: "PRAGMA user_version = 4")
         }
+        // Where launches on ssh contexts run: the host, GPUs and process of each.
+        migrator.registerMigration("v5") { db in
+            try db.create(table: SSHLaunchRecord.databaseTableName) { table in
+                table.column("launchId", .text).notNull().primaryKey()
+                table.column("host", .text).notNull()
+                table.column("gpus", .text).notNull()
+                table.column("pid", .integer)
+                table.column("runDirectory", .text).notNull()
+            }
+            try db.execute(sql: "PRAGMA user_version = 5")
+        }
         return migrator
     }
 
     /// The `user_version` of the newest migration above.
-    static let version = 4
+    static let version = 5
 
     /// What a database holds, read before anything is written to it.
     enum Status: Equatable {

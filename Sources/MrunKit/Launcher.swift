@@ -92,12 +92,13 @@ public struct Launcher: Sendable {
         guard !context.notify.isEmpty else { return }
         guard context.type == .local else {
             // The job tells its webhooks itself, unless the cluster's nodes cannot reach them.
-            guard context.notifyFrom == "here" else { return }
+            guard context.notifyFrom == "here" || context.type == .ssh else { return }
             let recorded = history.flatMap { try? launches($0) } ?? []
             let id = recorded.first.map { $0.sweepId ?? $0.id } ?? "ID"
             await environment.sink.standardError(
                 Array(
-                    ("mrun: notify_from: here: 'mrun wait --notify \(id)' tells the context's targets when it ends\n")
+                    ("mrun: notifications of this context are sent from here: 'mrun wait --notify \(id)' tells its"
+                        + " targets when it ends\n")
                         .utf8))
             return
         }

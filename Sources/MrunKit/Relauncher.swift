@@ -62,12 +62,14 @@ public struct Relauncher: Sendable {
     // MARK: Resume
 
     /// The point indexes of `sweep` still to launch: those without a launch, or whose every
-    /// launch was cancelled or never got a job (its submission failed). A point that is pending,
-    /// running or has ended on its own is never launched again.
+    /// launch was cancelled, never got a job (its submission failed) or was lost (`unknown` on a
+    /// backend where that means gone, ``JobControls/unknownIsLost(for:)``). A point that is
+    /// pending, running or has ended on its own is never launched again.
     public func missing(_ sweep: SweepRecord) throws -> [Int] {
         let launched = Set(
             try history.launches(sweep: sweep.id).filter { launch in
                 launch.state != .cancelled && !(launch.state == .failed && launch.jobId == nil)
+                    && !(launch.state == .unknown && JobControls.unknownIsLost(for: launch.backend))
             }.compactMap(\.sweepIndex))
         return sweep.points.map(\.index).filter { !launched.contains($0) }
     }

@@ -77,7 +77,8 @@ extension ExperimentPlan {
 
     /// The secret variable `MRUN_NOTIFY` the job's notifier reads: its webhooks and events.
     var jobNotifySettings: EnvironmentVariable? {
-        guard context.type != .local, context.notifyFrom != "here" else { return nil }
+        // An ssh host's runner does not run the notifier (yet): those are told from here.
+        guard [.slurm, .kubernetes].contains(context.type), context.notifyFrom != "here" else { return nil }
         let webhooks = context.notifyTargets.compactMap { target -> String? in
             if case .webhook(let url) = target { return url.absoluteString }
             return nil

@@ -23,6 +23,9 @@ public struct RunRequest: Codable, Sendable, Equatable {
     public var gang = GangSettings()
     /// `--notify` targets beside the context's: secrets, so never recorded with the inputs.
     public var notify: [String] = []
+    /// `--skip-unreachable`: on an ssh context, run on the hosts that answer (nil: not given, so
+    /// requests stored before it read unchanged).
+    public var skipUnreachable: Bool?
 
     public init(
         script: String, arguments: [String] = [], requirements: String? = nil, baseImage: String? = nil,

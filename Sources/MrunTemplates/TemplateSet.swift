@@ -18,6 +18,18 @@ public struct TemplateSet: Sendable {
         case sweepPoint = "sweep-point.py"
         /// The notifier a cluster job runs at its end (`notify`, `notify_from: job`).
         case notify = "notify.py"
+        /// An ssh host's check and preparation, run before the code is shipped there.
+        case sshProbe = "ssh-probe.sh"
+        /// One launch (a sweep's point) on an ssh host.
+        case sshRun = "ssh-run.sh"
+        /// An ssh host's queue of points, detached.
+        case sshRunner = "ssh-runner.sh"
+        /// Starts an ssh host's runner and reports the process ids of the points it started.
+        case sshStart = "ssh-start.sh"
+        /// The state of launches on an ssh host (variable `directories`), for the job commands.
+        case sshStatus = "ssh-status.sh"
+        /// Cancels a launch on an ssh host (variables `directory`, `patience`, `patience_tenths`).
+        case sshCancel = "ssh-cancel.sh"
     }
 
     /// A template's text and where it came from ("built-in" or a file path).

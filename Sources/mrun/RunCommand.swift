@@ -96,6 +96,11 @@ struct RunCommand: MrunCommand {
     @Option(help: "Sweep on this machine: run K points at once (default: one after another).")
     var parallel: Int?
 
+    @Flag(
+        name: [.customLong("skip-unreachable"), .customLong("skip_unreachable")],
+        help: "ssh context: run on the hosts that answer when some cannot be reached (default: nothing starts).")
+    var skipUnreachable = false
+
     @Argument(parsing: .postTerminator, help: "Arguments for the experiment, after '--'.")
     var arguments: [String] = []
 
@@ -116,6 +121,7 @@ struct RunCommand: MrunCommand {
             project: project, tags: tags, environment: self.environment, neptuneConfig: neptuneConfig,
             templatesDir: templatesDir, resources: resources, gang: gang.settings)
         request.notify = notify
+        if skipUnreachable { request.skipUnreachable = true }
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)

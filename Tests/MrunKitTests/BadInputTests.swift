@@ -87,10 +87,10 @@ import Testing
             message: "error: c.yaml:4:14: tolerations: must be a list of strings"),
         Case(
             name: "missing type", arguments: ["context", "add", "--name", "a"],
-            message: "error: --type: required: local, kubernetes or slurm"),
+            message: "error: --type: required: local, kubernetes, slurm or ssh"),
         Case(
             name: "bad type", arguments: ["context", "add", "--name", "a", "--type", "slrum"],
-            message: "error: --type: must be one of local, kubernetes, slurm, got 'slrum' (did you mean 'slurm'?)"),
+            message: "error: --type: must be one of local, kubernetes, slurm, ssh, got 'slrum' (did you mean 'slurm'?)"),
         Case(
             name: "kubernetes without registry", arguments: ["context", "add", "--name", "a", "--type", "kubernetes"],
             message:

@@ -84,9 +84,9 @@ import Testing
         ),
         (
             "name: a\ntype: kube\n",
-            "f.yaml:2:7: type must be one of local, kubernetes, slurm, got 'kube' (did you mean 'kubernetes'?)"
+            "f.yaml:2:7: type must be one of local, kubernetes, slurm, ssh, got 'kube' (did you mean 'kubernetes'?)"
         ),
-        ("name: a\n", "f.yaml:1:1: missing key 'type' (one of local, kubernetes, slurm)"),
+        ("name: a\n", "f.yaml:1:1: missing key 'type' (one of local, kubernetes, slurm, ssh)"),
         ("type: local\n", "f.yaml:1:1: missing key 'name' (e.g. name: gke.sandbox)"),
         ("name: a\ntype: slurm\nhost: h\nnodes: many\n", "f.yaml:4:8: nodes: must be a whole number, got 'many'"),
         ("name: a\ntype: local\nneptune: maybe\n", "f.yaml:3:10: neptune: must be true or false, got 'maybe'"),

@@ -259,7 +259,7 @@ import Testing
             name: "a 2 MB value is quoted short", arguments: addFile,
             files: contextFile("name: a\ntype: \(String(repeating: "x", count: 2_000_000))\n"),
             message:
-                "error: c.yaml:2:7: type must be one of local, kubernetes, slurm, got '\(String(repeating: "x", count: 80))…'"
+                "error: c.yaml:2:7: type must be one of local, kubernetes, slurm, ssh, got '\(String(repeating: "x", count: 80))…'"
         ),
     ]
 

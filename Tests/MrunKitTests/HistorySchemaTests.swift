@@ -29,8 +29,8 @@ import Testing
                     try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
                 )
             }
-            #expect(version == HistorySchema.version && migrations == ["v1", "v2", "v3", "v4"])
-            #expect(tables == ["grdb_migrations", "launch", "manifest", "removal", "slurmJob", "sweep"])
+            #expect(version == HistorySchema.version && migrations == ["v1", "v2", "v3", "v4", "v5"])
+            #expect(tables == ["grdb_migrations", "launch", "manifest", "removal", "slurmJob", "sshLaunch", "sweep"])
             #expect(try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
             // Reopening a current file migrates nothing and keeps the launch.
             #expect(try history.store().list().count == 1)

@@ -36,14 +36,25 @@ public struct SSHSession: Sendable {
     static let longestControlPath = 107 - 17
 
     public init(settings: SlurmSettings, host: HostEnvironment, runner: any InputProcessRunning) throws {
-        name = settings.host ?? ""
+        try self.init(
+            destination: settings.host ?? "", sshConfig: settings.sshConfig, identityFile: settings.identityFile,
+            host: host, runner: runner)
+    }
+
+    /// A session to `name` (an ssh alias or `user@host[:port]`), for any backend that reaches hosts
+    /// over ssh: Slurm's login node, an ssh context's hosts (one session, one master, per host).
+    public init(
+        destination name: String, sshConfig: String?, identityFile: String?, host: HostEnvironment,
+        runner: any InputProcessRunning
+    ) throws {
+        self.name = name
         destination = try SSHDestination(parsing: name)
-        configFile = settings.sshConfig.map { host.resolve($0).path }
-        identityFile = settings.identityFile.map { host.resolve($0).path }
+        configFile = sshConfig.map { host.resolve($0).path }
+        self.identityFile = identityFile.map { host.resolve($0).path }
         // ssh needs the agent socket and the like, not credentials (a SendEnv could pass them on).
         environment = host.variables.filter { !$0.key.hasPrefix("NEPTUNE_") }
         self.runner = runner
-        let key = [destination.description, configFile ?? "", identityFile ?? ""].joined(separator: "\n")
+        let key = [destination.description, configFile ?? "", self.identityFile ?? ""].joined(separator: "\n")
         controlPath = try Self.controlPath(for: key, under: host.mrunHome)
     }
 

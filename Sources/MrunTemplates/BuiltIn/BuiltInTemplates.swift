@@ -12,6 +12,12 @@ enum BuiltInTemplates {
         "pvc.yaml": pvcYaml,
         "sbatch.sh": sbatchSh,
         "secret.yaml": secretYaml,
+        "ssh-cancel.sh": sshCancelSh,
+        "ssh-probe.sh": sshProbeSh,
+        "ssh-run.sh": sshRunSh,
+        "ssh-runner.sh": sshRunnerSh,
+        "ssh-start.sh": sshStartSh,
+        "ssh-status.sh": sshStatusSh,
         "sweep-point.py": sweepPointPy,
     ]
 }
