@@ -50,6 +50,7 @@ public struct SweepFile: Sendable, Equatable {
                 zipNode = keyNode
             case "limit": sweep.spec.limit = try read.count(valueNode)
             case "max_parallel": sweep.spec.maxParallel = try read.count(valueNode)
+            case "parallel" where valueNode.scalar?.string == "auto": sweep.spec.parallel = SweepSpec.perGPU
             case "parallel": sweep.spec.parallel = try read.count(valueNode)
             case "shuffle": sweep.spec.shuffle = try read.boolean(valueNode)
             case "seed":
@@ -224,7 +225,9 @@ public struct SweepOptions: Sendable, Equatable {
         spec.zip += flagZip
         try spec.validate(gridSource: "--grid", zipSource: "--zip")
         for (flag, value) in [("--limit", limit), ("--max-parallel", maxParallel), ("--parallel", parallel)] {
-            if let value, value < 1 { throw SweepError.invalidCount(source: flag, value: value) }
+            if let value, value < 1, !(flag == "--parallel" && value == SweepSpec.perGPU) {
+                throw SweepError.invalidCount(source: flag, value: value)
+            }
         }
         spec.limit = limit ?? spec.limit
         spec.shuffle = shuffle || spec.shuffle

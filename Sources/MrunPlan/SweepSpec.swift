@@ -142,7 +142,11 @@ public struct SweepSpec: Sendable, Equatable {
     /// Cluster backends: how many points run at once (Slurm's `--array=...%P`).
     public var maxParallel: Int?
     /// Local backend: how many points run at once on this machine.
+    /// Local points at once; ``perGPU`` for one point per free GPU (`--parallel auto`).
     public var parallel: Int?
+
+    /// `parallel` for one point per free GPU of this machine.
+    public static let perGPU = 0
 
     /// More points than this are refused unless `--limit` picks the first ones without shuffling.
     public static let maximumPoints = 100_000

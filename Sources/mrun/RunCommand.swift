@@ -93,8 +93,11 @@ struct RunCommand: MrunCommand {
         help: "Sweep on a cluster: at most P points run at once (Slurm: --array=...%P).")
     var maxParallel: Int?
 
-    @Option(help: "Sweep on this machine: run K points at once (default: one after another).")
-    var parallel: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Sweep on this machine: run K points at once, or auto: one per free GPU (default: one after another).",
+            valueName: "K|auto"))
+    var parallel: String?
 
     @Flag(
         name: [.customLong("skip-unreachable"), .customLong("skip_unreachable")],
@@ -125,6 +128,7 @@ struct RunCommand: MrunCommand {
         let context = try store.resolveContext(override: global.context)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)
+        let sweepOptions = try self.sweepOptions
         if let spec = try sweepOptions.resolve(into: &request, host: host) {
             try sweepOptions.check(for: context.type)
             let sweep = try builder.sweep(request, spec: spec, context: context)
@@ -146,15 +150,23 @@ struct RunCommand: MrunCommand {
     }
 
     var sweepOptions: SweepOptions {
-        var options = SweepOptions()
-        options.grid = grid
-        options.zip = zip
-        options.specFile = spec
-        options.limit = limit
-        options.shuffle = shuffle
-        options.seed = seed
-        options.maxParallel = maxParallel
-        options.parallel = parallel
-        return options
+        get throws {
+            var options = SweepOptions()
+            options.grid = grid
+            options.zip = zip
+            options.specFile = spec
+            options.limit = limit
+            options.shuffle = shuffle
+            options.seed = seed
+            options.maxParallel = maxParallel
+            options.parallel = try parallel.map { text in
+                if text == "auto" { return SweepSpec.perGPU }
+                guard let count = Int(text), count >= 1 else {
+                    throw ValidationError("--parallel: \(text) is neither a number of 1 or more nor auto")
+                }
+                return count
+            }
+            return options
+        }
     }
 }

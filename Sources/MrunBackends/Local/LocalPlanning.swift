@@ -30,7 +30,14 @@ public struct LocalPlanTarget: PlanTarget, Equatable {
     }
 
     public func sweepRows(_ sweep: SweepPlan) -> [PlanRow] {
-        [("At once", sweep.parallel <= 1 ? "1 (one after another)" : "\(sweep.parallel) (--parallel)")]
+        [
+            (
+                "At once",
+                sweep.parallel == SweepSpec.perGPU
+                    ? "one point per free GPU (--parallel auto)"
+                    : sweep.parallel <= 1 ? "1 (one after another)" : "\(sweep.parallel) (--parallel)"
+            )
+        ]
     }
 
     // A local run uses the Python environment mrun runs in; it does not pip-install into it.

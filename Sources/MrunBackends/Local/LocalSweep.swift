@@ -33,9 +33,22 @@ extension LocalBackend {
     public func execute(_ sweep: SweepPlan) async throws -> Int32 {
         await sink.standardOutput(Array(SweepPrinter.announcement(sweep).utf8))
         let plans = sweep.plans
-        let width = min(max(sweep.parallel, 1), max(plans.count, 1))
+        var gpus: [String] = []
+        if sweep.parallel == SweepSpec.perGPU {
+            gpus = await Self.freeGPUs(context: sweep.base.context, environment: host.variables)
+            await sink.standardError(
+                Array(
+                    (gpus.isEmpty
+                        ? "mrun: --parallel auto: no free GPU here (the context lists none and nvidia-smi none free);"
+                            + " the points run one after another\n"
+                        : "mrun: --parallel auto: one point at a time on each of GPUs \(gpus.joined(separator: ", "))\n")
+                        .utf8))
+        }
+        let width = min(max(gpus.isEmpty ? sweep.parallel : gpus.count, 1), max(plans.count, 1))
+        let pool = GPUPool(gpus)
+        let perGPU = !gpus.isEmpty
         var outcomes: [Int: Outcome] = [:]
-        if width == 1 {
+        if width == 1 && gpus.isEmpty {
             for (index, plan) in plans.enumerated() {
                 let outcome = await run(plan, sweep: sweep, position: index, labelled: false)
                 outcomes[index] = outcome
@@ -43,7 +56,12 @@ extension LocalBackend {
             }
         } else {
             let results = await BoundedConcurrency.map(plans, limit: width, continuing: { !$0.isInterrupted }) {
-                index, plan in await self.run(plan, sweep: sweep, position: index, labelled: true)
+                index, plan in
+                guard perGPU else { return await self.run(plan, sweep: sweep, position: index, labelled: true) }
+                let gpu = await pool.acquire()
+                let outcome = await self.run(Self.on(gpu: gpu, plan), sweep: sweep, position: index, labelled: true)
+                await pool.release(gpu)
+                return outcome
             }
             for (index, outcome) in results.enumerated() {
                 if let outcome { outcomes[index] = outcome }
