@@ -84,6 +84,13 @@ public struct Relauncher: Sendable {
             throw RelaunchError.sweepBusy(sweep.id)
         }
         defer { withExtendedLifetime(lock) {} }
+        // The backends are asked first: a point lost since (an ssh host that rebooted) is missing
+        // now, even when no list or status has seen it yet.
+        let open = try history.launches(sweep: sweep.id).filter { !$0.state.isFinal && $0.jobId != nil }
+        if !open.isEmpty {
+            let (_, warnings) = await JobService(history: history, environment: self.environment).refresh(open)
+            for warning in warnings { warn(warning) }
+        }
         let indexes = try missing(sweep)
         if indexes.isEmpty { return (0, [], nil) }
         return try await relaunch(sweep, indexes: indexes, environment: environment, dryRun: dryRun)

@@ -155,6 +155,33 @@ extension SSHHostTests {
         try await lab.cleanUp()
     }
 
+    /// Resume asks the host itself: no list or status needs to have seen the points lost.
+    @Test func resumeFindsLostPointsByItself() async throws {
+        let lab = try await SSHSandbox(contextFlags: ["--gpus", "0"], hosts: ["mrun-a"])
+        try lab.sandbox.write(Self.point, to: "point.py")
+        let fast = "\(lab.workdir)/fast"
+        let run = try await lab.mrun(
+            ["run", "point.py", "--grid", "x=0,1", "--", "--sleep", "60", "--fast-if", fast])
+        try #require(run.status == 0, "\(run.standardError)")
+        let sweep = try #require(
+            run.standardOutput.split(separator: "\n").first { $0.hasPrefix("Sweep ") }?.split(separator: ":").first?
+                .dropFirst(6))
+        let reboot = try await lab.remote(
+            "cd '\(lab.workdir)' && for d in */*/mrun-a/.mrun; do kill -KILL \"$(cat \"$d\"/runs/*/runner.pid)\";"
+                + " for p in \"$d\"/points/*/pid; do kill -KILL -- \"-$(cat \"$p\")\"; echo other > \"${p%/pid}/boot-id\"; done;"
+                + " done")
+        try #require(reboot.status == 0, "\(reboot.error)")
+        _ = try await lab.remote("touch '\(fast)'")
+        let resumed = try await lab.mrun(["resume", String(sweep)])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        let again = try await lab.launches().filter { $0.state != "unknown" }
+        #expect(again.count == 2, "both points launched again: \(again)")
+        for launch in again {
+            #expect(try await lab.waitFor(launch.id, ["COMPLETED", "FAILED", "LOST"]) == "COMPLETED, exit code 0")
+        }
+        try await lab.cleanUp()
+    }
+
     @Test func pointsOfARebootedHostAreLostAndResumeStartsThemAgain() async throws {
         let lab = try await SSHSandbox(contextFlags: ["--gpus", "0"], hosts: ["mrun-a"])
         try lab.sandbox.write(Self.point, to: "point.py")
