@@ -68,11 +68,14 @@ extension SSHHostTests {
             starts.count == 10 && Set(starts.map(\.name)).count == 10, "every point ran once: \(starts.map(\.name))")
         var running: [String: Event] = [:]
         var most = 0
+        // Every event, so that a failure shows the whole timeline.
+        let timeline = events.map { "\($0.start ? "start" : "end") \($0.time) \($0.host) \($0.gpus) \($0.name)" }
+            .joined(separator: "\n")
         for event in events {
             if event.start {
                 #expect(
                     !running.values.contains { $0.host == event.host && $0.gpus == event.gpus },
-                    "GPU \(event.gpus) on \(event.host) shared by \(event.name)")
+                    "GPU \(event.gpus) on \(event.host) shared by \(event.name):\n\(timeline)")
                 #expect(["0", "1"].contains(event.gpus), "a point without its GPU: \(event.gpus)")
                 running[event.name] = event
                 most = max(most, running.count)
@@ -80,7 +83,7 @@ extension SSHHostTests {
                 running[event.name] = nil
             }
         }
-        #expect(most <= 4 && most >= 2, "at most 4 at once, got \(most)")
+        #expect(most <= 4 && most >= 2, "at most 4 at once, got \(most):\n\(timeline)")
         #expect(Set(starts.map(\.host)).count == 2, "both hosts ran points")
         let ids = try await lab.launchIDs()
         let failed = try #require(ids.first { $0.key.hasSuffix("-7") }?.value)
