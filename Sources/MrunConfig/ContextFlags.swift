@@ -156,3 +156,30 @@ public enum ContextFlags {
         return context
     }
 }
+
+extension ContextFlags {
+    /// `mrun run --set KEY=VALUE`: any context key for one launch, over the context's own, read
+    /// and checked as `context add` reads its flags (a list's value replaces the list; lists and
+    /// mappings take one item each time). The context's name and type stay.
+    public static func overriding(_ context: Context, with settings: [String]) throws(ConfigError) -> Context {
+        guard !settings.isEmpty else { return context }
+        var arguments: [String] = []
+        for setting in settings {
+            guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
+                throw .invalidFlag(
+                    flag: "--set", message: "\(quoted: setting) is not KEY=VALUE (e.g. --set partition=long)")
+            }
+            let key = setting[..<equals].replacingOccurrences(of: "-", with: "_")
+            if key == ContextKey.name.rawValue || key == ContextKey.type.rawValue {
+                throw .invalidFlag(
+                    flag: "--set \(key)", message: "the context's \(key) cannot change for one launch; use --context")
+            }
+            arguments.append("--\(key)=\(setting[setting.index(after: equals)...])")
+        }
+        do {
+            return try Self.context(from: try parse(arguments), base: context)
+        } catch .invalidFlag(let flag, let message) {
+            throw .invalidFlag(flag: "--set " + flag.dropFirst(2), message: message)
+        }
+    }
+}

@@ -44,6 +44,13 @@ struct RunCommand: MrunCommand {
     var environment: [String] = []
 
     @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override a context key for this launch, checked as in a context file (repeatable).",
+            valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(
         help: ArgumentHelp(
             "Tell this webhook URL or 'command: ARGV' when it ends, beside the context's notify (repeatable).",
             valueName: "target"))
@@ -125,7 +132,7 @@ struct RunCommand: MrunCommand {
             templatesDir: templatesDir, resources: resources, gang: gang.settings)
         request.notify = notify
         if skipUnreachable { request.skipUnreachable = true }
-        let context = try store.resolveContext(override: global.context)
+        let context = try ContextFlags.overriding(store.resolveContext(override: global.context), with: overrides)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)
         let sweepOptions = try self.sweepOptions

@@ -149,3 +149,61 @@ import Testing
         #expect(!KubernetesLabel.isSubdomain(String(repeating: "a.", count: 127) + "a"), "255 characters")
     }
 }
+
+/// `mrun run --set KEY=VALUE`: mrunner's per-launch overrides of any context key, checked as in a
+/// context file, naming `--set KEY` when a value is wrong.
+@Suite struct SetOverrideTests {
+    static var slurm: Context {
+        var context = Context(name: "cluster", type: .slurm)
+        context.slurm.host = "login"
+        context.slurm.partition = "short"
+        return context
+    }
+
+    @Test func keysAreOverriddenForOneLaunch() throws {
+        let context = try ContextFlags.overriding(
+            Self.slurm, with: ["partition=long", "time=2:00:00", "modules=python/3.11", "env=SEED=3"])
+        #expect(context.slurm.partition == "long" && context.slurm.time == "2:00:00")
+        #expect(context.slurm.modules == ["python/3.11"] && context.env == ["SEED": "3"])
+        #expect(context.name == "cluster" && context.slurm.host == "login", "the rest stays")
+        #expect(try ContextFlags.overriding(Self.slurm, with: []) == Self.slurm)
+    }
+
+    @Test func badOverridesNameTheKey() {
+        let cases: [([String], String)] = [
+            (["time=forever"], "--set time: time 'forever'"),
+            (["partition"], "--set: 'partition' is not KEY=VALUE"),
+            (["registry_url=r.io"], "--set registry_url: applies to kubernetes contexts, not slurm ones"),
+            (["type=local"], "--set type: the context's type cannot change for one launch"),
+            (["partiton=long"], "--set partiton: unknown flag"),
+        ]
+        for (settings, expected) in cases {
+            do {
+                _ = try ContextFlags.overriding(Self.slurm, with: settings)
+                Issue.record("\(settings) was accepted")
+            } catch {
+                #expect(error.description.hasPrefix(expected), "\(settings): \(error.description)")
+            }
+        }
+    }
+
+    @Test func theDryRunShowsTheOverride() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write("print(1)\n", to: "exp.py")
+        let add = try await CLI.run(
+            ["context", "add", "--name", "tb", "--type", "slurm", "--host", "login", "--partition", "short"],
+            sandbox: sandbox)
+        #expect(add.status == 0, "\(add.standardError)")
+        let dry = try await CLI.run(
+            ["--context", "tb", "run", "--dry-run", "--set", "partition=long", "--set", "time=2:00:00", "exp.py"],
+            sandbox: sandbox)
+        #expect(dry.status == 0, "\(dry.standardError)")
+        #expect(
+            dry.standardOutput.contains("#SBATCH --partition=long") || dry.standardOutput.contains("--partition='long'")
+                || dry.standardOutput.contains("--partition=\"long\""), "\(dry.standardOutput)")
+        #expect(dry.standardOutput.contains("2:00:00"))
+        let bad = try await CLI.run(
+            ["--context", "tb", "run", "--dry-run", "--set", "mem=lots", "exp.py"], sandbox: sandbox)
+        #expect(bad.status != 0 && bad.standardError.hasPrefix("error: --set mem: "), "\(bad.standardError)")
+    }
+}
