@@ -208,6 +208,8 @@ public struct SlurmJobOptions: Codable, Sendable, Equatable {
     public var sbatchOptions: [String] = []
     /// Apptainer/Singularity image the experiment runs in.
     public var containerImage: String?
+    /// `--requeue`: Slurm puts a job it preempted or whose node failed back in the queue.
+    public var requeue: Bool?
 
     public init() {}
 }

@@ -33,6 +33,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     case mem, gres, constraint, modules, setup
     case sbatchOptions = "sbatch_options"
     case containerImage = "container_image"
+    case requeue
     case hosts
     case maxPerHost = "max_per_host"
 
@@ -53,7 +54,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
     public var shape: Shape {
         switch self {
         case .env, .nodeSelector: return .stringMap
-        case .neptune, .loginNode: return .boolean
+        case .neptune, .loginNode, .requeue: return .boolean
         case .resources: return .resources
         case .backoffLimit, .nodes, .procsPerNode, .masterPort, .ntasks, .cpusPerTask, .maxPerHost: return .integer
         case .modules, .setup, .sbatchOptions, .gpus, .tolerations, .hosts, .notify, .notifyOn: return .stringList
@@ -70,7 +71,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
             .nodeSelector, .tolerations, .sweepMode:
             return [.kubernetes]
         case .loginNode, .host, .partition, .account, .qos, .time, .ntasks, .cpusPerTask, .mem, .gres, .constraint,
-            .modules, .sbatchOptions, .containerImage:
+            .modules, .sbatchOptions, .containerImage, .requeue:
             return [.slurm]
         default:
             return Set(ContextType.allCases)
@@ -131,6 +132,7 @@ public enum ContextKey: String, CaseIterable, Sendable {
         case .modules: return "Environment modules loaded before the run (module load ...)."
         case .setup: return "Shell lines run before the experiment (e.g. activating a venv)."
         case .sbatchOptions: return "Raw sbatch options, one per item (e.g. --exclusive)."
+        case .requeue: return "Put a job Slurm preempted or whose node failed back in the queue (--requeue)."
         case .containerImage:
             return "Apptainer/Singularity image the experiment runs in (apptainer exec --nv IMAGE ...)."
         case .hosts: return "ssh hosts experiments run on: aliases from ~/.ssh/config or user@host[:port]."

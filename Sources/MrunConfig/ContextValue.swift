@@ -69,6 +69,7 @@ extension Context {
         case (.setup, .list(let items)): slurm.setup = items
         case (.sbatchOptions, .list(let items)): slurm.sbatchOptions = items
         case (.containerImage, .string(let text)): slurm.containerImage = text
+        case (.requeue, .boolean(let flag)): slurm.requeue = flag
         default: break
         }
     }
@@ -127,6 +128,7 @@ extension Context {
         case .setup: return items(type == .ssh ? ssh.setup : slurm.setup)
         case .sbatchOptions: return items(slurm.sbatchOptions)
         case .containerImage: return text(slurm.containerImage)
+        case .requeue: return slurm.requeue.map(ContextValue.boolean)
         }
     }
 }

@@ -152,3 +152,31 @@ import Testing
         #expect(SlurmPlanner.remoteWorkdir("/net/scratch") == "/net/scratch")
     }
 }
+
+/// `requeue: true`: sbatch's `--requeue`, so a preempted job or one whose node failed goes back in
+/// the queue; without it, such a job shows Slurm's word and counts as failed (rerun --failed).
+@Suite struct SlurmRequeueTests {
+    @Test func requeueIsSbatchsOptionAndOnlyWhenSet() throws {
+        let fixture = try PlanFixture()
+        var context = try ContextParser.parse(
+            "name: c\ntype: slurm\nhost: login\nrequeue: true\n", file: "c.yaml")
+        #expect(context.slurm.requeue == true)
+        let script = try #require(try fixture.builder().plan(PlanFixture.request, context: context).artefact(.sbatch))
+        #expect(script.content.contains("\n#SBATCH --requeue\n"))
+        context.slurm.requeue = nil
+        let plain = try #require(try fixture.builder().plan(PlanFixture.request, context: context).artefact(.sbatch))
+        #expect(!plain.content.contains("--requeue"))
+        let wrong = #expect(throws: ConfigError.self) {
+            try ContextParser.parse("name: c\ntype: slurm\nhost: login\nrequeue: maybe\n", file: "c.yaml")
+        }
+        #expect(wrong?.description.hasPrefix("c.yaml:4:") == true, "\(String(describing: wrong))")
+    }
+
+    @Test func preemptedAndNodeFailedJobsAreFailuresNamedBySlurmsWord() {
+        for word in ["PREEMPTED", "NODE_FAIL"] {
+            let state = SlurmState(slurm: word)
+            #expect(state.jobState == .failed, "\(word)")
+            #expect(state.rawValue == word)
+        }
+    }
+}

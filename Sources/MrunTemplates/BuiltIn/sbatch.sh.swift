@@ -43,6 +43,9 @@ extension BuiltInTemplates {
         {%- if slurm.constraint %}
         #SBATCH --constraint={{ slurm.constraint|shellquote }}
         {%- endif %}
+        {%- if slurm.requeue %}
+        #SBATCH --requeue
+        {%- endif %}
         {%- for option in slurm.sbatch_options %}
         #SBATCH {{ option }}
         {%- endfor %}
