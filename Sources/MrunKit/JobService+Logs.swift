@@ -20,12 +20,23 @@ extension JobService {
         let logs = savedLogs
         let ended = launches.filter { $0.state.isFinal && $0.jobId != nil && logs.file(of: $0.id) == nil }
         guard !ended.isEmpty else { return }
+        let controls = self.controls(for: ended)
         _ = await BoundedConcurrency.map(ended, limit: concurrency) { _, launch in
-            guard let control = try? self.control(for: launch) else { return }
+            guard let control = controls[launch.contextName] else { return }
             let capture = CollectingSink()
             guard (try? await control.logs(launch, follow: false, sink: capture)) != nil else { return }
             await self.saveLog(await capture.output, of: launch)
         }
+    }
+
+    /// One control per context of `launches` (a context that cannot give one is left out): a
+    /// control per launch would read its context file again for each.
+    func controls(for launches: [LaunchRecord]) -> [String: any JobControl] {
+        var controls: [String: any JobControl] = [:]
+        for launch in launches where controls[launch.contextName] == nil {
+            controls[launch.contextName] = try? control(for: launch)
+        }
+        return controls
     }
 
     /// Saves `bytes` as `launch`'s output; a failure is a warning, never the command's error.

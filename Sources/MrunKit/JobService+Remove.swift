@@ -44,11 +44,14 @@ extension JobService {
         }
         let removing = current.filter { results[$0.id] == nil }
         await saveLogs(of: removing)
-        let leaving = Set(removing.map(\.id))
-        let removed = (try? history.removedIDs()) ?? []
+        let leaving = Set(removing.map(\.id)).union((try? history.removedIDs()) ?? [])
+        var sweeps: [String: [LaunchRecord]] = [:]
         for launch in removing {
             do {
-                let keep = try sharesDirectory(launch, exceptWith: leaving.union(removed))
+                if let sweep = launch.sweepId, sweeps[sweep] == nil {
+                    sweeps[sweep] = try history.launches(sweep: sweep)
+                }
+                let keep = sharesDirectory(launch, with: sweeps[launch.sweepId ?? ""] ?? [], exceptWith: leaving)
                 results[launch.id] = .success(try await control(for: launch).remove(launch, keepDirectory: keep))
             } catch {
                 results[launch.id] = .failure(error)
@@ -63,11 +66,11 @@ extension JobService {
         return current.map { ($0, results[$0.id] ?? .failure(CancellationError())) }
     }
 
-    /// Whether another launch, not among `others`, has the same directory (the points of a Slurm
-    /// sweep share one).
-    func sharesDirectory(_ launch: LaunchRecord, exceptWith others: Set<String>) throws -> Bool {
-        guard let directory = launch.runDirectory, let sweep = launch.sweepId else { return false }
-        return try history.launches(sweep: sweep).contains { other in
+    /// Whether another launch of its sweep (`points`), not among `others`, has the same directory
+    /// (the points of a Slurm sweep share one).
+    func sharesDirectory(_ launch: LaunchRecord, with points: [LaunchRecord], exceptWith others: Set<String>) -> Bool {
+        guard let directory = launch.runDirectory, launch.sweepId != nil else { return false }
+        return points.contains { other in
             other.id != launch.id && other.runDirectory == directory && !others.contains(other.id)
         }
     }

@@ -82,11 +82,10 @@ extension JobService {
     /// The output so far of the launches whose backend deletes it with the job (Kubernetes' pods),
     /// read before they are cancelled, so that it can be saved.
     func outputsBeforeCancel(of launches: [LaunchRecord]) async -> [String: [UInt8]] {
-        let doomed = launches.filter { launch in
-            !launch.state.isFinal && (try? control(for: launch))?.cancelRemovesOutput == true
-        }
+        let controls = self.controls(for: launches.filter { !$0.state.isFinal })
+        let doomed = launches.filter { controls[$0.contextName]?.cancelRemovesOutput == true && !$0.state.isFinal }
         let read = await BoundedConcurrency.map(doomed, limit: concurrency) { _, launch -> (String, [UInt8])? in
-            guard let control = try? self.control(for: launch) else { return nil }
+            guard let control = controls[launch.contextName] else { return nil }
             let capture = CollectingSink()
             guard (try? await control.logs(launch, follow: false, sink: capture)) != nil else { return nil }
             return (launch.id, await capture.output)

@@ -20,7 +20,7 @@ extension KubernetesJobs {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for node in 0..<nodes {
                     group.addTask {
-                        let prefixed = NodePrefixingSink(node: node, sink: sink)
+                        let prefixed = PrefixedSink(base: sink, prefix: "[node \(node)] ", prefixesErrors: false)
                         _ = try await logs(of: job, point: node, follow: true, sink: prefixed, closingNote: false)
                         await prefixed.flush()
                     }
@@ -57,41 +57,5 @@ extension KubernetesJobs {
         let output = lines.map { "[node \($0.node)] \($0.text)\n" }.joined()
         if !output.isEmpty { await sink.standardOutput(Array(output.utf8)) }
         return KubernetesJobStatus(job: job, pods: pods)
-    }
-}
-
-/// Writes whole lines to `sink`'s standard output, each prefixed with `[node R] `; a partial line
-/// waits for its end (or ``flush()``). Notes pass through unprefixed.
-actor NodePrefixingSink: OutputSink {
-    let prefix: [UInt8]
-    let sink: any OutputSink
-    private var pending: [UInt8] = []
-
-    init(node: Int, sink: any OutputSink) {
-        prefix = Array("[node \(node)] ".utf8)
-        self.sink = sink
-    }
-
-    func standardOutput(_ bytes: [UInt8]) async {
-        pending += bytes
-        guard let last = pending.lastIndex(of: UInt8(ascii: "\n")) else { return }
-        var out: [UInt8] = []
-        for line in pending[...last].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
-            out += prefix + line + [UInt8(ascii: "\n")]
-        }
-        pending.removeSubrange(...last)
-        await sink.standardOutput(out)
-    }
-
-    func standardError(_ bytes: [UInt8]) async {
-        await sink.standardError(bytes)
-    }
-
-    /// The last line, when it had no end.
-    func flush() async {
-        guard !pending.isEmpty else { return }
-        let out = prefix + pending + [UInt8(ascii: "\n")]
-        pending = []
-        await sink.standardOutput(out)
     }
 }

@@ -83,7 +83,7 @@ extension LocalBackend {
         let prefixed = PrefixedSink(base: sink, prefix: "[\(point.index)] ")
         let outcome: Outcome
         do {
-            let backend = LocalBackend<PrefixedSink<Sink>>(host: host, sink: prefixed, recorder: recorder)
+            let backend = LocalBackend<PrefixedSink>(host: host, sink: prefixed, recorder: recorder)
             outcome = .finished(try await backend.execute(plan, sweepId: sweep.id, point: point))
         } catch {
             outcome = .failed(error)
@@ -124,17 +124,20 @@ extension LocalBackend {
     }
 }
 
-/// Passes output on with `prefix` at the start of every line, so that points running at once can
-/// be told apart. Holds back a partial line until it ends (or grows past `maximumLine`).
-final class PrefixedSink<Base: OutputSink>: OutputSink {
-    let base: Base
+/// Passes output on with `prefix` at the start of every line, so that points running at once (or
+/// a gang's nodes) can be told apart. Holds back a partial line until it ends (or grows past
+/// `maximumLine`). Without `prefixesErrors`, standard error (mrun's own notes) passes unchanged.
+final class PrefixedSink: OutputSink {
+    let base: any OutputSink
     let prefix: [UInt8]
+    let prefixesErrors: Bool
     static var maximumLine: Int { 16 * 1024 }
     private let pending = Mutex<[[UInt8]]>([[], []])
 
-    init(base: Base, prefix: String) {
+    init(base: any OutputSink, prefix: String, prefixesErrors: Bool = true) {
         self.base = base
         self.prefix = Array(prefix.utf8)
+        self.prefixesErrors = prefixesErrors
     }
 
     func standardOutput(_ bytes: [UInt8]) async {
@@ -143,6 +146,7 @@ final class PrefixedSink<Base: OutputSink>: OutputSink {
     }
 
     func standardError(_ bytes: [UInt8]) async {
+        guard prefixesErrors else { return await base.standardError(bytes) }
         let lines = complete(bytes, stream: 1)
         if !lines.isEmpty { await base.standardError(lines) }
     }
