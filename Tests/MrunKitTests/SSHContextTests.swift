@@ -88,11 +88,15 @@ import Testing
         var target = SSHTarget(
             hosts: ["h"], workdir: "w", experimentDir: "w/p/e", setup: [], detectGpus: true, gpus: [], maxPerHost: 2,
             gpusPerPoint: 1)
-        #expect(SSHPlacement.slots(for: target, report: report) == [[0], [2]])
+        // GPU 1 is busy with something else; GPU 3 is held by an mrun point, which the runner waits for.
+        #expect(SSHPlacement.slots(for: target, report: report).map(\.gpus) == [[0], [2], [3]])
+        #expect(SSHPlacement.slots(for: target, report: report).map(\.line) == ["0 gpu-0", "2 gpu-2", "3 gpu-3"])
         target.gpusPerPoint = 2
-        #expect(SSHPlacement.slots(for: target, report: report) == [[0, 2]])
+        #expect(SSHPlacement.slots(for: target, report: report).map(\.line) == ["0,2 gpu-0,gpu-2"])
         let missing = try #require(SSHHostReport(output: "mrun-home=/h\nmrun-python=yes\nmrun-gpu=missing\n"))
-        #expect(missing.nvidiaSMIMissing && SSHPlacement.slots(for: target, report: missing) == [[], []])
+        #expect(missing.nvidiaSMIMissing)
+        #expect(SSHPlacement.slots(for: target, report: missing).map(\.line) == ["- cpu-0", "- cpu-1"])
+        #expect(target.claimsDir("user@gpu-1:22", home: "/home/u") == "/home/u/w/.mrun-claims/user_gpu-1_22")
     }
 
     @Test func aHostWithoutRoomForTheCodeOrWithoutThePythonIsRefused() throws {

@@ -246,8 +246,8 @@ extension SSHHostTests {
         #expect(cancelled.standardOutput.hasSuffix(": CANCELLED (before it started)\n"), "\(cancelled.standardOutput)")
         let resumed = try await lab.mrun(["resume", String(sweep)])
         #expect(resumed.status == 0, "\(resumed.standardError)")
-        // max_per_host counts one batch's points: the resumed point starts at once.
-        #expect(resumed.standardOutput.contains("Started point-"), "\(resumed.standardOutput)")
+        // max_per_host counts every mrun point on the host: the resumed point waits for point 0's place.
+        #expect(resumed.standardOutput.contains("Queued point-"), "\(resumed.standardOutput)")
         // The first batch still runs point 0 and holds point 1 in its queue.
         let first = try #require(ids.first { $0.key.hasSuffix("-0") }?.value)
         let second = try #require(ids.first { $0.key.hasSuffix("-1") }?.value)

@@ -10,20 +10,15 @@ import KubernetesAPI
 /// its own GPU, the next point started on a GPU as soon as the point on it ends.
 extension LocalBackend {
     /// This machine's free GPUs: the context's `gpus` when it lists them, else what nvidia-smi
-    /// lists with less than 10 % of its memory used (a GPU busy with something else is left out).
+    /// lists with less than `GPUUsage.busyMemoryPercent` % of its memory used (a GPU busy with something else is left out).
     static func freeGPUs(context: Context, environment: [String: String]) async -> [String] {
         if !context.gpus.isEmpty { return context.gpus }
         let result = try? await SystemProcessRunner().run(
-            ["nvidia-smi", "--query-gpu=index,memory.used,memory.total", "--format=csv,noheader,nounits"],
+            ["nvidia-smi"] + GPUUsage.query,
             environment: environment, workingDirectory: nil)
         guard let result, result.status == .exited(0) else { return [] }
-        return result.standardOutput.split(whereSeparator: \.isNewline).compactMap { line in
-            let fields = line.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard fields.count >= 3, let index = fields[0], let used = fields[1], let total = fields[2] else {
-                return nil
-            }
-            return used * 100 < 10 * max(total, 1) ? String(index) : nil
-        }
+        return result.standardOutput.split(whereSeparator: \.isNewline).compactMap(GPUUsage.init(csvLine:))
+            .filter { !$0.isBusy }.map { String($0.index) }
     }
 
     /// The point's plan on `gpu`: only it visible.

@@ -7,16 +7,19 @@ import MrunHistory
 import KubernetesAPI
 
 extension SSHBackend {
-    /// How long the start waits for the points that start at once to have their process ids.
-    static let pidPatience = "100"
+    /// A point the runner started at once: its process id and its GPUs.
+    struct StartedPoint: Equatable {
+        var pid: Int
+        var gpus: [Int]
+    }
 
     /// Ships the code to a checked host, then its runner's files (the queue of `points`, the slots,
-    /// each point's run script), and starts the runner detached. Returns the process ids of the
-    /// points that started at once, by their directory's name.
+    /// each point's run script), and starts the runner detached. Returns the points that started
+    /// at once, by their directory's name; the others wait in the runner's queue.
     func start(
         _ points: [Point], on checked: CheckedHost, target: SSHTarget, base: ExperimentPlan,
         scripts: RunnerScripts
-    ) async throws -> [String: Int] {
+    ) async throws -> [String: StartedPoint] {
         let session = checked.session
         let hostDir = target.hostDir(checked.name)
         let files = base.snapshot.files.count
@@ -27,7 +30,9 @@ extension SSHBackend {
         // A batch of its own for each start, so that a later one (a resume) in the same directory
         // leaves an earlier runner's queue and state alone.
         let batch = points.first.map(\.directory) ?? UUID().uuidString.lowercased()
-        let archive = try await runnerArchive(points, batch: batch, slots: checked.slots, scripts: scripts)
+        let archive = try await runnerArchive(
+            points, batch: batch, slots: checked.slots, claims: target.claimsDir(checked.name, home: checked.report.home),
+            scripts: scripts)
         // The host's directory is the one value here; the rest is the rendered ssh-start.sh.
         let command = """
             cd -- \(TemplateFilters.shellQuote(hostDir)) || exit \(Self.directoryFailed)
@@ -39,12 +44,19 @@ extension SSHBackend {
             throw SSHError.startFailed(
                 host: checked.name, detail: CodeShipper.lastLine(result.standardError, status: result.status))
         }
-        var pids: [String: Int] = [:]
-        for line in result.standardOutput.split(whereSeparator: \.isNewline) where line.hasPrefix("mrun-pid=") {
+        return Self.startedPoints(result.standardOutput)
+    }
+
+    /// The start's lines `mrun-pid=DIR PID GPUS` (GPUS: `-` for none).
+    static func startedPoints(_ output: String) -> [String: StartedPoint] {
+        var started: [String: StartedPoint] = [:]
+        for line in output.split(whereSeparator: \.isNewline) where line.hasPrefix("mrun-pid=") {
             let fields = line.dropFirst("mrun-pid=".count).split(separator: " ")
-            if fields.count == 2, let pid = Int(fields[1]) { pids[String(fields[0])] = pid }
+            guard fields.count == 3, let pid = Int(fields[1]) else { continue }
+            started[String(fields[0])] = StartedPoint(
+                pid: pid, gpus: fields[2] == "-" ? [] : fields[2].split(separator: ",").compactMap { Int($0) })
         }
-        return pids
+        return started
     }
 
     /// The shared plan's scripts every host gets: its runner and what starts it.
@@ -54,12 +66,13 @@ extension SSHBackend {
     }
 
     /// A tar archive of the batch's files, `runs/BATCH/` with `runner.sh`, `start.sh`, `queue` (one
-    /// point directory a line, in order) and `slots` (each slot's GPUs, or `-`), and each point's
+    /// point directory a line, in order), `slots` (``SSHSlot/line``) and `claims` (the host's
+    /// directory of claims), and each point's
     /// `points/DIR/` (DIR: the launch id) with `run.sh` and `batch`. Data files, not scripts: the
     /// runner reads them line by line.
-    func runnerArchive(_ points: [Point], batch: String, slots: [[Int]], scripts: RunnerScripts) async throws
-        -> [UInt8]
-    {
+    func runnerArchive(
+        _ points: [Point], batch: String, slots: [SSHSlot], claims: String, scripts: RunnerScripts
+    ) async throws -> [UInt8] {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mrun-ssh-\(UUID().uuidString)")
         let manager = FileManager.default
         try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -70,9 +83,8 @@ extension SSHBackend {
         try AtomicFile.write(scripts.runner.content, to: runs.appendingPathComponent("runner.sh"))
         try AtomicFile.write(scripts.start.content, to: runs.appendingPathComponent("start.sh"))
         try AtomicFile.write(points.map { $0.directory + "\n" }.joined(), to: runs.appendingPathComponent("queue"))
-        try AtomicFile.write(
-            slots.map { ($0.isEmpty ? "-" : $0.map(String.init).joined(separator: ",")) + "\n" }.joined(),
-            to: runs.appendingPathComponent("slots"))
+        try AtomicFile.write(slots.map { $0.line + "\n" }.joined(), to: runs.appendingPathComponent("slots"))
+        try AtomicFile.write(claims + "\n", to: runs.appendingPathComponent("claims"))
         for (plan, name) in points {
             guard let run = plan.artefact(.sshRun) else {
                 throw ExperimentError.planMismatch(type: plan.context.type, issue: "a point has no run script")
@@ -94,20 +106,19 @@ extension SSHBackend {
     }
 
     /// Prints where the points went: `Started NAME on HOST (GPUs 0,1), pid N` or `Queued …`.
-    func report(_ points: [Point], host checked: CheckedHost, pids: [String: Int]) async {
+    func report(_ points: [Point], host checked: CheckedHost, started: [String: StartedPoint]) async {
         var lines = ""
-        for (position, (plan, directory)) in points.enumerated() {
+        for (plan, directory) in points {
             let name = plan.experiment.name
-            guard position < checked.slots.count else {
+            guard let point = started[directory] else {
                 lines += "Queued \(name) on \(checked.name) (starts when a slot there is free)\n"
                 continue
             }
-            let slot = checked.slots[position]
             let gpus =
-                slot.isEmpty
-                ? "no GPUs" : "GPU\(slot.count == 1 ? "" : "s") \(slot.map(String.init).joined(separator: ","))"
-            let pid = pids[directory].map { ", pid \($0)" } ?? ", pid not known yet"
-            lines += "Started \(name) on \(checked.name) (\(gpus))\(pid)\n"
+                point.gpus.isEmpty
+                ? "no GPUs"
+                : "GPU\(point.gpus.count == 1 ? "" : "s") \(point.gpus.map(String.init).joined(separator: ","))"
+            lines += "Started \(name) on \(checked.name) (\(gpus)), pid \(point.pid)\n"
         }
         await sink.standardOutput(Array(lines.utf8))
     }
@@ -127,10 +138,11 @@ extension SSHBackend {
         [
             "ssh each host: check python (after setup), GPUs, mkdir \(ssh.hostDir("HOST")), secrets to"
                 + " .mrun/env there (0600, via stdin); one ssh connection per host",
-            "place points on free slots, in proportion to each host's slots",
+            "place points on the hosts in proportion to their slots (GPUs, or max_per_host without)",
             "rsync changed files to HOST:\(ssh.hostDir("HOST"))/ (tar over ssh without rsync)",
-            "start the host's runner detached (setsid, nohup); it runs each point in its own process group,"
-                + " output to .mrun/points/LAUNCH_ID/output.log, pid and exit code beside it",
+            "start the host's runner detached (setsid, nohup); it runs each point in its own process group"
+                + " when a slot is free (no mrun point of any launch holds it), output to"
+                + " .mrun/points/LAUNCH_ID/output.log, pid and exit code beside it",
         ]
     }
 

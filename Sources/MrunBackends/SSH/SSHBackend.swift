@@ -58,7 +58,7 @@ public struct SSHBackend: Backend {
         var name: String
         var session: SSHSession
         var report: SSHHostReport
-        var slots: [[Int]]
+        var slots: [SSHSlot]
     }
 
     func launch(_ plans: [ExperimentPlan], base: ExperimentPlan, points: [SweepPoint]?, sweepId: String?)
@@ -105,9 +105,9 @@ public struct SSHBackend: Backend {
             let offsets = placement.indices.filter { placement[$0] == hostIndex }
             guard !offsets.isEmpty else { continue }
             let hostPoints = offsets.map { (plan: plans[$0], directory: directories[$0]) }
-            let pids: [String: Int]
+            let started: [String: StartedPoint]
             do {
-                pids = try await start(
+                started = try await start(
                     hostPoints, on: checkedHost, target: target, base: base,
                     scripts: RunnerScripts(runner: runnerScript, start: startScript))
             } catch {
@@ -118,9 +118,9 @@ public struct SSHBackend: Backend {
                 throw error
             }
             outcome.add(
-                offsets, directories: directories, on: checkedHost, target: target, pids: pids,
+                offsets, directories: directories, on: checkedHost, target: target, started: started,
                 records: recorded.records)
-            await report(hostPoints, host: checkedHost, pids: pids)
+            await report(hostPoints, host: checkedHost, started: started)
         }
         await outcome.record(in: recorded, backend: self)
         if points == nil, let id = recorded.firstID { await sink.standardOutput(Array("Launch: \(id)\n".utf8)) }
@@ -135,24 +135,23 @@ public struct SSHBackend: Backend {
         var queued: [Int: String] = [:]
         var offsets: Set<Int> { Set(started.keys).union(queued.keys) }
 
-        /// The first points of a host take its slots in order (the runner fills the first free
-        /// one); the others wait in its queue.
+        /// The points the host's runner started at once run; the others wait in its queue.
         mutating func add(
-            _ offsets: [Int], directories: [String], on host: CheckedHost, target: SSHTarget, pids: [String: Int],
-            records: [LaunchRecord]
+            _ offsets: [Int], directories: [String], on host: CheckedHost, target: SSHTarget,
+            started points: [String: StartedPoint], records: [LaunchRecord]
         ) {
             let directory = "\(host.report.home)/\(target.hostDir(host.name))/.mrun/points"
-            for (position, offset) in offsets.enumerated() {
+            for offset in offsets {
                 let name = directories[offset]
-                let startsNow = position < host.slots.count
+                let point = points[name]
                 if records.indices.contains(offset) {
                     placed.append(
                         SSHLaunchRecord(
                             launchId: records[offset].id, host: host.name,
-                            gpus: startsNow ? host.slots[position].map(String.init).joined(separator: ",") : "",
-                            pid: pids[name], runDirectory: "\(directory)/\(name)"))
+                            gpus: point?.gpus.map(String.init).joined(separator: ",") ?? "", pid: point?.pid,
+                            runDirectory: "\(directory)/\(name)"))
                 }
-                if startsNow { started[offset] = host.name } else { queued[offset] = host.name }
+                if point != nil { started[offset] = host.name } else { queued[offset] = host.name }
             }
         }
 

@@ -26,8 +26,8 @@ public enum SSHError: UserFacingError, Equatable {
         case .directoryUnwritable(let host, let path):
             return "cannot create \(path) on \(host); set the context's 'workdir' to a writable directory"
         case .noFreeSlot(let hosts):
-            return "no free GPU on \(hosts.joined(separator: ", ")) (each is held by a running mrun point or"
-                + " has busy memory); wait for a launch to end, or list the GPUs with 'gpus'"
+            return "no usable GPU on \(hosts.joined(separator: ", ")) (the memory of each is used by something"
+                + " other than mrun); wait for it to end, or list the GPUs to use with 'gpus'"
         case .unexpectedOutput(let host, let step, let output):
             return "\(step) on \(host) printed something unexpected: \(quoted: output)"
         case .startFailed(let host, let detail):

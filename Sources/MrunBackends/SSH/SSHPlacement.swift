@@ -6,17 +6,11 @@ import MrunPlan
 /// What a host said when it was checked (``SSHBackend/probe``): its home, its copy tool, whether
 /// the Python is there and its GPUs.
 struct SSHHostReport: Sendable, Equatable {
-    struct GPU: Sendable, Equatable {
-        var index: Int
-        var memoryUsed: Int
-        var memoryTotal: Int
-    }
-
     var home: String
     var tool: CodeShipper.Tool
     var hasPython: Bool
     /// nvidia-smi's GPUs; nil when nvidia-smi is not on the PATH or not asked.
-    var gpus: [GPU]?
+    var gpus: [GPUUsage]?
     /// Asked (`gpus: auto`) and not found.
     var nvidiaSMIMissing: Bool
     /// GPUs that running mrun points hold.
@@ -29,7 +23,7 @@ struct SSHHostReport: Sendable, Equatable {
         var home: String?
         var tool = CodeShipper.Tool.tar
         var hasPython = false
-        var gpus: [GPU]?
+        var gpus: [GPUUsage]?
         var missing = false
         var held: Set<Int> = []
         var free: Int?
@@ -45,11 +39,8 @@ struct SSHHostReport: Sendable, Equatable {
             case "mrun-held": held.formUnion(value.split(separator: ",").compactMap { Int($0) })
             case "mrun-gpu" where value == "missing": missing = true
             case "mrun-gpu":
-                let fields = value.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-                guard fields.count >= 3, let index = fields[0], let used = fields[1], let total = fields[2] else {
-                    continue
-                }
-                gpus = (gpus ?? []) + [GPU(index: index, memoryUsed: used, memoryTotal: total)]
+                guard let gpu = GPUUsage(csvLine: value) else { continue }
+                gpus = (gpus ?? []) + [gpu]
             default: break
             }
         }
@@ -64,31 +55,44 @@ struct SSHHostReport: Sendable, Equatable {
     }
 }
 
+/// A place for one point on a host: the GPUs it gets (none on a host without) and the names it
+/// claims there, which every runner of the host claims under one lock (`ssh-runner.sh`), so that
+/// points of different launches never share a GPU and `max_per_host` counts them all.
+struct SSHSlot: Sendable, Equatable {
+    var gpus: [Int]
+    var claims: [String]
+
+    /// The slot's line in a runner's `slots` file: `GPUS CLAIMS` (`-` for no GPUs).
+    var line: String {
+        (gpus.isEmpty ? "-" : gpus.map(String.init).joined(separator: ",")) + " " + claims.joined(separator: ",")
+    }
+}
+
 /// Where points run: each host's slots (a set of GPUs, or a place of `max_per_host` on a host
 /// without), and the points given to each host in proportion to its slots.
 enum SSHPlacement {
-    /// A GPU whose memory is this much used (or more) runs something else: not free.
-    static let busyMemoryPercent = 10
-
-    /// A host's slots: each is the GPUs one point holds; `[]` is a slot without GPUs.
-    static func slots(for target: SSHTarget, report: SSHHostReport) -> [[Int]] {
-        let free: [Int]
+    /// A host's slots: its GPUs in groups of the point's size, those that mrun points hold
+    /// included (the runner waits for them), those that something else uses left out; without
+    /// GPUs, `max_per_host` slots.
+    static func slots(for target: SSHTarget, report: SSHHostReport) -> [SSHSlot] {
+        let usable: [Int]
         if target.detectGpus {
             guard let gpus = report.gpus, !gpus.isEmpty else { return cpuSlots(target) }
-            free = gpus.filter { gpu in
-                !report.held.contains(gpu.index) && gpu.memoryUsed * 100 < busyMemoryPercent * max(gpu.memoryTotal, 1)
-            }.map(\.index)
+            usable = gpus.filter { report.held.contains($0.index) || !$0.isBusy }.map(\.index)
         } else if target.gpus.isEmpty {
             return cpuSlots(target)
         } else {
-            free = target.gpus.filter { !report.held.contains($0) }
+            usable = target.gpus
         }
         let size = max(target.gpusPerPoint, 1)
-        return stride(from: 0, to: free.count - size + 1, by: size).map { Array(free[$0..<($0 + size)]) }
+        return stride(from: 0, to: usable.count - size + 1, by: size).map { start in
+            let gpus = Array(usable[start..<(start + size)])
+            return SSHSlot(gpus: gpus, claims: gpus.map { "gpu-\($0)" })
+        }
     }
 
-    private static func cpuSlots(_ target: SSHTarget) -> [[Int]] {
-        Array(repeating: [], count: max(target.maxPerHost, 1))
+    private static func cpuSlots(_ target: SSHTarget) -> [SSHSlot] {
+        (0..<max(target.maxPerHost, 1)).map { SSHSlot(gpus: [], claims: ["cpu-\($0)"]) }
     }
 
     /// The host (an index into `slotCounts`) of each of `points` points: in proportion to the

@@ -32,6 +32,13 @@ public struct SSHTarget: Encodable, Sendable, Equatable {
         "\(experimentDir)/\(Self.label(host))"
     }
 
+    /// The directory where every runner on `host` claims GPUs and places (`ssh-runner.sh`), shared
+    /// by the launches of every experiment under the workdir; `home` is the remote home.
+    public func claimsDir(_ host: String, home: String) -> String {
+        let base = workdir.hasPrefix("/") ? workdir : "\(home)/\(workdir)"
+        return "\(base)/.mrun-claims/\(Self.label(host))"
+    }
+
     /// `host` as one safe path component.
     public static func label(_ host: String) -> String {
         String(host.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
@@ -50,7 +57,7 @@ public struct SSHPlanTarget: PlanTarget, Equatable {
         let gpus =
             ssh.detectGpus
             ? "auto (nvidia-smi on each host; free: no mrun point holds it, memory under"
-                + " \(SSHPlacement.busyMemoryPercent)% used)"
+                + " \(GPUUsage.busyMemoryPercent)% used)"
             : ssh.gpus.isEmpty
                 ? "none (at most \(ssh.maxPerHost) at once per host)"
                 : ssh.gpus.map(String.init).joined(separator: ", ")
@@ -66,7 +73,11 @@ public struct SSHPlanTarget: PlanTarget, Equatable {
 
     public func sweepRows(_ sweep: SweepPlan) -> [PlanRow] {
         [
-            ("At once", "one point per free slot (\(ssh.gpusPerPoint) GPU(s) each, or max_per_host without GPUs)"),
+            (
+                "At once",
+                "one point per free slot (\(ssh.gpusPerPoint) GPU(s) each, or max_per_host without GPUs),"
+                    + " shared with every other mrun launch on the host"
+            ),
             ("Submission", "points spread over the hosts in proportion to their slots; each host's runner queues them"),
         ]
     }

@@ -50,6 +50,9 @@ public enum SlurmError: UserFacingError, Equatable {
         case .jobDirectoryUnwritable(let host, let path, let detail):
             return "cannot create the job directory \(path) on \(host): \(detail); set the context's"
                 + " 'workdir' to a writable directory"
+        case .transferFailed(let host, let tool, let detail) where detail.contains("No space left on device"):
+            return "the disk on \(host) is full: copying the code with \(tool) failed: \(detail); free space there,"
+                + " or set the context's 'workdir' to a disk with room"
         case .transferFailed(let host, let tool, let detail):
             return "copying the code to \(host) with \(tool) failed: \(detail)"
         case .submissionRejected(let host, let detail):

@@ -7,13 +7,18 @@ extension BuiltInTemplates {
         # Rendered by mrun for {{ experiment.name }} (project {{ experiment.project }}): the queue of its points on one
         # ssh host. Started detached from the code directory as .mrun/runs/BATCH/runner.sh (one batch per
         # `mrun run` or `resume` there), it starts each point of the batch's queue (one directory name a
-        # line, under .mrun/points) when one of its slots (one a line: the slot's GPUs, or - for none) is
-        # free, so the queue goes on with mrun gone. A point with a file `cancelled` in its directory never
-        # starts.
+        # line, under .mrun/points) when one of its slots is free, so the queue goes on with mrun gone.
+        # A slot (one a line in `slots`: its GPUs, or - for none, then the names it claims) is free when
+        # no mrun point on this host holds its claims, whatever launch started it: every runner of the
+        # host claims in the directory named in `claims`, so launches share the GPUs and max_per_host.
+        # A point with a file `cancelled` in its directory never starts.
         mrun_batch=${0%/runner.sh}
         mrun_points=.mrun/points
+        mrun_here=$(pwd)
         echo $$ > "$mrun_batch/runner.pid"
         mrun_boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+        mrun_claims=$(cat "$mrun_batch/claims")
+        mkdir -p -- "$mrun_claims" || exit 97
 
         # Whether process $1 runs; a zombie (ended, not yet reaped by this shell) does not.
         mrun_alive() {
@@ -24,26 +29,82 @@ extension BuiltInTemplates {
           return 0
         }
 
+        # Whether the claim file $1 ("POINT_DIR RUNNER_PID") still holds: its point runs (this boot), or
+        # has not started yet while the runner that claimed it runs.
+        mrun_holds() {
+          read -r mrun_owner mrun_owner_runner < "$1" 2>/dev/null || return 1
+          [ -f "$mrun_owner/exit-code" ] && return 1
+          if [ -s "$mrun_owner/pid" ]; then
+            [ "$(cat "$mrun_owner/boot-id" 2>/dev/null)" = "$mrun_boot" ] && mrun_alive "$(cat "$mrun_owner/pid")"
+            return
+          fi
+          mrun_alive "$mrun_owner_runner"
+        }
+
+        # Claims and releases happen under one lock of the host (a directory made atomically), so that
+        # two runners never take the same claim; a lock whose runner died is broken.
+        mrun_lock() {
+          until mkdir "$mrun_claims/.lock" 2>/dev/null; do
+            mrun_locker=$(cat "$mrun_claims/.lock/pid" 2>/dev/null)
+            if [ -n "$mrun_locker" ] && ! mrun_alive "$mrun_locker"; then rm -rf -- "$mrun_claims/.lock"; fi
+            sleep 0.05
+          done
+          echo $$ > "$mrun_claims/.lock/pid"
+        }
+        mrun_unlock() { rm -rf -- "$mrun_claims/.lock"; }
+
+        # Claims every name of the comma-separated list $1 for the point directory $2, or none of them.
+        mrun_claim() {
+          mrun_lock
+          for mrun_name in $(printf '%s' "$1" | tr , ' '); do
+            if [ -f "$mrun_claims/$mrun_name" ] && mrun_holds "$mrun_claims/$mrun_name"; then
+              mrun_unlock
+              return 1
+            fi
+          done
+          for mrun_name in $(printf '%s' "$1" | tr , ' '); do
+            echo "$2 $$" > "$mrun_claims/$mrun_name"
+          done
+          mrun_unlock
+        }
+
+        # Releases the claims of list $1 that point directory $2 holds.
+        mrun_release() {
+          mrun_lock
+          for mrun_name in $(printf '%s' "$1" | tr , ' '); do
+            read -r mrun_owner mrun_owner_runner < "$mrun_claims/$mrun_name" 2>/dev/null || continue
+            [ "$mrun_owner" = "$2" ] && rm -f -- "$mrun_claims/$mrun_name"
+          done
+          mrun_unlock
+        }
+
         mrun_slots=0
-        while IFS= read -r mrun_line; do
-          eval "mrun_slot_gpus_$mrun_slots=\$mrun_line"
+        while read -r mrun_gpus mrun_names; do
+          eval "mrun_slot_gpus_$mrun_slots=\$mrun_gpus"
+          eval "mrun_slot_names_$mrun_slots=\$mrun_names"
           mrun_slots=$((mrun_slots + 1))
         done < "$mrun_batch/slots"
 
-        # Sets mrun_free to a free slot's number, or leaves it empty.
+        # Sets mrun_free to the number of a slot claimed for point directory $1, or leaves it empty.
         mrun_find_free() {
           mrun_free=
           mrun_slot=0
           while [ "$mrun_slot" -lt "$mrun_slots" ]; do
             eval "mrun_held=\${mrun_slot_point_$mrun_slot:-}"
+            eval "mrun_names=\$mrun_slot_names_$mrun_slot"
             mrun_held_dir=$mrun_points/$mrun_held
-            if [ -z "$mrun_held" ] || [ -f "$mrun_held_dir/exit-code" ] || ! mrun_alive "$(cat "$mrun_held_dir/pid" 2>/dev/null)"; then
+            if [ -n "$mrun_held" ] && { [ -f "$mrun_held_dir/exit-code" ] || ! mrun_alive "$(cat "$mrun_held_dir/pid" 2>/dev/null)"; }; then
+              mrun_release "$mrun_names" "$mrun_here/$mrun_held_dir"
+              eval "mrun_slot_point_$mrun_slot="
               # A slot a cancelled point left: give a cancel of the whole sweep time to mark the points
               # still queued, so that none of them starts in the meantime.
-              if [ -n "$mrun_held" ] && [ -e "$mrun_held_dir/cancelled" ] && [ ! -e "$mrun_held_dir/released" ]; then
+              if [ -e "$mrun_held_dir/cancelled" ] && [ ! -e "$mrun_held_dir/released" ]; then
                 : > "$mrun_held_dir/released"
                 sleep 3
               fi
+              mrun_held=
+            fi
+            if [ -z "$mrun_held" ] && mrun_claim "$mrun_names" "$mrun_here/$mrun_points/$1"; then
               mrun_free=$mrun_slot
               return 0
             fi
@@ -56,11 +117,13 @@ extension BuiltInTemplates {
           mrun_dir=$mrun_points/$mrun_point
           while :; do
             [ -e "$mrun_dir/cancelled" ] && break
-            mrun_find_free
+            mrun_find_free "$mrun_point"
             [ -n "$mrun_free" ] && break
+            # Tells the start (start.sh) that this point and the later ones wait.
+            echo "$mrun_point" > "$mrun_batch/waiting"
             sleep 1
           done
-          [ -e "$mrun_dir/cancelled" ] && continue
+          [ -e "$mrun_dir/cancelled" ] && { [ -n "$mrun_free" ] && eval "mrun_release \"\$mrun_slot_names_$mrun_free\" \"\$mrun_here/\$mrun_dir\""; continue; }
           eval "mrun_gpus=\$mrun_slot_gpus_$mrun_free"
           if [ "$mrun_gpus" = - ]; then
             : > "$mrun_dir/gpus"
@@ -76,7 +139,16 @@ extension BuiltInTemplates {
           echo $! > "$mrun_dir/pid"
           eval "mrun_slot_point_$mrun_free=\$mrun_point"
         done 3< "$mrun_batch/queue"
+        rm -f -- "$mrun_batch/waiting"
         wait
+        # What this runner still holds goes back when its last points end.
+        mrun_slot=0
+        while [ "$mrun_slot" -lt "$mrun_slots" ]; do
+          eval "mrun_held=\${mrun_slot_point_$mrun_slot:-}"
+          eval "mrun_names=\$mrun_slot_names_$mrun_slot"
+          [ -n "$mrun_held" ] && mrun_release "$mrun_names" "$mrun_here/$mrun_points/$mrun_held"
+          mrun_slot=$((mrun_slot + 1))
+        done
 
         """#
 }

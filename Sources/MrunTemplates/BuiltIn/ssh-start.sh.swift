@@ -7,8 +7,10 @@ extension BuiltInTemplates {
         # the host's directory of the experiment, after its batch's files arrived in .mrun/runs/BATCH (where this
         # script is) and its points' in .mrun/points. The runner gets a session of
         # its own (setsid) and no terminal or ssh stream (the redirections), so it outlives this connection;
-        # then the points that start at once (as many as there are slots) are awaited for their process ids,
-        # which the runner writes as it starts them, and printed as `mrun-pid=DIR PID`.
+        # then the points that start at once (at most as many as there are slots; fewer when other
+        # launches hold some) are awaited for their process ids, which the runner writes as it starts them,
+        # and printed as `mrun-pid=DIR PID GPUS` (GPUS: - for none). The first point that waits for a slot
+        # (the runner names it in `waiting`) and those after it are queued.
         mrun_batch=${0%/start.sh}
         setsid nohup sh "$mrun_batch/runner.sh" > "$mrun_batch/runner.log" 2>&1 < /dev/null &
         mrun_slots=$(wc -l < "$mrun_batch/slots")
@@ -16,7 +18,9 @@ extension BuiltInTemplates {
         while [ "$mrun_wait" -lt 100 ]; do
           mrun_all=1
           mrun_count=0
+          mrun_waiting=$(cat "$mrun_batch/waiting" 2>/dev/null)
           while IFS= read -r mrun_point && [ "$mrun_count" -lt "$mrun_slots" ]; do
+            [ "$mrun_point" = "$mrun_waiting" ] && break
             [ -s ".mrun/points/$mrun_point/pid" ] || mrun_all=
             mrun_count=$((mrun_count + 1))
           done < "$mrun_batch/queue"
@@ -26,7 +30,11 @@ extension BuiltInTemplates {
         done
         mrun_count=0
         while IFS= read -r mrun_point && [ "$mrun_count" -lt "$mrun_slots" ]; do
-          printf 'mrun-pid=%s %s\n' "$mrun_point" "$(cat ".mrun/points/$mrun_point/pid" 2>/dev/null)"
+          mrun_pid=$(cat ".mrun/points/$mrun_point/pid" 2>/dev/null)
+          if [ -n "$mrun_pid" ]; then
+            mrun_gpus=$(cat ".mrun/points/$mrun_point/gpus" 2>/dev/null)
+            printf 'mrun-pid=%s %s %s\n' "$mrun_point" "$mrun_pid" "${mrun_gpus:--}"
+          fi
           mrun_count=$((mrun_count + 1))
         done < "$mrun_batch/queue"
 
