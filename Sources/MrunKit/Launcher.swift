@@ -90,9 +90,9 @@ public struct Launcher: Sendable {
         context: Context, history: HistoryStore?, launches: (HistoryStore) throws -> [LaunchRecord]
     ) async {
         guard !context.notify.isEmpty else { return }
-        guard context.type == .local else {
-            // The job tells its webhooks itself, unless the cluster's nodes cannot reach them.
-            guard context.notifyFrom == "here" || context.type == .ssh else { return }
+        guard Backends.entries[context.type]?.planner.endNotifier == .thisProcess else {
+            // The job tells its webhooks itself, unless its nodes cannot reach them.
+            guard context.notifyFrom == "here" else { return }
             let recorded = history.flatMap { try? launches($0) } ?? []
             let id = recorded.first.map { $0.sweepId ?? $0.id } ?? "ID"
             await environment.sink.standardError(

@@ -71,14 +71,15 @@ public struct Artefact: Codable, Sendable, Equatable {
 }
 
 extension ExperimentPlan {
-    /// Whether the job itself tells the context's webhooks when it ends: a cluster launch whose
-    /// context has webhook targets and does not send from here.
-    public var notifiesFromJob: Bool { jobNotifySettings != nil }
+    /// Whether the job itself tells the context's webhooks when it ends: it has the secret
+    /// variable ``jobNotifySettings(for:)`` made.
+    public var notifiesFromJob: Bool { environment.contains { $0.name == "MRUN_NOTIFY" && $0.secret } }
 
-    /// The secret variable `MRUN_NOTIFY` the job's notifier reads: its webhooks and events.
-    var jobNotifySettings: EnvironmentVariable? {
-        // An ssh host's runner does not run the notifier (yet): those are told from here.
-        guard [.slurm, .kubernetes].contains(context.type), context.notifyFrom != "here" else { return nil }
+    /// The secret variable `MRUN_NOTIFY` the job's notifier reads (its webhooks and events), when
+    /// the job tells them: a backend whose jobs do (`notifier`), a context with webhook targets
+    /// that does not send from here.
+    static func jobNotifySettings(for context: Context, notifier: EndNotifier) -> EnvironmentVariable? {
+        guard notifier == .job, context.notifyFrom != "here" else { return nil }
         let webhooks = context.notifyTargets.compactMap { target -> String? in
             if case .webhook(let url) = target { return url.absoluteString }
             return nil

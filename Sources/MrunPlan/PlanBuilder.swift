@@ -113,7 +113,8 @@ public struct PlanBuilder: Sendable {
             storagePath: storagePath(context: context, project: project, planner: planner),
             target: UnplannedTarget(), artefacts: [])
         plan.shape = planner.shape(of: context)
-        plan.environment = try environment(request, plan: plan, neptuneProject: neptuneConfig?.project)
+        plan.environment = try environment(
+            request, plan: plan, neptuneProject: neptuneConfig?.project, notifier: planner.endNotifier)
         let rendering = PlanRendering(
             artefacts: ArtefactRenderer(templates: templates), request: request, runsDirectory: store.runsDirectory)
         // Before the backend's artefacts, which start the gang through it.
@@ -201,9 +202,9 @@ public struct PlanBuilder: Sendable {
         planner.storagePath(configured: context.storage, project: project, host: host, mrunHome: store.home)
     }
 
-    func environment(_ request: RunRequest, plan: ExperimentPlan, neptuneProject: String?) throws
-        -> [EnvironmentVariable]
-    {
+    func environment(
+        _ request: RunRequest, plan: ExperimentPlan, neptuneProject: String?, notifier: EndNotifier
+    ) throws -> [EnvironmentVariable] {
         var variables = [
             EnvironmentVariable(name: "MRUN_EXPERIMENT", value: plan.experiment.name),
             EnvironmentVariable(name: "MRUN_PROJECT", value: plan.experiment.project),
@@ -225,7 +226,9 @@ public struct PlanBuilder: Sendable {
         if plan.context.neptune {
             variables += try NeptuneCredentials.variables(host: host, project: neptuneProject)
         }
-        if let notify = plan.jobNotifySettings { variables.append(notify) }
+        if let notify = ExperimentPlan.jobNotifySettings(for: plan.context, notifier: notifier) {
+            variables.append(notify)
+        }
         // Later definitions win; each name appears once, where it first appeared.
         var order: [String] = []
         var latest: [String: EnvironmentVariable] = [:]

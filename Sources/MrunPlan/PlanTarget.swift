@@ -48,7 +48,19 @@ struct UnplannedTarget: PlanTarget {
 }
 
 /// What a backend adds to the plans of its contexts, from the common part the builder made.
+/// Who tells a context's notify targets that a launch ended.
+package enum EndNotifier: Sendable {
+    /// mrun itself: the launch ends in its process (local).
+    case thisProcess
+    /// The job, at its end, with the laptop closed (the sbatch script's exit trap, the pod's
+    /// wrapper, an ssh point's run script), unless the context sends from here (`notify_from`).
+    case job
+}
+
 package protocol BackendPlanner: Sendable {
+    /// Who tells the notify targets that a launch ended (default: the job).
+    var endNotifier: EndNotifier { get }
+
     /// The shared storage the experiment sees as `STORAGE_DIR`, from the context's `storage`.
     func storagePath(configured: String?, project: String, host: HostEnvironment, mrunHome: URL) -> String?
 
@@ -71,6 +83,7 @@ package protocol BackendPlanner: Sendable {
 }
 
 extension BackendPlanner {
+    package var endNotifier: EndNotifier { .job }
     package func shape(of context: Context) -> JobShape { JobShape(context) }
     package func pointTemplate(_ rendering: PlanRendering) throws -> TemplateRenderer.Prepared? { nil }
     package func completePoint(

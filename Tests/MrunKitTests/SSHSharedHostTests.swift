@@ -31,7 +31,8 @@ extension SSHHostTests {
         for event in timeline {
             if event.start {
                 #expect(
-                    !running.values.contains { $0.gpus == event.gpus }, "GPU \(event.gpus) shared by \(event.name):\n\(text)"
+                    !running.values.contains { $0.gpus == event.gpus },
+                    "GPU \(event.gpus) shared by \(event.name):\n\(text)"
                 )
                 running[event.name] = event
             } else {
@@ -53,7 +54,9 @@ extension SSHHostTests {
         let first = try await lab.mrun(["run", "point.py", "--name", "first", "--", "--sleep", "3", "--events", events])
         try #require(first.status == 0, "\(first.standardError)")
         #expect(first.standardOutput.contains("on mrun-a (no GPUs), pid "), "\(first.standardOutput)")
-        let second = try await lab.mrun(["run", "point.py", "--name", "second", "--", "--sleep", "0.2", "--events", events])
+        let second = try await lab.mrun([
+            "run", "point.py", "--name", "second", "--", "--sleep", "0.2", "--events", events,
+        ])
         try #require(second.status == 0, "\(second.standardError)")
         #expect(second.standardOutput.contains("Queued second-"), "\(second.standardOutput)")
         let ids = try await lab.launchIDs()

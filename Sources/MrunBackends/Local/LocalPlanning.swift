@@ -55,6 +55,8 @@ extension ExperimentPlan {
 
 /// Plans runs on this machine: each launch, a sweep's point too, gets its own run directory.
 struct LocalPlanner: BackendPlanner {
+    var endNotifier: EndNotifier { .thisProcess }
+
     func storagePath(configured: String?, project: String, host: HostEnvironment, mrunHome: URL) -> String? {
         configured.map { host.resolve($0).path } ?? mrunHome.appendingPathComponent("storage/\(project)").path
     }

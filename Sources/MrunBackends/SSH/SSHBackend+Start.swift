@@ -31,7 +31,8 @@ extension SSHBackend {
         // leaves an earlier runner's queue and state alone.
         let batch = points.first.map(\.directory) ?? UUID().uuidString.lowercased()
         let archive = try await runnerArchive(
-            points, batch: batch, slots: checked.slots, claims: target.claimsDir(checked.name, home: checked.report.home),
+            points, batch: batch, hostName: checked.name, slots: checked.slots,
+            claims: target.claimsDir(checked.name, home: checked.report.home),
             scripts: scripts)
         // The host's directory is the one value here; the rest is the rendered ssh-start.sh.
         let command = """
@@ -59,19 +60,21 @@ extension SSHBackend {
         return started
     }
 
-    /// The shared plan's scripts every host gets: its runner and what starts it.
+    /// The shared plan's scripts every host gets: its runner, what starts it and, when the
+    /// launch notifies from the job, the notifier.
     struct RunnerScripts {
         var runner: Artefact
         var start: Artefact
+        var notifier: Artefact?
     }
 
     /// A tar archive of the batch's files, `runs/BATCH/` with `runner.sh`, `start.sh`, `queue` (one
-    /// point directory a line, in order), `slots` (``SSHSlot/line``) and `claims` (the host's
-    /// directory of claims), and each point's
+    /// point directory a line, in order), `slots` (``SSHSlot/line``), `claims` (the host's
+    /// directory of claims), `host` (its name in the context) and `notify.py`, and each point's
     /// `points/DIR/` (DIR: the launch id) with `run.sh` and `batch`. Data files, not scripts: the
     /// runner reads them line by line.
     func runnerArchive(
-        _ points: [Point], batch: String, slots: [SSHSlot], claims: String, scripts: RunnerScripts
+        _ points: [Point], batch: String, hostName: String, slots: [SSHSlot], claims: String, scripts: RunnerScripts
     ) async throws -> [UInt8] {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mrun-ssh-\(UUID().uuidString)")
         let manager = FileManager.default
@@ -85,6 +88,10 @@ extension SSHBackend {
         try AtomicFile.write(points.map { $0.directory + "\n" }.joined(), to: runs.appendingPathComponent("queue"))
         try AtomicFile.write(slots.map { $0.line + "\n" }.joined(), to: runs.appendingPathComponent("slots"))
         try AtomicFile.write(claims + "\n", to: runs.appendingPathComponent("claims"))
+        try AtomicFile.write(hostName + "\n", to: runs.appendingPathComponent("host"))
+        if let notifier = scripts.notifier {
+            try AtomicFile.write(notifier.content, to: runs.appendingPathComponent("notify.py"))
+        }
         for (plan, name) in points {
             guard let run = plan.artefact(.sshRun) else {
                 throw ExperimentError.planMismatch(type: plan.context.type, issue: "a point has no run script")

@@ -109,7 +109,7 @@ public struct SSHBackend: Backend {
             do {
                 started = try await start(
                     hostPoints, on: checkedHost, target: target, base: base,
-                    scripts: RunnerScripts(runner: runnerScript, start: startScript))
+                    scripts: RunnerScripts(runner: runnerScript, start: startScript, notifier: base.artefact(.notify)))
             } catch {
                 // The hosts started already go on; this host's points and the later hosts' never start.
                 await outcome.record(in: recorded, backend: self)

@@ -114,7 +114,10 @@ struct SSHPlanner: BackendPlanner {
                 skipUnreachable: rendering.request.skipUnreachable ?? false))
         plan.experiment.contentHash = ArtefactRenderer.hash([plan.snapshot.contentHash])
         plan.artefacts.append(try rendering.artefacts.render(.sshProbe, plan: plan))
-        plan.artefacts.append(try rendering.artefacts.render(.sshRunner, plan: plan))
+        // The runner tells a sweep's end on its host: it sees the sweep, not its points.
+        var sweepVariables = try sweep?.variables()
+        sweepVariables?["points"] = nil
+        plan.artefacts.append(try rendering.artefacts.render(.sshRunner, plan: plan, sweepVariables: sweepVariables))
         plan.artefacts.append(try rendering.artefacts.render(.sshStart, plan: plan))
         if sweep == nil { plan.artefacts.append(try rendering.artefacts.render(.sshRun, plan: plan)) }
     }

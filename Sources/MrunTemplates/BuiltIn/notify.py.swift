@@ -11,6 +11,7 @@ extension BuiltInTemplates {
         #   --wrap -- COMMAND...       run COMMAND (a pod's), keep its last lines, notify at its end
         #   --report STATUS --output F  the job ended with STATUS, its output in F (Slurm's exit trap)
         #   --start                     the job starts
+        #   --ends F --where HOST       the points of a sweep in F (`NAME STATE` lines) ended on ssh host HOST
         import collections
         import fcntl
         import json
@@ -91,8 +92,6 @@ extension BuiltInTemplates {
 
         def ended(status, tail, started):
             state = state_of(status)
-            if not wanted("end" if state == "completed" else "fail"):
-                return
             if SWEEP and SWEEP_SIZE > 1 and os.environ.get("SLURM_ARRAY_TASK_ID") is not None:
                 # One message for the sweep, from the point that ends last: each appends its end to a file
                 # in the job directory the array's tasks share, under a lock.
@@ -104,14 +103,34 @@ extension BuiltInTemplates {
                     states = [line.split()[1] for line in ends.read().splitlines() if line.strip()]
                 if len(states) < SWEEP_SIZE:
                     return
-                counts = dict(collections.Counter(states))
-                summary = ", ".join("%d %s" % (n, s) for s, n in sorted(counts.items()))
-                send({"text": "mrun: sweep %s (%s, context %s) ended: %s" % (NAME.rsplit("-", 1)[0], SWEEP, CONTEXT, summary),
-                      "event": "end", "name": NAME.rsplit("-", 1)[0], "sweep": SWEEP, "context": CONTEXT,
-                      "state": "completed" if set(counts) == {"completed"} else "failed", "counts": counts,
-                      "show": "mrun list --sweep %s" % SWEEP})
+                sweep_ended(states, None)
                 return
-            send(message(state, status, tail, started))
+            if SWEEP and SWEEP_SIZE > 1 and os.environ.get("MRUN_POINT_DIR"):
+                # An ssh host's runner tells the end of the sweep's points there, once they all ended.
+                return
+            if wanted("end" if state == "completed" else "fail"):
+                send(message(state, status, tail, started))
+
+
+        def sweep_ended(states, where):
+            """One message for a sweep's points (on ssh host `where`, when given): counts per state."""
+            counts = dict(collections.Counter(states))
+            summary = ", ".join("%d %s" % (n, s) for s, n in sorted(counts.items()))
+            state = "completed" if set(counts) == {"completed"} else "failed"
+            if not wanted("end" if state == "completed" else "fail"):
+                return
+            name = NAME.rsplit("-", 1)[0]
+            place = ""
+            if where and len(states) < SWEEP_SIZE:
+                place = " on %s (%d of its %d points)" % (where, len(states), SWEEP_SIZE)
+            elif where:
+                place = " on %s" % where
+            body = {"text": "mrun: sweep %s (%s, context %s) ended%s: %s" % (name, SWEEP, CONTEXT, place, summary),
+                    "event": "end" if state == "completed" else "fail", "name": name, "sweep": SWEEP,
+                    "context": CONTEXT, "state": state, "counts": counts, "show": "mrun list --sweep %s" % SWEEP}
+            if where:
+                body["host"] = where
+            send(body)
 
 
         def output_file(pattern):
@@ -149,6 +168,10 @@ extension BuiltInTemplates {
             elif argv[:1] == ["--start"]:
                 if wanted("start"):
                     send(message("running", None, [], None))
+            elif argv[:1] == ["--ends"]:
+                with open(argv[1]) as ends:
+                    states = [line.split()[1] for line in ends.read().splitlines() if len(line.split()) == 2]
+                sweep_ended(states, argv[3] if argv[2:3] == ["--where"] else None)
             elif argv[:1] == ["--report"]:
                 status = int(argv[1])
                 tail = []

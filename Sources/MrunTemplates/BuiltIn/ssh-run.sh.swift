@@ -26,9 +26,18 @@ extension BuiltInTemplates {
         # A handler (not an ignored signal, which the experiment would inherit) lets this shell outlive a
         # TERM sent to the group and record the experiment's status.
         trap 'mrun_signalled=1' TERM INT HUP
+        {%- if notify %}
+        # The launch tells the context's webhooks itself (MRUN_NOTIFY, from the env file above), so that
+        # it arrives with the laptop closed; the notifier came with the runner's batch.
+        mrun_notifier=.mrun/runs/$(cat "$mrun_dir/batch")/notify.py
+        {{ notify.python|shellquote }} "$mrun_notifier" --start </dev/null || true
+        {%- endif %}
         {{ experiment.argv|shelljoin }} </dev/null
         mrun_status=$?
         echo "$mrun_status" > "$mrun_dir/exit-code.tmp" && mv "$mrun_dir/exit-code.tmp" "$mrun_dir/exit-code"
+        {%- if notify %}
+        {{ notify.python|shellquote }} "$mrun_notifier" --report "$mrun_status" --output "$(pwd)/$mrun_dir/output.log" </dev/null || true
+        {%- endif %}
         exit "$mrun_status"
 
         """#

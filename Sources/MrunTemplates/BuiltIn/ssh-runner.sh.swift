@@ -149,6 +149,33 @@ extension BuiltInTemplates {
           [ -n "$mrun_held" ] && mrun_release "$mrun_names" "$mrun_here/$mrun_points/$mrun_held"
           mrun_slot=$((mrun_slot + 1))
         done
+        {%- if notify and sweep %}
+        # The sweep's points on this host all ended (or never started, cancelled): one message for them,
+        # from here, with the laptop closed. The points' own run scripts leave a sweep's ends to this.
+        : > "$mrun_batch/ends"
+        while IFS= read -r mrun_point; do
+          [ -n "$mrun_point" ] || continue
+          mrun_dir=$mrun_points/$mrun_point
+          mrun_code=$(cat "$mrun_dir/exit-code" 2>/dev/null)
+          if [ -e "$mrun_dir/cancelled" ]; then mrun_state=cancelled
+          elif [ "$mrun_code" = 0 ]; then mrun_state=completed
+          elif [ -n "$mrun_code" ]; then mrun_state=failed
+          else mrun_state=lost
+          fi
+          echo "$mrun_point $mrun_state" >> "$mrun_batch/ends"
+        done < "$mrun_batch/queue"
+        (
+          if [ -f .mrun/env ]; then
+            set -a
+            . ./.mrun/env
+            set +a
+          fi
+        {%- for line in ssh.setup %}
+          {{ line }}
+        {%- endfor %}
+          {{ notify.python|shellquote }} "$mrun_batch/notify.py" --ends "$mrun_batch/ends" --where "$(cat "$mrun_batch/host")"
+        ) </dev/null || true
+        {%- endif %}
 
         """#
 }
