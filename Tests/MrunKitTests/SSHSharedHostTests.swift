@@ -116,3 +116,24 @@ extension SSHHostTests {
         return (status, (result.standardOutput ?? "") + (result.standardError ?? ""))
     }
 }
+
+/// The job commands' scripts come from the context's templates directory too.
+extension SSHHostTests {
+    @Test func statusReadsTheHostWithTheContextsOwnTemplate() async throws {
+        let scratch = try Sandbox()
+        let templates = scratch.root.appendingPathComponent("my-templates")
+        try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
+        try Data(
+            ("for d in {% for directory in directories %}{{ directory|shellquote }} {% endfor %}; do"
+                + " echo 'mrun-point|ended|42|0||'; done\n").utf8
+        ).write(to: templates.appendingPathComponent("ssh-status.sh.stencil"))
+        let lab = try await SSHSandbox(
+            contextFlags: ["--gpus", "0", "--templates_dir", templates.path], hosts: ["mrun-a"])
+        try lab.sandbox.write("print('hi')\n", to: "exp.py")
+        let run = try await lab.mrun(["run", "exp.py"])
+        try #require(run.status == 0, "\(run.standardError)")
+        let id = try #require(try await lab.launches().first?.id)
+        #expect(try await lab.state(id) == "FAILED, exit code 42", "the context's ssh-status.sh answered")
+        try await lab.cleanUp()
+    }
+}

@@ -10,6 +10,8 @@ enum SSHBackendEntry {
         executor: { SSHBackend(environment: $0, recorder: $1) },
         controlType: SSHJobControl.self,
         control: { environment, context, history in
-            SSHJobControl(context: context, host: environment.host, runner: environment.runner, history: history)
+            SSHJobControl(
+                context: context, host: environment.host, runner: environment.runner,
+                templatesDirectory: environment.store.templatesDirectory, history: history)
         })
 }

@@ -22,13 +22,20 @@ public struct SSHJobControl: JobControl {
     var pollInterval: Duration = .seconds(1)
     /// Seconds a cancelled point gets after TERM before KILL.
     var patience = 10
+    /// Where the job commands' scripts come from: the context's templates directory, then
+    /// mrun's own (`$MRUN_HOME/templates`), then the built-in ones, as for a plan's.
+    var templates: TemplateSet
 
     public init(
-        context: Context, host: HostEnvironment, runner: any InputProcessRunning, history: @escaping OpenHistory
+        context: Context, host: HostEnvironment, runner: any InputProcessRunning, templatesDirectory: URL? = nil,
+        history: @escaping OpenHistory
     ) {
         self.context = context
         self.host = host
         self.runner = runner
+        templates = TemplateSet(
+            searchPath: (context.templatesDir.map { [host.resolve($0)] } ?? [])
+                + (templatesDirectory.map { [$0] } ?? []))
         openHistory = history
     }
 
@@ -105,7 +112,7 @@ public struct SSHJobControl: JobControl {
         guard !before.state.isFinal, before.state != .unknown else { return (before, before) }
         let placed = try placement(launch)
         let result = try await session(placed.host).run(
-            try SSHPointQuery.cancel(placed.runDirectory, patience: patience), input: [])
+            try SSHPointQuery.cancel(placed.runDirectory, patience: patience, templates: templates), input: [])
         guard result.status.succeeded else {
             throw SlurmError.remoteCommandFailed(
                 host: placed.host, command: "cancelling \(launch.experimentName)",
@@ -118,7 +125,8 @@ public struct SSHJobControl: JobControl {
 
     /// One round trip to `hostName` for the states of `launches`, in order.
     func query(_ hostName: String, _ launches: [SSHLaunchRecord]) async throws -> [SSHPointState] {
-        let result = try await session(hostName).run(try SSHPointQuery.command(launches.map(\.runDirectory)), input: [])
+        let result = try await session(hostName).run(
+            try SSHPointQuery.command(launches.map(\.runDirectory), templates: templates), input: [])
         let states = result.standardOutput.split(whereSeparator: \.isNewline).compactMap { SSHPointState(line: $0) }
         guard result.status.succeeded, states.count == launches.count else {
             throw SSHError.unexpectedOutput(

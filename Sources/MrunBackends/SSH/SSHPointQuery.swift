@@ -63,20 +63,27 @@ struct SSHPointState: Sendable, Equatable {
     }
 }
 
-/// The scripts the job commands run on a host, rendered from the built-in templates (the job
-/// commands have no plan, so no templates directory): the state of its launches, and cancel.
+/// The scripts the job commands run on a host, rendered from `templates` (the context's templates
+/// directory, mrun's, then the built-in ones): the state of its launches, and cancel.
 enum SSHPointQuery {
-    static func render(_ name: TemplateSet.Name, _ variables: [String: any Sendable]) throws -> String {
-        try TemplateRenderer().render(TemplateSet(searchPath: []).source(name), with: variables)
+    static func render(_ name: TemplateSet.Name, _ variables: [String: any Sendable], templates: TemplateSet) throws
+        -> String
+    {
+        try TemplateRenderer().render(templates.source(name), with: variables)
     }
 
     /// The script printing one `mrun-point|…` line per directory, in order (`ssh-status.sh`).
-    static func command(_ directories: [String]) throws -> String {
-        try render(.sshStatus, ["directories": directories])
+    static func command(_ directories: [String], templates: TemplateSet = TemplateSet(searchPath: [])) throws -> String
+    {
+        try render(.sshStatus, ["directories": directories], templates: templates)
     }
 
     /// Stops the point in `directory` (`ssh-cancel.sh`): TERM to its group, KILL after `patience` s.
-    static func cancel(_ directory: String, patience: Int) throws -> String {
-        try render(.sshCancel, ["directory": directory, "patience": patience, "patience_tenths": patience * 10])
+    static func cancel(_ directory: String, patience: Int, templates: TemplateSet = TemplateSet(searchPath: []))
+        throws -> String
+    {
+        try render(
+            .sshCancel, ["directory": directory, "patience": patience, "patience_tenths": patience * 10],
+            templates: templates)
     }
 }
