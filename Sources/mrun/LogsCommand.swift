@@ -92,7 +92,7 @@ struct LogsCommand: MrunCommand {
         let service = try resolver.service()
         let (launches, warnings) = await service.refresh(found.launches)
         for warning in warnings { Terminal.warning(warning) }
-        let chosen = launches.filter { !failed || $0.state == .failed }
+        let chosen = launches.filter { !failed || $0.state.isFailure }
             .sorted { ($0.sweepIndex ?? -1, $0.created) < ($1.sweepIndex ?? -1, $1.created) }
         if chosen.isEmpty {
             Terminal.note("mrun: sweep \(found.sweep) has no \(failed ? "failed " : "")points")

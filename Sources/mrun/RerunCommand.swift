@@ -17,7 +17,10 @@ struct RerunCommand: MrunCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Launch id or prefix, name or pattern; on a Slurm context also a job id; with --failed a sweep.")
     var launch: String
-    @Flag(help: "Launch again the points of the sweep LAUNCH whose latest launch failed.") var failed = false
+    @Flag(
+        help:
+            "Launch again the points of the sweep LAUNCH whose latest launch failed (or was preempted or lost its node)."
+    ) var failed = false
     @Option(
         help: ArgumentHelp(
             "Launch again the points of the sweep LAUNCH whose latest launch is in one of these states.",
@@ -31,11 +34,12 @@ struct RerunCommand: MrunCommand {
     /// The states `--failed` and `--state` name; nil for the rerun of one launch.
     func states() throws -> Set<JobState>? {
         guard failed || state != nil else { return nil }
-        var states: Set<JobState> = failed ? [.failed] : []
+        var states = failed ? Set(JobState.allCases.filter(\.isFailure)) : []
         for word in (state ?? "").split(separator: ",") {
-            let name = word.trimmingCharacters(in: .whitespaces).lowercased()
-            guard let parsed = JobState(rawValue: name) else {
-                let known = JobState.allCases.map(\.rawValue).joined(separator: ", ")
+            let name = word.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "-", with: "_")
+            // LOST is how status words an unknown launch whose process is gone (ssh).
+            guard let parsed = name == "lost" ? JobState.unknown : JobState(rawValue: name) else {
+                let known = (JobState.allCases.map(\.rawValue) + ["lost"]).joined(separator: ", ")
                 throw ValidationError("--state: \(quoted: name) is not a state; use some of \(known)")
             }
             states.insert(parsed)
@@ -68,7 +72,9 @@ struct RerunCommand: MrunCommand {
         let (status, indexes, plan) = try await relauncher.rerun(
             sweep, states: states, environment: self.environment, dryRun: dryRun)
         if let plan { print(plan, terminator: "") }
-        let names = states.map(\.rawValue).sorted().joined(separator: " or ")
+        let names =
+            state == nil
+            ? "failed" : states.map { $0 == .unknown ? "lost" : $0.rawValue }.sorted().joined(separator: " or ")
         if indexes.isEmpty {
             print("Sweep \(sweep.id): no point's latest launch is \(names); nothing to launch again")
         } else if !dryRun {

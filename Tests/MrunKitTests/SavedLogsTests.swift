@@ -176,7 +176,45 @@ import Testing
         #expect(rows.dropFirst().allSatisfy { $0.contains("completed") }, "\(list.standardOutput)")
         let again = try await CLI.run(["rerun", "--failed", sweep], sandbox: sandbox)
         #expect(again.standardOutput.contains("nothing to launch again"), "\(again.standardOutput)")
-        let bad = try await CLI.run(["rerun", "--state", "failed,lost", sweep], sandbox: sandbox)
-        #expect(bad.status != 0 && bad.standardError.contains("--state: 'lost' is not a state"), "\(bad.standardError)")
+        let bad = try await CLI.run(["rerun", "--state", "failed,sleepy", sweep], sandbox: sandbox)
+        #expect(
+            bad.status != 0 && bad.standardError.contains("--state: 'sleepy' is not a state"), "\(bad.standardError)")
+    }
+
+    /// Points the cluster ended (preempted, their node failed) are not the experiment's failures
+    /// in the history, but `rerun --failed` takes them; `--state` names them, and LOST.
+    @Test func preemptedAndNodeFailedPointsAreRerunByFailed() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(
+            "import os, sys\nsys.exit(0 if os.path.exists('fixed') else 4)\n", to: "exp.py")
+        let run = try await CLI.run(
+            ["--context", "local", "run", "exp.py", "--grid", "seed=1,2,3,4"], sandbox: sandbox)
+        #expect(run.status == 4)
+        let sweepLine = try #require(run.standardOutput.split(separator: "\n").first { $0.hasPrefix("Sweep ") })
+        let sweep = String(sweepLine.dropFirst("Sweep ".count).prefix { $0 != ":" })
+        let history = try HistoryStore(home: sandbox.mrunHome)
+        // What a Slurm refresh records for PREEMPTED, NODE_FAIL and a lost ssh point.
+        try await history.pool.write { db in
+            for (index, state) in [(0, JobState.preempted), (1, .nodeFail), (3, .unknown)] {
+                try db.execute(
+                    sql: "UPDATE \(LaunchRecord.databaseTableName) SET state = ? WHERE sweepIndex = ?",
+                    arguments: [state.rawValue, index])
+            }
+        }
+        #expect(JobState.preempted.isFinal && JobState.nodeFail.isFailure && !JobState.cancelled.isFailure)
+        let list = try await CLI.run(["list", "--sweep", sweep], sandbox: sandbox)
+        #expect(list.standardOutput.contains(" preempted ") && list.standardOutput.contains(" node_fail "))
+        try sandbox.write("", to: "fixed")
+        let preempted = try await CLI.run(["rerun", "--state", "PREEMPTED,lost", sweep], sandbox: sandbox)
+        #expect(preempted.status == 0, "\(preempted.standardError)")
+        #expect(
+            preempted.standardError.contains("launched again 2 points of sweep \(sweep)")
+                && preempted.standardError.contains(": 0, 3"), "\(preempted.standardError)")
+        let failed = try await CLI.run(["rerun", "--failed", sweep], sandbox: sandbox)
+        #expect(failed.status == 0, "\(failed.standardError)")
+        #expect(failed.standardError.contains(": 1, 2"), "node_fail and failed: \(failed.standardError)")
+        let latest = Dictionary(grouping: try history.launches(sweep: sweep)) { $0.sweepIndex ?? -1 }
+            .mapValues { $0.max { $0.created < $1.created }?.state }
+        #expect(latest.values.allSatisfy { $0 == .completed }, "\(latest)")
     }
 }

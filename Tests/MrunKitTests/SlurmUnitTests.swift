@@ -91,7 +91,7 @@ import Testing
         let mapped: [SlurmState: JobState] = [
             .pending: .submitted, .running: .running, .suspended: .running, .completed: .completed,
             .failed: .failed, .cancelled: .cancelled, .timeout: .failed, .outOfMemory: .failed,
-            .nodeFailure: .failed, .preempted: .failed, .unknown: .unknown,
+            .nodeFailure: .nodeFail, .preempted: .preempted, .unknown: .unknown,
         ]
         for group in SlurmState.allCases { #expect(group.jobState == mapped[group], "\(group)") }
         #expect(SlurmJob(id: "1", name: "x", slurmState: "TIMEOUT").stateDescription == "TIMEOUT")
@@ -172,11 +172,15 @@ import Testing
         #expect(wrong?.description.hasPrefix("c.yaml:4:") == true, "\(String(describing: wrong))")
     }
 
-    @Test func preemptedAndNodeFailedJobsAreFailuresNamedBySlurmsWord() {
-        for word in ["PREEMPTED", "NODE_FAIL"] {
-            let state = SlurmState(slurm: word)
-            #expect(state.jobState == .failed, "\(word)")
-            #expect(state.rawValue == word)
+    @Test func preemptedAndNodeFailedJobsHaveStatesOfTheirOwn() throws {
+        for (word, state) in [("PREEMPTED", JobState.preempted), ("NODE_FAIL", .nodeFail), ("PR", .preempted)] {
+            #expect(SlurmState(slurm: word).jobState == state, "\(word)")
+            #expect(state.isFinal && state.isFailure)
         }
+        let jobs = SlurmOutput.sacct(
+            "7|exp-abcde|PREEMPTED|0:15|/w|2026-12-04T10:00:00|u\n8|exp-fghij|NODE_FAIL|1:0|/w|x|u\n")
+        #expect(jobs.map(\.state) == [.preempted, .nodeFail])
+        #expect(jobs.first?.stateDescription == "PREEMPTED, signal 15", "\(jobs.first?.stateDescription ?? "")")
+        #expect(jobs.last?.stateDescription == "NODE_FAIL, exit code 1", "\(jobs.last?.stateDescription ?? "")")
     }
 }

@@ -53,14 +53,16 @@ enum SlurmState: String, Sendable, Equatable, CaseIterable {
     }
 
     /// mrun's state for it: a suspended job is still running, a job that ran out of time or
-    /// memory, lost its node or was preempted has failed.
+    /// memory has failed; one that lost its node or was preempted ended by the cluster's doing.
     var jobState: JobState {
         switch self {
         case .pending: .submitted
         case .running, .suspended: .running
         case .completed: .completed
         case .cancelled: .cancelled
-        case .failed, .timeout, .outOfMemory, .nodeFailure, .preempted: .failed
+        case .failed, .timeout, .outOfMemory: .failed
+        case .nodeFailure: .nodeFail
+        case .preempted: .preempted
         case .unknown: .unknown
         }
     }
