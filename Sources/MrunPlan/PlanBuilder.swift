@@ -115,6 +115,11 @@ public struct PlanBuilder: Sendable {
         plan.shape = planner.shape(of: context)
         plan.environment = try environment(
             request, plan: plan, neptuneProject: neptuneConfig?.project, notifier: planner.endNotifier)
+        if let base = planner.outputBase(storage: plan.storagePath, context: context) {
+            plan.environment.set(
+                OutputDirectory.variable, to: OutputDirectory.path(base: base, project: project, name: experiment.name),
+                after: ["STORAGE_DIR", "MRUN_PROJECT"])
+        }
         let rendering = PlanRendering(
             artefacts: ArtefactRenderer(templates: templates), request: request, runsDirectory: store.runsDirectory)
         // Before the backend's artefacts, which start the gang through it.

@@ -90,8 +90,12 @@ struct TemplateVariables: Encodable {
         var tpu: Int?
     }
 
+    /// The storage (`path`, STORAGE_DIR) and the launch's output directory in it (`output`,
+    /// MRUN_OUTPUT_DIR; `output_sub_path`, the part under `path`).
     struct Storage: Encodable {
         var path: String?
+        var output: String?
+        var outputSubPath: String?
     }
 
     /// A gang's variables (only for one): its shape, the command its starter runs for each rank,
@@ -135,7 +139,10 @@ struct TemplateVariables: Encodable {
         context = ContextSummary(name: plan.context.name, type: plan.context.type.rawValue)
         experiment = plan.experiment
         target = plan.target
-        storage = Storage(path: plan.storagePath)
+        let output = plan.environment.first { $0.name == OutputDirectory.variable }?.value
+        storage = Storage(
+            path: plan.storagePath, output: output,
+            outputSubPath: OutputDirectory.subPath(project: plan.experiment.project, name: plan.experiment.name))
         let resources = plan.context.resources
         self.resources = ResourceValues(
             any: !resources.isEmpty, cpu: resources.cpu, memory: resources.memory, gpu: resources.gpu,

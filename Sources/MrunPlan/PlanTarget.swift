@@ -64,6 +64,9 @@ package protocol BackendPlanner: Sendable {
     /// The shared storage the experiment sees as `STORAGE_DIR`, from the context's `storage`.
     func storagePath(configured: String?, project: String, host: HostEnvironment, mrunHome: URL) -> String?
 
+    /// The base of the launch's ``OutputDirectory`` (default: the storage, `STORAGE_DIR`).
+    func outputBase(storage: String?, context: Context) -> String?
+
     /// The context's job shape on this backend (default: ``JobShape/init(_:)``).
     func shape(of context: Context) -> JobShape
 
@@ -84,6 +87,7 @@ package protocol BackendPlanner: Sendable {
 
 extension BackendPlanner {
     package var endNotifier: EndNotifier { .job }
+    package func outputBase(storage: String?, context: Context) -> String? { storage }
     package func shape(of context: Context) -> JobShape { JobShape(context) }
     package func pointTemplate(_ rendering: PlanRendering) throws -> TemplateRenderer.Prepared? { nil }
     package func completePoint(

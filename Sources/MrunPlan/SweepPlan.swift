@@ -158,6 +158,10 @@ extension PlanBuilder {
         plan.experiment.parameters = point.params
         plan.environment.set("MRUN_EXPERIMENT", to: point.name, after: [])
         plan.environment.set("MRUN_PARAMS", to: point.params, after: ["STORAGE_DIR", "PYTHONUNBUFFERED"])
+        if let output = plan.environment.first(where: { $0.name == OutputDirectory.variable }) {
+            plan.environment.set(
+                OutputDirectory.variable, to: OutputDirectory.renamed(output.value, to: point.name), after: [])
+        }
         var own = sweep
         own["index"] = point.index
         own["point"] = try TemplateRenderer.variables(point)

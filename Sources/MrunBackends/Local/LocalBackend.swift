@@ -129,6 +129,9 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
             if let storage = plan.storagePath {
                 try files.createDirectory(atPath: storage, withIntermediateDirectories: true)
             }
+            if let output = plan.environment.first(where: { $0.name == OutputDirectory.variable }) {
+                try files.createDirectory(atPath: output.value, withIntermediateDirectories: true)
+            }
         } catch {
             throw ConfigError.io("cannot prepare the run directory \(runDirectory.path): \(error.localizedDescription)")
         }

@@ -61,6 +61,13 @@ struct LocalPlanner: BackendPlanner {
         configured.map { host.resolve($0).path } ?? mrunHome.appendingPathComponent("storage/\(project)").path
     }
 
+    /// The default storage is the project's own already (`$MRUN_HOME/storage/PROJECT`): outputs
+    /// go beside it, under `$MRUN_HOME/storage`, not in a second directory of the project.
+    func outputBase(storage: String?, context: Context) -> String? {
+        guard let storage else { return nil }
+        return context.storage == nil ? (storage as NSString).deletingLastPathComponent : storage
+    }
+
     func complete(_ plan: inout ExperimentPlan, rendering: PlanRendering, sweep: SweepRendering?) throws {
         setRunDirectory(&plan, rendering: rendering)
         if plan.shape.isGang {

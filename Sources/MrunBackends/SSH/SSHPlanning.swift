@@ -99,6 +99,11 @@ struct SSHPlanner: BackendPlanner {
         configured
     }
 
+    /// Without a storage, the workdir on each host (relative to the remote home).
+    func outputBase(storage: String?, context: Context) -> String? {
+        storage ?? SlurmPlanner.remoteWorkdir(context.ssh.workdir)
+    }
+
     func complete(_ plan: inout ExperimentPlan, rendering: PlanRendering, sweep: SweepRendering?) throws {
         let settings = plan.context.ssh
         let workdir = SlurmPlanner.remoteWorkdir(settings.workdir)

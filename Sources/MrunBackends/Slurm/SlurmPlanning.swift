@@ -108,6 +108,11 @@ struct SlurmPlanner: BackendPlanner {
         configured
     }
 
+    /// Without a storage, the workdir (relative to the remote home, as the job directory is).
+    func outputBase(storage: String?, context: Context) -> String? {
+        storage ?? Self.remoteWorkdir(context.slurm.workdir)
+    }
+
     func complete(_ plan: inout ExperimentPlan, rendering: PlanRendering, sweep: SweepRendering?) throws {
         let context = plan.context
         let settings = context.slurm

@@ -166,6 +166,11 @@ extension BuiltInTemplates {
                   volumeMounts:
                     - name: storage
                       mountPath: {{ storage.path|tojson }}
+        {%- if storage.output and not sweep.indexed %}
+                    - name: storage
+                      mountPath: {{ storage.output|tojson }}
+                      subPath: {{ storage.output_sub_path|tojson }}
+        {%- endif %}
               volumes:
                 - name: storage
                   persistentVolumeClaim:

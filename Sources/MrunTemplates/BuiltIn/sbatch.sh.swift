@@ -76,6 +76,9 @@ extension BuiltInTemplates {
           {{ point.index }})
             export MRUN_EXPERIMENT={{ point.name|shellquote }}
             export MRUN_PARAMS={{ point.params|shellquote }}
+        {%- if storage.output %}
+            MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}{{ point.name|shellquote }}
+        {%- endif %}
             point_args=({{ point.args|shelljoin }})
             ;;
         {%- endfor %}
@@ -84,6 +87,13 @@ extension BuiltInTemplates {
             exit 2
             ;;
         esac
+        {%- endif %}
+        {%- if storage.output %}
+        # The launch's own directory for its results, which 'mrun fetch' copies back; a relative one is
+        # under the remote home.
+        case $MRUN_OUTPUT_DIR in /*) ;; *) MRUN_OUTPUT_DIR=$HOME/$MRUN_OUTPUT_DIR ;; esac
+        export MRUN_OUTPUT_DIR
+        mkdir -p -- "$MRUN_OUTPUT_DIR"
         {%- endif %}
         {%- for line in slurm.setup %}
         {{ line }}

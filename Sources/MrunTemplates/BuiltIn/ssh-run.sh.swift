@@ -20,6 +20,13 @@ extension BuiltInTemplates {
         {%- for variable in environment %}
         export {{ variable.name }}={{ variable.value|shellquote }}
         {%- endfor %}
+        {%- if storage.output %}
+        # The launch's own directory for its results, which 'mrun fetch' copies back; a relative one is
+        # under the remote home.
+        case $MRUN_OUTPUT_DIR in /*) ;; *) MRUN_OUTPUT_DIR=$HOME/$MRUN_OUTPUT_DIR ;; esac
+        export MRUN_OUTPUT_DIR
+        mkdir -p -- "$MRUN_OUTPUT_DIR"
+        {%- endif %}
         {%- for line in ssh.setup %}
         {{ line }}
         {%- endfor %}

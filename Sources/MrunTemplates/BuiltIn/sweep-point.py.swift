@@ -28,6 +28,11 @@ extension BuiltInTemplates {
         os.environ["MRUN_EXPERIMENT"] = point["name"]
         os.environ["MRUN_PARAMS"] = point["params"]
         os.environ["MRUN_SWEEP_INDEX"] = str(point["index"])
+        if os.environ.get("MRUN_OUTPUT_DIR"):
+            # The point's own directory for its results, beside the other points'.
+            output = os.path.join(os.path.dirname(os.environ["MRUN_OUTPUT_DIR"]), point["name"])
+            os.environ["MRUN_OUTPUT_DIR"] = output
+            os.makedirs(output, exist_ok=True)
         argv = COMMAND + point["args"]
         sys.stdout.flush()
         sys.stderr.flush()

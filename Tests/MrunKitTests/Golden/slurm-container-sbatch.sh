@@ -26,10 +26,16 @@ export MRUN_EXPERIMENT=train-k3x9q
 export MRUN_PROJECT=lr-sweep
 export PYTHONUNBUFFERED=1
 export STORAGE_DIR='/net/storage/lr sweep'
+export MRUN_OUTPUT_DIR='/net/storage/lr sweep/lr-sweep/outputs/train-k3x9q'
 export NEPTUNE_HOST=neptune.example
 export NEPTUNE_PORT=443
 export NEPTUNE_USER=ada
 export NEPTUNE_PROJECT=team/lr-sweep
+# The launch's own directory for its results, which 'mrun fetch' copies back; a relative one is
+# under the remote home.
+case $MRUN_OUTPUT_DIR in /*) ;; *) MRUN_OUTPUT_DIR=$HOME/$MRUN_OUTPUT_DIR ;; esac
+export MRUN_OUTPUT_DIR
+mkdir -p -- "$MRUN_OUTPUT_DIR"
 source ~/venv/bin/activate
 # The experiment runs in the image, with apptainer or else singularity (after modules and setup,
 # which may provide them). Both pass the variables above into the container (not PATH or

@@ -21,10 +21,16 @@ fi
 cd mrun/lr-sweep/train-k3x9q
 export MRUN_EXPERIMENT=train-k3x9q
 export MRUN_PROJECT=lr-sweep
+export MRUN_OUTPUT_DIR=mrun/lr-sweep/outputs/train-k3x9q
 export PYTHONUNBUFFERED=1
 export NEPTUNE_HOST=neptune.example
 export NEPTUNE_PORT=443
 export NEPTUNE_USER=ada
 export NEPTUNE_PROJECT=team/lr-sweep
+# The launch's own directory for its results, which 'mrun fetch' copies back; a relative one is
+# under the remote home.
+case $MRUN_OUTPUT_DIR in /*) ;; *) MRUN_OUTPUT_DIR=$HOME/$MRUN_OUTPUT_DIR ;; esac
+export MRUN_OUTPUT_DIR
+mkdir -p -- "$MRUN_OUTPUT_DIR"
 source ~/venv/bin/activate
 exec python3 train.py --epochs 3 --name 'a b' 'it'\''s'

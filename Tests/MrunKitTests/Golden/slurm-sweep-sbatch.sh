@@ -22,6 +22,7 @@ fi
 cd mrun/lr-sweep/train-k3x9q
 export MRUN_EXPERIMENT=train-k3x9q
 export MRUN_PROJECT=lr-sweep
+export MRUN_OUTPUT_DIR=mrun/lr-sweep/outputs/train-k3x9q
 export PYTHONUNBUFFERED=1
 export NEPTUNE_HOST=neptune.example
 export NEPTUNE_PORT=443
@@ -32,41 +33,49 @@ case ${SLURM_ARRAY_TASK_ID:-} in
   0)
     export MRUN_EXPERIMENT=train-k3x9q-0
     export MRUN_PARAMS='{"opt": "adam", "lr": 0.1, "batch": 32}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-0
     point_args=(--opt adam --lr 0.1 --batch 32)
     ;;
   1)
     export MRUN_EXPERIMENT=train-k3x9q-1
     export MRUN_PARAMS='{"opt": "adam", "lr": 0.1, "batch": 64}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-1
     point_args=(--opt adam --lr 0.1 --batch 64)
     ;;
   2)
     export MRUN_EXPERIMENT=train-k3x9q-2
     export MRUN_PARAMS='{"opt": "adam", "lr": 0.01, "batch": 32}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-2
     point_args=(--opt adam --lr 0.01 --batch 32)
     ;;
   3)
     export MRUN_EXPERIMENT=train-k3x9q-3
     export MRUN_PARAMS='{"opt": "adam", "lr": 0.01, "batch": 64}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-3
     point_args=(--opt adam --lr 0.01 --batch 64)
     ;;
   4)
     export MRUN_EXPERIMENT=train-k3x9q-4
     export MRUN_PARAMS='{"opt": "it'\''s a \"test\"", "lr": 0.1, "batch": 32}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-4
     point_args=(--opt 'it'\''s a "test"' --lr 0.1 --batch 32)
     ;;
   5)
     export MRUN_EXPERIMENT=train-k3x9q-5
     export MRUN_PARAMS='{"opt": "it'\''s a \"test\"", "lr": 0.1, "batch": 64}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-5
     point_args=(--opt 'it'\''s a "test"' --lr 0.1 --batch 64)
     ;;
   6)
     export MRUN_EXPERIMENT=train-k3x9q-6
     export MRUN_PARAMS='{"opt": "it'\''s a \"test\"", "lr": 0.01, "batch": 32}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-6
     point_args=(--opt 'it'\''s a "test"' --lr 0.01 --batch 32)
     ;;
   7)
     export MRUN_EXPERIMENT=train-k3x9q-7
     export MRUN_PARAMS='{"opt": "it'\''s a \"test\"", "lr": 0.01, "batch": 64}'
+    MRUN_OUTPUT_DIR=${MRUN_OUTPUT_DIR:+${MRUN_OUTPUT_DIR%/*}/}train-k3x9q-7
     point_args=(--opt 'it'\''s a "test"' --lr 0.01 --batch 64)
     ;;
   *)
@@ -74,5 +83,10 @@ case ${SLURM_ARRAY_TASK_ID:-} in
     exit 2
     ;;
 esac
+# The launch's own directory for its results, which 'mrun fetch' copies back; a relative one is
+# under the remote home.
+case $MRUN_OUTPUT_DIR in /*) ;; *) MRUN_OUTPUT_DIR=$HOME/$MRUN_OUTPUT_DIR ;; esac
+export MRUN_OUTPUT_DIR
+mkdir -p -- "$MRUN_OUTPUT_DIR"
 source ~/venv/bin/activate
 exec python3 train.py --epochs 3 --name 'a b' 'it'\''s' "${point_args[@]}"
