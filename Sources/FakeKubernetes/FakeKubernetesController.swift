@@ -12,6 +12,12 @@ extension FakeKubernetesCluster {
         jobCreatedHook = hook
     }
 
+    /// Runs `hook` (in its own task) for every pod created through the API from now on, as a
+    /// kubelet would run its containers.
+    package func onPodCreated(_ hook: (@Sendable (Kubernetes.Pod) async -> Void)?) {
+        podCreatedHook = hook
+    }
+
     /// Creates the Job's pod (Pending, unscheduled) and marks the Job active; for an Indexed Job,
     /// the pod of its lowest index that has neither succeeded nor a pod running.
     @discardableResult

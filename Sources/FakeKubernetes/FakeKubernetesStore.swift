@@ -28,6 +28,8 @@ package actor FakeKubernetesCluster {
     package var logs: [FakeKey: [String: [FakeLogLine]]] = [:]
     package var followers: [UUID: FakeLogFollower] = [:]
     package var jobCreatedHook: (@Sendable (Kubernetes.Job) async -> Void)?
+    /// For pods created through the API (not by a Job, which the controller scripts).
+    package var podCreatedHook: (@Sendable (Kubernetes.Pod) async -> Void)?
 
     package static let randomAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
@@ -90,6 +92,9 @@ package actor FakeKubernetesCluster {
         collectIfOwnersAreGone(object)
         if let job = object as? Kubernetes.Job, let hook = jobCreatedHook {
             Task { await hook(job) }
+        }
+        if let pod = object as? Kubernetes.Pod, pod.metadata.ownerReferences == nil, let hook = podCreatedHook {
+            Task { await hook(pod) }
         }
         return object
     }

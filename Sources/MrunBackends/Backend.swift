@@ -27,6 +27,10 @@ package struct BackendEntry: Sendable {
     package var controlType: any JobControl.Type
     /// The control for a context; it opens the history only when it needs it.
     package var control: @Sendable (MrunEnvironment, Context, @escaping OpenHistory) throws -> any JobControl
+    /// The way to a launch's output directory (`mrun fetch`).
+    package var output:
+        @Sendable (MrunEnvironment, Context, LaunchRecord, @escaping OpenHistory) throws
+            -> any OutputTransport
 }
 
 /// The one place that maps a context type to its backend.

@@ -188,6 +188,27 @@ public enum JobControls {
         try Backends.entry(for: context.type).control(environment, context, history)
     }
 
+    /// The way to `launch`'s output directory on `context`'s backend (`mrun fetch`).
+    public static func output(
+        for launch: LaunchRecord, context: Context, environment: MrunEnvironment, history: @escaping OpenHistory
+    ) throws -> any OutputTransport {
+        try Backends.entry(for: context.type).output(environment, context, launch, history)
+    }
+
+    /// `launch`'s `MRUN_OUTPUT_DIR` as its job saw it, from `context` as it is now (its storage
+    /// and workdir); nil when the backend gives it none.
+    public static func outputDirectory(of launch: LaunchRecord, context: Context, environment: MrunEnvironment)
+        throws -> String?
+    {
+        let planner = try Backends.entry(for: context.type).planner
+        let storage = planner.storagePath(
+            configured: context.storage, project: launch.project, host: environment.host,
+            mrunHome: environment.store.home)
+        return planner.outputBase(storage: storage, context: context).map {
+            OutputDirectory.path(base: $0, project: launch.project, name: launch.experimentName)
+        }
+    }
+
     /// Whether `resume` starts again the launches of contexts of `type` that ended `unknown`.
     public static func unknownIsLost(for type: ContextType) -> Bool {
         (try? Backends.entry(for: type))?.controlType.unknownIsLost ?? false

@@ -20,7 +20,8 @@ struct Mrun: AsyncParsableCommand {
         version: MrunKitVersion.version,
         subcommands: [
             RunCommand.self, ListCommand.self, ShowCommand.self, StatusCommand.self, LogsCommand.self,
-            CancelCommand.self, RemoveCommand.self, WaitCommand.self, DiffCommand.self, RerunCommand.self,
+            CancelCommand.self, RemoveCommand.self, WaitCommand.self, FetchCommand.self, DiffCommand.self,
+            RerunCommand.self,
             ResumeCommand.self,
             ContextCommand.self, ConfigCommand.self,
         ]

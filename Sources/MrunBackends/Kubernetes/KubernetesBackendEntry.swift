@@ -13,5 +13,10 @@ enum KubernetesBackendEntry {
             KubernetesJobControl(
                 context: context, host: environment.host, http: environment.http, sink: environment.sink,
                 warn: environment.warn)
+        },
+        output: { environment, context, launch, _ in
+            KubernetesOutputTransport(
+                context: context, launch: launch, host: environment.host, http: environment.http,
+                runner: environment.runner)
         })
 }

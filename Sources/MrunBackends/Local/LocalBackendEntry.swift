@@ -9,7 +9,12 @@ enum LocalBackendEntry {
         planner: LocalPlanner(),
         executor: { environment, recorder in backend(host: environment.host, sink: environment.sink, recorder: recorder)
         },
-        controlType: LocalJobControl.self, control: { _, _, history in LocalJobControl(history: history) })
+        controlType: LocalJobControl.self, control: { _, _, history in LocalJobControl(history: history) },
+        output: { environment, _, launch, _ in
+            RsyncTransport(
+                shell: LocalShell(host: environment.host, runner: environment.runner), runner: environment.runner,
+                launch: launch.id)
+        })
 
     /// The backend is generic over its sink (each output line is written through it); opening the
     /// environment's sink here picks the concrete type.

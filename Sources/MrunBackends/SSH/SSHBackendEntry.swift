@@ -13,5 +13,15 @@ enum SSHBackendEntry {
             SSHJobControl(
                 context: context, host: environment.host, runner: environment.runner,
                 templatesDirectory: environment.store.templatesDirectory, history: history)
+        },
+        output: { environment, context, launch, history in
+            // The host the launch was placed on.
+            guard let placed = try history().sshLaunch(id: launch.id) else {
+                throw SSHError.unplaced(launch: launch.id)
+            }
+            let session = try SSHSession(
+                destination: placed.host, sshConfig: context.ssh.sshConfig, identityFile: context.ssh.identityFile,
+                host: environment.host, runner: environment.runner)
+            return RsyncTransport(shell: session, runner: environment.runner, launch: launch.id)
         })
 }

@@ -13,5 +13,10 @@ enum SlurmBackendEntry {
             SlurmJobControl(
                 jobs: try SlurmJobs(
                     context: context, host: environment.host, runner: environment.runner, history: history))
+        },
+        output: { environment, context, launch, _ in
+            RsyncTransport(
+                shell: try SlurmShells.make(context.slurm, host: environment.host, runner: environment.runner),
+                runner: environment.runner, launch: launch.id)
         })
 }
