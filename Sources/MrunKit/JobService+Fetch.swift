@@ -30,6 +30,7 @@ extension JobService {
                     (launch, .success(try await transport.fetch(directory, request, sink: environment.sink))))
             } catch {
                 results.append((launch, .failure(error)))
+                if case FetchError.interrupted = error { break }
             }
         }
         return results

@@ -42,6 +42,7 @@ struct FetchCommand: MrunCommand {
         }
         let base = environment.host.resolve(to ?? "outputs")
         var failed = false
+        var interrupted = false
         for (launch, result) in await try resolver.service().fetch(chosen, paths: paths, to: base, force: force) {
             switch result {
             case .success(let report):
@@ -53,8 +54,10 @@ struct FetchCommand: MrunCommand {
                         + " (\(launch.experimentName)) to \(report.destination.path)/")
             case .failure(let error):
                 failed = true
+                if case FetchError.interrupted = error { interrupted = true }
                 Terminal.error("\(error)")
             }
+            if interrupted { throw ExitCode(130) }
         }
         if failed { throw ExitCode(1) }
     }

@@ -41,6 +41,8 @@ public enum FetchError: Error, Equatable, CustomStringConvertible {
     case newerHere(paths: [String], count: Int)
     case transferFailed(tool: String, detail: String)
     case unexpectedListing(line: String)
+    /// SIGINT or SIGTERM, after what the fetch made on the cluster was removed.
+    case interrupted
 
     public var description: String {
         switch self {
@@ -61,6 +63,8 @@ public enum FetchError: Error, Equatable, CustomStringConvertible {
                 + "\(count > 3 ? ", ..." : "")); nothing copied: pass --force to overwrite them"
         case .transferFailed(let tool, let detail):
             return "copying the outputs with \(tool) failed: \(detail)"
+        case .interrupted:
+            return "interrupted; the fetch pods were deleted"
         case .unexpectedListing(let line):
             return "rsync listed the output directory in an unexpected way: \(quoted: line)"
         }

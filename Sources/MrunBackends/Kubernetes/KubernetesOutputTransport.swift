@@ -37,7 +37,7 @@ struct KubernetesOutputTransport: OutputTransport {
             return report
         } catch {
             await pods.deleteAll()
-            if interrupt.fired { throw ExitCodeError.interrupted }
+            if interrupt.fired { throw FetchError.interrupted }
             throw error
         }
     }
@@ -98,10 +98,4 @@ enum KubernetesFetchError: Error, CustomStringConvertible {
             return "the log of fetch pod \(pod) was cut short (the kubelet keeps a limited log); try again"
         }
     }
-}
-
-/// An interruption of mrun fetch, after its pods were deleted.
-enum ExitCodeError: Error, CustomStringConvertible {
-    case interrupted
-    var description: String { "interrupted; the fetch pods were deleted" }
 }
