@@ -7,7 +7,7 @@ extension ContextCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
             abstract: "Import mrunner's contexts (its config.yaml) as mrun contexts.",
-            usage: "mrun context import [<file>] [--dry-run] [--current] [--prefix P] [--replace]",
+            usage: "mrun context import [<file>] [<options>]",
             discussion: """
                 Reads mrunner's config (default: $XDG_CONFIG_HOME/mrunner/config.yaml, else \
                 ~/.config/mrunner/config.yaml) and prints a line per key: the mrun key it \

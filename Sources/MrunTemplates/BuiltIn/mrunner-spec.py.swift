@@ -125,10 +125,12 @@ extension BuiltInTemplates {
             # The spec's prints (Neptune links, warnings) go to standard error, beside mrun's messages.
             real_stdout = sys.stdout
             sys.stdout = sys.stderr
-            here = os.getcwd()
-            for directory in (os.path.dirname(os.path.abspath(spec)), here):
+            # The spec's own modules are found after mrun's module, which wins over a project's mrunner.
+            compat = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
+            position = sys.path.index(compat) + 1 if compat in sys.path else len(sys.path)
+            for directory in (os.getcwd(), os.path.dirname(os.path.abspath(spec))):
                 if directory not in sys.path:
-                    sys.path.insert(1, directory)
+                    sys.path.insert(position, directory)
             try:
                 with open(spec, "rb") as file:
                     source = file.read()
