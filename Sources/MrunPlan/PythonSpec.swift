@@ -126,7 +126,9 @@ public struct PythonSpecReader: Sendable {
         sweep.name = first.name
         // mrunner's projects are Neptune's WORKSPACE/PROJECT; its namespace and directory were PROJECT.
         sweep.project = first.project.flatMap { $0.split(separator: "/").last.map(String.init) }
-        sweep.environment = first.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // mrunner copied Neptune's token into env; mrun passes it itself, as a secret.
+        sweep.environment = first.env.filter { !$0.key.hasPrefix("NEPTUNE_API_TOKEN") }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value)" }
         sweep.mrunner = MrunnerSpecSettings(pythonPath: first.pythonPath)
         for tag in items.flatMap(\.tags) where !sweep.tags.contains(tag) { sweep.tags.append(tag) }
         var points: [[SweepPoint.Parameter]] = []
@@ -181,8 +183,8 @@ public enum PythonSpecError: UserFacingError, Equatable {
         case .scratch(let path, let reason):
             return "cannot write mrun's spec reader to \(path): \(reason); check that TMPDIR is writable"
         case .pythonUnavailable(let python, let spec, let reason):
-            return "--spec \(spec): cannot run \(python) to read it (\(reason)); install Python 3 or set the"
-                + " context's python"
+            return "--spec \(spec): cannot run \(python) to read it (\(reason)); install Python 3 here or set the"
+                + " context's python (--set python=python3 for one launch)"
         case .pythonFailed(let python, let spec, let detail):
             return "--spec \(spec): \(python) could not read it (\(detail))"
         case .failed(let message):

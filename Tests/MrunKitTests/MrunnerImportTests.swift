@@ -153,6 +153,13 @@ import Testing
         #expect(try sandbox.store.loadContext(named: "plg.old").slurm.partition == "plgrid-testing")
         #expect(try sandbox.store.loadSettings().currentContext == nil, "without --current")
 
+        let noCurrent = try await CLI.run(
+            ["context", "import", "--current", "--prefix", "x-"], sandbox: sandbox,
+            environment: ["XDG_CONFIG_HOME": xdg.path])
+        #expect(noCurrent.status != 0)
+        #expect(noCurrent.standardError.hasSuffix("config.yaml: it has no current_context; set one with 'mrun config set'\n"))
+        #expect(!(try sandbox.store.contextNames().contains("x-plg.old")), "nothing written")
+
         let single = "name: solo\ntype: slurm\nslurm_url: me@solo.example.org\ntime: '2:00:00'\n"
         let one = try await importing([], single, sandbox: sandbox)
         #expect(one.status == 0, "\(one.standardError)")

@@ -111,12 +111,16 @@ import Testing
                 + " lists there: runs\n")
     }
 
-    /// A list written out by hand, with Experiment, as mrunner's older specifications did.
+    /// A list written out by hand, with Experiment and Munch, as mrunner's older specifications did
+    /// (munch is not installed here: mrun's reader stands in for it).
     @Test func aCustomListOfExperimentsAndHandWrittenExperiments() async throws {
         let spec = """
+            import os
+            from munch import Munch
             from mrunner.experiment import Experiment
-            mine = [Experiment(project="p", name="hand", script="python train.py", tags=["t%d" % i],
-                               parameters={"lr": 0.1 * i, "batch": 4, "model_depth": i, "opts": {"a": [1]}},
+            token = {"NEPTUNE_API_TOKEN": "nep-do-not-copy", "SEED_BASE": "7"}
+            mine = [Experiment(project="p", name="hand", script="python train.py", tags=["t%d" % i], env=token,
+                               parameters=Munch(lr=0.1 * i, batch=4, model_depth=i, opts={"a": [1]}),
                                python_path=".", time="0-0:10") for i in (1, 2)]
 
             """
@@ -127,6 +131,9 @@ import Testing
         let points = try points(result)
         #expect(points.map(\.params).last == #"{"lr": 0.2, "batch": 4, "model_depth": 2, "opts": {"a": [1]}}"#)
         #expect(points.first?.args.suffix(2) == ["--opts", #"{"a": [1]}"#])
+        #expect(!result.standardOutput.contains("nep-do-not-copy"), "Neptune's token is mrun's to pass, as a secret")
+        #expect(result.standardOutput.contains(#""name" : "SEED_BASE""#), "the spec's other env")
+        #expect(result.standardOutput.contains(#""generated" : true"#), "the module's files are marked in the plan")
     }
 
     @Test func aLambdaIsRefusedNamingTheParameterAndPoint() async throws {

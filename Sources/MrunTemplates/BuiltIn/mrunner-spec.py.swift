@@ -13,6 +13,8 @@ extension BuiltInTemplates {
         # VARIABLE and writes RESULT: {"experiments": [...]} with each experiment's fields and parameters
         # (name, JSON text, command-line text), or {"error": "one line"}. The spec's own output goes to
         # standard error.
+        import importlib.abc
+        import importlib.util
         import json
         import math
         import os
@@ -23,6 +25,22 @@ extension BuiltInTemplates {
 
         class Refused(Exception):
             pass
+
+
+        class MunchFallback(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+            """`munch`, which mrunner's specifications import for Munch, when it is not installed here:
+            last on the import path, so an installed munch wins."""
+
+            def find_spec(self, name, path, target=None):
+                return importlib.util.spec_from_loader(name, self) if name == "munch" else None
+
+            def create_module(self, spec):
+                return None
+
+            def exec_module(self, module):
+                from mrunner.helpers.client_helper import AttrDict
+                module.Munch = AttrDict
+                module.munchify = lambda value: AttrDict(value) if isinstance(value, dict) else value
 
 
         def describe(value):
@@ -131,6 +149,7 @@ extension BuiltInTemplates {
             for directory in (os.getcwd(), os.path.dirname(os.path.abspath(spec))):
                 if directory not in sys.path:
                     sys.path.insert(position, directory)
+            sys.meta_path.append(MunchFallback())
             try:
                 with open(spec, "rb") as file:
                     source = file.read()
