@@ -152,6 +152,22 @@ import Testing
                 == "error: fn_conf.py: parameter 'activation' of point 1 is a function (<lambda>), which mrun"
                 + " cannot pass to the experiment as JSON\n")
         #expect(!FileManager.default.fileExists(atPath: sandbox.store.runsDirectory.path), "nothing ran")
+
+        let object = """
+            from mrunner.experiment import Experiment
+            class Schedule:
+                def __repr__(self):
+                    return "Schedule()"
+            experiments_list = [Experiment(name="o", script="train.py", parameters={"lr": 1}),
+                                Experiment(name="o", script="train.py", parameters={"lr": 2, "schedule": Schedule()})]
+
+            """
+        try sandbox.write(object, to: "object_conf.py")
+        let refused = try await CLI.run(["run", "--spec", "object_conf.py", "--dry-run"], sandbox: sandbox)
+        #expect(
+            refused.standardError
+                == "error: object_conf.py: parameter 'schedule' of point 1 is Schedule() of type Schedule, which mrun"
+                + " cannot pass to the experiment as JSON\n")
     }
 
     @Test func anExceptionInTheSpecIsOneLineWithItsFileAndLine() async throws {

@@ -44,10 +44,12 @@ extension BuiltInTemplates {
 
 
         def describe(value):
-            if callable(value):
-                name = getattr(value, "__name__", type(value).__name__)
-                return "a function (%s)" % name if name != type(value).__name__ else "a %s object" % name
-            return "a %s object (%s)" % (type(value).__name__, repr(value)[:60])
+            if isinstance(value, type):
+                return "the class %s" % value.__name__
+            if callable(value) and hasattr(value, "__name__"):
+                return "a function (%s)" % value.__name__
+            shown = repr(value)
+            return "%s of type %s" % (shown if len(shown) <= 60 else shown[:57] + "...", type(value).__name__)
 
 
         def plain(value, where):
