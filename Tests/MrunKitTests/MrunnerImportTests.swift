@@ -157,7 +157,9 @@ import Testing
             ["context", "import", "--current", "--prefix", "x-"], sandbox: sandbox,
             environment: ["XDG_CONFIG_HOME": xdg.path])
         #expect(noCurrent.status != 0)
-        #expect(noCurrent.standardError.hasSuffix("config.yaml: it has no current_context; set one with 'mrun config set'\n"))
+        #expect(
+            noCurrent.standardError.hasSuffix(
+                "config.yaml: it has no current_context; set one with 'mrun config set'\n"))
         #expect(!(try sandbox.store.contextNames().contains("x-plg.old")), "nothing written")
 
         let single = "name: solo\ntype: slurm\nslurm_url: me@solo.example.org\ntime: '2:00:00'\n"
