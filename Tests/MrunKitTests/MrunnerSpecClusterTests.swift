@@ -100,3 +100,24 @@ extension SlurmTests {
         }
     }
 }
+
+extension SSHHostTests {
+    /// The module goes with the code to each ssh host (CodeShipper's staging, as on Slurm).
+    @Suite struct MrunnerSpecOnSSH {
+        @Test func eachHostsPointGetsItsParametersFromGetConfiguration() async throws {
+            let lab = try await SSHSandbox()
+            try MrunnerSpecFixture.write(into: lab.sandbox)
+            let run = try await lab.mrun(["run", "--spec", "experiment_conf.py"])
+            #expect(run.status == 0, "\(run.standardError)")
+            let history = try HistoryStore(home: lab.sandbox.mrunHome)
+            let points = try history.list().sorted { ($0.sweepIndex ?? 0) < ($1.sweepIndex ?? 0) }
+            #expect(points.count == 2)
+            for (point, line) in zip(points, MrunnerSpecFixture.lines) {
+                #expect(try await lab.waitFor(point.id, ["COMPLETED", "FAILED"]) == "COMPLETED, exit code 0")
+                let logs = try await lab.mrun(["logs", point.id]).standardOutput
+                #expect(logs.contains(line), "\(point.id): \(logs)")
+            }
+            try await lab.cleanUp()
+        }
+    }
+}
