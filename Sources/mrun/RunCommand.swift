@@ -12,7 +12,7 @@ struct RunCommand: MrunCommand {
 
             Sweeps launch one experiment per point, each with '--NAME VALUE' for its parameters \
             appended to the arguments and MRUN_PARAMS (a JSON object) in its environment. A grid \
-            of 2 x 2 points, 3 points zipped value by value, a spec file:
+            of 2 x 2 points, 3 points zipped value by value, a spec file, mrunner's spec:
               mrun run exp.py --grid lr=0.1,0.01 --grid batch=32,64 -- --epochs 3
               mrun run exp.py --zip seed=1,2,3 --zip task=a,b,c
               mrun run --spec sweep.yaml
