@@ -50,6 +50,14 @@ extension SlurmTests {
             #expect(shipped.status == 0, "the module is in the job directory: \(shipped.error)")
             #expect(
                 !FileManager.default.fileExists(atPath: slurm.sandbox.project.appendingPathComponent("mrunner").path))
+
+            // Unchanged code, the module included, is not sent again.
+            let again = try await slurm.mrun(["run", "--spec", "experiment_conf.py", "--limit", "1"])
+            #expect(again.status == 0, "\(again.standardError)")
+            #expect(again.standardError.contains("rsync sent 0 of 7 files (0 bytes)"), "\(again.standardError)")
+            let earlier = Set(points.map(\.id))
+            let newest = try #require(try history.list().first { !earlier.contains($0.id) }?.jobId)
+            #expect(try await slurm.waitForEnd(newest) == "COMPLETED, exit code 0")
             try await slurm.cleanUp()
         }
     }
