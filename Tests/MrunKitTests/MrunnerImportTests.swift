@@ -139,7 +139,7 @@ import Testing
                 type: slurm
                 slurm_url: me@cluster.example.org
                 partition: plgrid-testing
-                storage: /scratch/me
+                storage: $SCRATCH/me
 
             """
         let xdg = sandbox.root.appendingPathComponent("xdg")
@@ -151,6 +151,10 @@ import Testing
         let kube = try sandbox.store.loadContext(named: "gke.sandbox")
         #expect(kube.type == .kubernetes && kube.resources == Resources(cpu: "4", tpu: 1) && kube.storage == "/storage")
         #expect(try sandbox.store.loadContext(named: "plg.old").slurm.partition == "plgrid-testing")
+        #expect(
+            result.standardOutput.contains(
+                "  storage: $SCRATCH/me -> dropped: mrun does not expand $VARIABLES in storage or workdir;"))
+        #expect(try sandbox.store.loadContext(named: "plg.old").slurm.workdir == nil)
         #expect(try sandbox.store.loadSettings().currentContext == nil, "without --current")
 
         let noCurrent = try await CLI.run(

@@ -75,6 +75,13 @@ struct MrunnerContextMapper {
             note(key, node, "name: \(name)" + (differs ? " (mrunner uses the name under 'contexts:')" : ""))
         case "storage_dir", "storage":
             let path = try text(key, node)
+            // mrunner's paths went through a shell; mrun's are quoted, so `$SCRATCH` would be a name.
+            if path.contains("$") {
+                return drop(
+                    key, node,
+                    "mrun does not expand $VARIABLES in storage or workdir; write the path out"
+                        + " ('mrun context edit \(name)')")
+            }
             try set(.storage, .string(path), key: key, node: node)
             var target = "storage: \(path)"
             // mrunner's Slurm backend ships the code under STORAGE_DIR/mrunner_scratch.
@@ -82,7 +89,6 @@ struct MrunnerContextMapper {
                 try set(.workdir, .string(path + "/mrunner_scratch"), key: key, node: node)
                 target += ", workdir: \(path)/mrunner_scratch"
             }
-            if path.contains("$") { target += " (mrun does not expand $VARIABLES here: write the path out)" }
             note(key, node, target)
         case "project": try plain(.project, key, node)
         case "neptune":
