@@ -83,7 +83,7 @@ public struct PlanBuilder: Sendable {
             ?? Naming.uniqueName(base: baseName, suffix: suffix)
 
         var snapshot = try CodeSnapshotter.snapshot(root: root)
-        let templates = TemplateSet(searchPath: try templateSearchPath(request, context: context))
+        let templates = try self.templates(request, context: context)
         // An experiment written for mrunner imports mrunner.helpers.client_helper in the job.
         if request.mrunner != nil && !MrunnerCompat.projectHasOwn(snapshot) {
             snapshot = snapshot.adding(try MrunnerCompat.files(templates: templates))
@@ -183,6 +183,11 @@ public struct PlanBuilder: Sendable {
         else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: 2)) == Data("#!".utf8)
+    }
+
+    /// The templates a launch of `request` on `context` renders (and a Python spec is read with).
+    public func templates(_ request: RunRequest, context: Context) throws -> TemplateSet {
+        TemplateSet(searchPath: try templateSearchPath(request, context: context))
     }
 
     func templateSearchPath(_ request: RunRequest, context: Context) throws -> [URL] {

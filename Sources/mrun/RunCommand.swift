@@ -143,10 +143,8 @@ struct RunCommand: MrunCommand {
         let launcher = Launcher(environment: environment)
         var sweepOptions = try self.sweepOptions
         if let spec, PythonSpecReader.isPythonSpec(spec) {
-            let templates = TemplateSet(
-                searchPath: [templatesDir.map(host.resolve), context.templatesDir.map(host.resolve)].compactMap { $0 }
-                    + [store.templatesDirectory])
-            let reader = PythonSpecReader(host: host, runner: SystemProcessRunner(), templates: templates)
+            let reader = PythonSpecReader(
+                host: host, runner: SystemProcessRunner(), templates: try builder.templates(request, context: context))
             let read = try await reader.read(
                 spec, variable: specVariable ?? PythonSpecReader.defaultVariable, python: context.pythonCommand)
             // What the spec printed (mrunner's specs print links and warnings) stays off standard output.
