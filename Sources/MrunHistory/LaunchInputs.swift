@@ -48,7 +48,7 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
     // The history stores the inputs as one flat JSON object, as earlier versions wrote it.
     enum CodingKeys: String, CodingKey {
         case directory, script, arguments, requirements, baseImage, name, project, tags, environmentNames
-        case neptuneConfig, resources, templatesDir, gang, point, rerunOf
+        case neptuneConfig, resources, templatesDir, gang, point, rerunOf, mrunner
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,6 +67,7 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
             templatesDir: try values.decodeIfPresent(String.self, forKey: .templatesDir),
             resources: try values.decodeIfPresent(String.self, forKey: .resources),
             gang: try values.decodeIfPresent(GangSettings.self, forKey: .gang) ?? GangSettings())
+        request.mrunner = try values.decodeIfPresent(MrunnerSpecSettings.self, forKey: .mrunner)
         point = try values.decodeIfPresent([SweepPoint.Parameter].self, forKey: .point)
         rerunOf = try values.decodeIfPresent(String.self, forKey: .rerunOf)
     }
@@ -86,6 +87,8 @@ public struct LaunchInputs: Codable, Sendable, Equatable {
         try values.encodeIfPresent(request.resources, forKey: .resources)
         try values.encodeIfPresent(request.templatesDir, forKey: .templatesDir)
         if request.gang != GangSettings() { try values.encode(request.gang, forKey: .gang) }
+        // A launch from a Python spec: a rerun ships mrun's mrunner module again.
+        try values.encodeIfPresent(request.mrunner, forKey: .mrunner)
         try values.encodeIfPresent(point, forKey: .point)
         try values.encodeIfPresent(rerunOf, forKey: .rerunOf)
     }

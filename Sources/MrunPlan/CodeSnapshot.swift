@@ -14,6 +14,30 @@ public struct SnapshotFile: Codable, Sendable, Equatable {
     public var executable: Bool
     /// Lowercase hex SHA-256 of the content.
     public var sha256: String
+    /// The text of a file mrun adds to the code (its mrunner compatibility module), which is not
+    /// under the root; nil for the project's own files. Not encoded: the plan marks such a file
+    /// `generated`, and its text is mrun's.
+    public var content: String?
+
+    enum CodingKeys: String, CodingKey {
+        case path, size, executable, sha256
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(size, forKey: .size)
+        try container.encode(executable, forKey: .executable)
+        try container.encode(sha256, forKey: .sha256)
+        if content != nil {
+            var extra = encoder.container(keyedBy: GeneratedKey.self)
+            try extra.encode(true, forKey: .generated)
+        }
+    }
+
+    private enum GeneratedKey: String, CodingKey {
+        case generated
+    }
 
     /// Creates a file entry from already known values.
     public init(path: String, size: Int, executable: Bool, sha256: String) {
@@ -43,6 +67,28 @@ public struct CodeSnapshot: Codable, Sendable, Equatable {
         self.files = files
         self.totalBytes = totalBytes
         self.contentHash = contentHash
+    }
+
+    /// Files mrun adds to the code it ships, beside the project's.
+    public var generatedFiles: [SnapshotFile] { files.filter { $0.content != nil } }
+
+    /// The snapshot with `generated` files added (in path order, the hash over all of them), so
+    /// every backend ships them with the code and a change of them changes the image.
+    public func adding(_ generated: [(path: String, content: String)]) -> CodeSnapshot {
+        var all = files
+        for file in generated {
+            let bytes = Array(file.content.utf8)
+            var entry = SnapshotFile(
+                path: file.path, size: bytes.count, executable: false, sha256: HexEncoding.hex(SHA256.hash(data: bytes))
+            )
+            entry.content = file.content
+            all.removeAll { $0.path == file.path }
+            all.append(entry)
+        }
+        all.sort { $0.path.lexicographicallyPrecedes($1.path) }
+        return CodeSnapshot(
+            root: root, files: all, totalBytes: all.reduce(0) { $0 + $1.size },
+            contentHash: CodeSnapshotter.contentHash(of: all))
     }
 }
 

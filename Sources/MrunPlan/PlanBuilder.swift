@@ -82,7 +82,12 @@ public struct PlanBuilder: Sendable {
             points.map { Naming.sweepName(base: baseName, id: suffix, count: $0.pointCount) }
             ?? Naming.uniqueName(base: baseName, suffix: suffix)
 
-        let snapshot = try CodeSnapshotter.snapshot(root: root)
+        var snapshot = try CodeSnapshotter.snapshot(root: root)
+        let templates = try self.templates(request, context: context)
+        // An experiment written for mrunner imports mrunner.helpers.client_helper in the job.
+        if request.mrunner != nil && !MrunnerCompat.projectHasOwn(snapshot) {
+            snapshot = snapshot.adding(try MrunnerCompat.files(templates: templates))
+        }
         for (path, role) in [(script, "the script"), (requirements, "the requirements file")] {
             if let path, !snapshot.files.contains(where: { $0.path == path }) {
                 throw ExperimentError.excludedFile(path: path, role: role)
@@ -107,7 +112,6 @@ public struct PlanBuilder: Sendable {
             throw ExperimentError.planMismatch(
                 type: context.type, issue: "no backend plans \(context.type.rawValue) contexts")
         }
-        let templates = TemplateSet(searchPath: try templateSearchPath(request, context: context))
         var plan = ExperimentPlan(
             context: context, experiment: experiment, snapshot: snapshot, environment: [],
             storagePath: storagePath(context: context, project: project, planner: planner),
@@ -187,6 +191,11 @@ public struct PlanBuilder: Sendable {
         return (try? handle.read(upToCount: 2)) == Data("#!".utf8)
     }
 
+    /// The templates a launch of `request` on `context` renders (and a Python spec is read with).
+    public func templates(_ request: RunRequest, context: Context) throws -> TemplateSet {
+        TemplateSet(searchPath: try templateSearchPath(request, context: context))
+    }
+
     func templateSearchPath(_ request: RunRequest, context: Context) throws -> [URL] {
         var path: [URL] = []
         if let flag = request.templatesDir {
@@ -218,6 +227,10 @@ public struct PlanBuilder: Sendable {
         if let storage = plan.storagePath { variables.append(.init(name: "STORAGE_DIR", value: storage)) }
         if let parameters = plan.experiment.parameters {
             variables.append(.init(name: "MRUN_PARAMS", value: parameters))
+        }
+        // mrunner's python_path, which its jobs exported; the context's env and --env may override it.
+        if let path = request.mrunner?.pythonPath, !path.isEmpty {
+            variables.append(.init(name: "PYTHONPATH", value: path))
         }
         for (name, value) in plan.context.env.sorted(by: { $0.key < $1.key }) {
             variables.append(.init(name: name, value: value))

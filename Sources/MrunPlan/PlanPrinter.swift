@@ -26,6 +26,11 @@ public enum PlanPrinter {
         if plan.shape.isGang { row("Gang", plan.shape.summary) }
         let size = ByteCountFormatter.string(fromByteCount: Int64(plan.snapshot.totalBytes), countStyle: .file)
         row("Code", "\(plan.snapshot.files.count) files, \(size), from \(plan.snapshot.root)")
+        let generated = plan.snapshot.generatedFiles.count
+        if generated > 0 {
+            row("mrunner", "mrun's compatibility module shipped with the code (\(generated) files under mrunner/):")
+            lines.append(String(repeating: " ", count: 13) + "get_configuration() returns the point's MRUN_PARAMS")
+        }
         row("Content hash", experiment.contentHash)
         if let requirements = experiment.requirements {
             row("Requirements", requirements + (plan.target.requirementsNote.map { " (\($0))" } ?? ""))
@@ -39,7 +44,7 @@ public enum PlanPrinter {
         }
         lines.append("Files:")
         for file in plan.snapshot.files {
-            lines.append("  \(file.path)\(file.executable ? "*" : "")")
+            lines.append("  \(file.path)\(file.executable ? "*" : "")\(file.content != nil ? "  (added by mrun)" : "")")
         }
         for artefact in plan.artefacts {
             lines.append("--- \(artefact.name) (\(artefact.template))")

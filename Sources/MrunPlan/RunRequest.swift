@@ -26,6 +26,9 @@ public struct RunRequest: Codable, Sendable, Equatable {
     /// `--skip-unreachable`: on an ssh context, run on the hosts that answer (nil: not given, so
     /// requests stored before it read unchanged).
     public var skipUnreachable: Bool?
+    /// Launched from a Python spec (mrunner's): its job gets mrun's mrunner compatibility module
+    /// unless the project has its own, and `PYTHONPATH` from the spec's `python_path`.
+    public var mrunner: MrunnerSpecSettings?
 
     public init(
         script: String, arguments: [String] = [], requirements: String? = nil, baseImage: String? = nil,

@@ -26,6 +26,13 @@ public struct SweepFile: Sendable, Equatable {
     public var name: String?
     public var tags: [String] = []
     public var spec = SweepSpec()
+    /// A Python spec's `project`, its experiments' `env` (`NAME=VALUE`, before `--env`'s) and what its
+    /// job needs of mrun's mrunner compatibility module; nil and empty for a YAML spec.
+    public var project: String?
+    public var environment: [String] = []
+    public var mrunner: MrunnerSpecSettings?
+
+    public init() {}
 
     static let knownKeys = [
         "script", "args", "name", "tags", "grid", "zip", "limit", "shuffle", "seed", "max_parallel", "parallel",
@@ -162,6 +169,10 @@ public struct SweepOptions: Sendable, Equatable {
     public var grid: [String] = []
     public var zip: [String] = []
     public var specFile: String?
+    /// `--spec-var`: the list a Python spec names (default `experiments_list`).
+    public var specVariable: String?
+    /// The spec already read (a Python spec, which is evaluated asynchronously before).
+    public var loadedSpec: SweepFile?
     public var limit: Int?
     public var shuffle = false
     public var seed: UInt64?
@@ -195,9 +206,13 @@ public struct SweepOptions: Sendable, Equatable {
     /// the command line wins over the spec's. The spec's `args` come before those after `--`,
     /// its tags before `--tag`'s, its grid and zip before the flags' (a parameter in both is an error).
     public func resolve(into request: inout RunRequest, host: HostEnvironment) throws -> SweepSpec? {
-        var file: SweepFile?
-        if let specFile {
+        var file = loadedSpec
+        if let specFile, file == nil {
             file = try SweepFile.parse(FileText.read(host.resolve(specFile), role: "sweep spec"), file: specFile)
+        }
+        if specVariable != nil && file?.mrunner == nil { throw PythonSpecError.variableWithoutPythonSpec }
+        if file?.spec.points != nil, let flag = !grid.isEmpty ? "--grid" : !zip.isEmpty ? "--zip" : nil {
+            throw PythonSpecError.withGrid(flag: flag)
         }
         guard file != nil || !grid.isEmpty || !zip.isEmpty else {
             let stray: [(String, Bool)] = [
@@ -212,6 +227,9 @@ public struct SweepOptions: Sendable, Equatable {
         request.arguments = (file?.args ?? []) + request.arguments
         request.name = request.name ?? file?.name
         request.tags = (file?.tags ?? []) + request.tags
+        request.project = request.project ?? file?.project
+        request.environment = (file?.environment ?? []) + request.environment
+        request.mrunner = file?.mrunner
 
         var spec = file?.spec ?? SweepSpec()
         let flagGrid = try grid.map { item throws(SweepError) in try SweepAxis.parse(item, flag: "--grid") }

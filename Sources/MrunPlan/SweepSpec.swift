@@ -9,14 +9,24 @@ public struct SweepValue: Codable, Sendable, Equatable {
     public var text: String
     /// Written quoted in a YAML spec: always a JSON string.
     public var quoted: Bool
+    /// The JSON of a value that is not a string, number or boolean (a Python spec's `None`, list
+    /// or dict), which `text` shows as the same JSON.
+    public var literal: String?
 
     public init(_ text: String, quoted: Bool = false) {
         self.text = text
         self.quoted = quoted
     }
 
+    /// A value that is `json` in `MRUN_PARAMS` and on the command line.
+    public init(literal json: String) {
+        self.init(json)
+        literal = json
+    }
+
     /// The value in `MRUN_PARAMS`.
     public var json: String {
+        if let literal { return literal }
         if !quoted && (text == "true" || text == "false" || Self.isJSONNumber(text)) { return text }
         return TemplateFilters.jsonString(text)
     }
@@ -105,6 +115,11 @@ public struct SweepPoint: Codable, Sendable, Equatable {
     public struct Parameter: Codable, Sendable, Equatable {
         public var name: String
         public var value: SweepValue
+
+        public init(name: String, value: SweepValue) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// 0-based position in launch order: the Slurm array index, the suffix of the point's name.
@@ -134,6 +149,9 @@ public struct SweepSpec: Sendable, Equatable {
     public var grid: [SweepAxis] = []
     /// Paired index by index (all of the same length), then crossed with the grid.
     public var zip: [SweepAxis] = []
+    /// The points themselves, each its parameters, instead of a grid and zip: the experiments of a
+    /// Python spec (mrunner's `experiments_list`).
+    public var points: [[SweepPoint.Parameter]]?
     /// Launch at most this many points (the first ones, after shuffling).
     public var limit: Int?
     public var shuffle = false
@@ -156,7 +174,11 @@ public struct SweepSpec: Sendable, Equatable {
         self.zip = zip
     }
 
-    public var parameterNames: [String] { (zip + grid).map(\.name) }
+    public var parameterNames: [String] {
+        var names = (zip + grid).map(\.name)
+        for name in (points ?? []).joined().map(\.name) where !names.contains(name) { names.append(name) }
+        return names
+    }
 
     /// Refuses a parameter swept twice and zipped lists of different lengths; the sources name
     /// where grid and zip came from in messages (`--grid`, or the spec file's `grid`).
@@ -175,6 +197,7 @@ public struct SweepSpec: Sendable, Equatable {
 
     /// How many points the grid and zip make, before `limit`; nil when it overflows `Int`.
     public var totalPoints: Int? {
+        if let points { return points.count }
         var total = zip.first?.values.count ?? 1
         for axis in grid {
             let (product, overflow) = total.multipliedReportingOverflow(by: axis.values.count)
@@ -189,7 +212,7 @@ public struct SweepSpec: Sendable, Equatable {
     /// then the first `limit`.
     public func expand() throws(SweepError) -> [SweepPoint] {
         try validate()
-        guard !zip.isEmpty || !grid.isEmpty else { return [] }
+        guard !zip.isEmpty || !grid.isEmpty || points?.isEmpty == false else { return [] }
         let total = totalPoints
         let wanted = min(limit ?? Int.max, total ?? Int.max)
         var order: [Int]
@@ -212,6 +235,7 @@ public struct SweepSpec: Sendable, Equatable {
 
     /// The parameters of the point at `position` in the unshuffled order.
     func parameters(at position: Int) -> [SweepPoint.Parameter] {
+        if let points { return points[position] }
         // Mixed-radix digits, the last grid parameter first; what is left numbers the zipped tuple.
         var remainder = position
         var gridValues: [SweepPoint.Parameter] = []

@@ -30,6 +30,14 @@ public struct TemplateSet: Sendable {
         case sshStatus = "ssh-status.sh"
         /// Cancels a launch on an ssh host (variables `directory`, `patience`, `patience_tenths`).
         case sshCancel = "ssh-cancel.sh"
+        /// mrun's reader of mrunner experiment specifications (`mrun run --spec SPEC.py`), run here.
+        case mrunnerSpec = "mrunner-spec.py"
+        /// The compatibility module's `mrunner/experiment.py`.
+        case mrunnerExperiment = "mrunner-experiment.py"
+        /// The compatibility module's `mrunner/helpers/specification_helper.py`.
+        case mrunnerSpecificationHelper = "mrunner-specification_helper.py"
+        /// The compatibility module's `mrunner/helpers/client_helper.py`.
+        case mrunnerClientHelper = "mrunner-client_helper.py"
     }
 
     /// A template's text and where it came from ("built-in" or a file path).

@@ -6,7 +6,7 @@ struct ContextCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "context",
         abstract: "Manage remote contexts: where and how experiments run.",
-        subcommands: [List.self, Show.self, Add.self, Edit.self, Delete.self, Copy.self],
+        subcommands: [List.self, Show.self, Add.self, Edit.self, Delete.self, Copy.self, Import.self],
         defaultSubcommand: List.self
     )
 

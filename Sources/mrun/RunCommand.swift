@@ -12,10 +12,11 @@ struct RunCommand: MrunCommand {
 
             Sweeps launch one experiment per point, each with '--NAME VALUE' for its parameters \
             appended to the arguments and MRUN_PARAMS (a JSON object) in its environment. A grid \
-            of 2 x 2 points, 3 points zipped value by value, a spec file:
+            of 2 x 2 points, 3 points zipped value by value, a spec file, mrunner's spec:
               mrun run exp.py --grid lr=0.1,0.01 --grid batch=32,64 -- --epochs 3
               mrun run exp.py --zip seed=1,2,3 --zip task=a,b,c
               mrun run --spec sweep.yaml
+              mrun run --spec experiment_conf.py
             """
     )
 
@@ -83,8 +84,13 @@ struct RunCommand: MrunCommand {
 
     @Option(
         name: .customLong("spec"),
-        help: "Sweep spec (YAML): script, args, name, tags, grid, zip, limit, shuffle, seed, max_parallel, parallel.")
+        help: "Sweep spec: YAML (script, args, name, tags, grid, zip, limit, ...) or mrunner's SPEC.py.")
     var spec: String?
+
+    @Option(
+        name: [.customLong("spec-var"), .customLong("spec_var")],
+        help: "Python spec: the list of experiments it sets (default: experiments_list).")
+    var specVariable: String?
 
     @Option(help: "Sweep: launch only the first N points (after --shuffle).")
     var limit: Int?
@@ -135,7 +141,16 @@ struct RunCommand: MrunCommand {
         let context = try ContextFlags.overriding(store.resolveContext(override: global.context), with: overrides)
         let builder = PlanBuilder(host: host, store: store)
         let launcher = Launcher(environment: environment)
-        let sweepOptions = try self.sweepOptions
+        var sweepOptions = try self.sweepOptions
+        if let spec, PythonSpecReader.isPythonSpec(spec) {
+            let reader = PythonSpecReader(
+                host: host, runner: SystemProcessRunner(), templates: try builder.templates(request, context: context))
+            let read = try await reader.read(
+                spec, variable: specVariable ?? PythonSpecReader.defaultVariable, python: context.pythonCommand)
+            // What the spec printed (mrunner's specs print links and warnings) stays off standard output.
+            if !read.output.isEmpty { FileHandle.standardError.write(Data(read.output.utf8)) }
+            sweepOptions.loadedSpec = read.sweep
+        }
         if let spec = try sweepOptions.resolve(into: &request, host: host) {
             try sweepOptions.check(for: context.type)
             let sweep = try builder.sweep(request, spec: spec, context: context)
@@ -162,6 +177,7 @@ struct RunCommand: MrunCommand {
             options.grid = grid
             options.zip = zip
             options.specFile = spec
+            options.specVariable = specVariable
             options.limit = limit
             options.shuffle = shuffle
             options.seed = seed

@@ -123,6 +123,10 @@ public struct LocalBackend<Sink: OutputSink>: Backend {
             for file in plan.snapshot.files {
                 let target = runDirectory.appendingPathComponent(file.path)
                 try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                if let content = file.content {
+                    try Data(content.utf8).write(to: target)
+                    continue
+                }
                 // Symlinked files are shipped as their content, as the snapshot hashed them.
                 try files.copyItem(at: root.appendingPathComponent(file.path).resolvingSymlinksInPath(), to: target)
             }

@@ -39,12 +39,37 @@ struct CodeShipper {
         // NUL-separated, so any file name survives.
         let list = scratch.appendingPathComponent("files")
         try Data(snapshot.files.map { $0.path + "\0" }.joined().utf8).write(to: list)
+        var shipped = snapshot
+        shipped.root = try Self.stagedRoot(of: snapshot, in: scratch)
         switch tool {
-        case .rsync: return try await rsync(snapshot, list: list, to: jobDirectory, home: home)
+        case .rsync: return try await rsync(shipped, list: list, to: jobDirectory, home: home)
         case .tar:
             return try await tar(
-                snapshot, list: list, archive: scratch.appendingPathComponent("code.tar"), to: jobDirectory)
+                shipped, list: list, archive: scratch.appendingPathComponent("code.tar"), to: jobDirectory)
         }
+    }
+
+    /// The directory to ship from: the project's, or, when mrun adds files of its own (the mrunner
+    /// compatibility module), a staging directory of links to the project's files beside mrun's,
+    /// which rsync `-L` and tar `-h` follow, so one transfer carries both.
+    static func stagedRoot(of snapshot: CodeSnapshot, in scratch: URL) throws -> String {
+        guard !snapshot.generatedFiles.isEmpty else { return snapshot.root }
+        let staging = scratch.appendingPathComponent("code", isDirectory: true)
+        let files = FileManager.default
+        let source = URL(fileURLWithPath: snapshot.root)
+        // A fixed time, so that rsync's quick check finds an unchanged file unchanged next time.
+        let stamp = Date(timeIntervalSince1970: 946_684_800)
+        for file in snapshot.files {
+            let target = staging.appendingPathComponent(file.path)
+            try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if let content = file.content {
+                try Data(content.utf8).write(to: target)
+                try files.setAttributes([.modificationDate: stamp], ofItemAtPath: target.path)
+            } else {
+                try files.createSymbolicLink(at: target, withDestinationURL: source.appendingPathComponent(file.path))
+            }
+        }
+        return staging.path
     }
 
     private func rsync(_ snapshot: CodeSnapshot, list: URL, to jobDirectory: String, home: String) async throws

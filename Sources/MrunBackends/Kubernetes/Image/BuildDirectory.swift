@@ -35,6 +35,10 @@ struct BuildDirectory {
                 current = source.appendingPathComponent(file.path)
                 let target = directory.context.appendingPathComponent(file.path)
                 try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                if let content = file.content {
+                    try Data(content.utf8).write(to: target)
+                    continue
+                }
                 // A symlinked file ships as its target's content, as the snapshot hashed it.
                 let original = current.resolvingSymlinksInPath()
                 do {
