@@ -23,11 +23,17 @@ fi
 cd mrun/lr-sweep/train-k3x9q
 export MRUN_EXPERIMENT=train-k3x9q
 export MRUN_PROJECT=lr-sweep
+export MRUN_OUTPUT_DIR=mrun/lr-sweep/outputs/train-k3x9q
 export PYTHONUNBUFFERED=1
 export NEPTUNE_HOST=neptune.example
 export NEPTUNE_PORT=443
 export NEPTUNE_USER=ada
 export NEPTUNE_PROJECT=team/lr-sweep
+# The launch's own directory for its results, which 'mrun fetch' copies back; a relative one is
+# under the remote home.
+case $MRUN_OUTPUT_DIR in /*) ;; *) MRUN_OUTPUT_DIR=$HOME/$MRUN_OUTPUT_DIR ;; esac
+export MRUN_OUTPUT_DIR
+mkdir -p -- "$MRUN_OUTPUT_DIR"
 source ~/venv/bin/activate
 # A gang of 8 (launcher torchrun): srun starts 1 task(s) on each of the
 # 2 node(s), each through mrun's starter, which sets its rank from Slurm's; rank 0 runs
