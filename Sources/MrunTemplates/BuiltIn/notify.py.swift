@@ -90,26 +90,60 @@ extension BuiltInTemplates {
             }
 
 
+        def record_end(path, key, state):
+            """Appends this point's end to the sweep's file of ends (shared by its points), under a lock;
+            returns each point's latest state, or None once the sweep's message has been sent."""
+            directory = os.path.dirname(path)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            with open(path, "a+") as ends:
+                fcntl.flock(ends, fcntl.LOCK_EX)
+                ends.seek(0)
+                lines = [line.split() for line in ends.read().splitlines() if line.strip()]
+                if ["sent"] in lines:
+                    return None
+                latest = {fields[0]: fields[1] for fields in lines if len(fields) == 2}
+                latest[key] = state
+                done = len(latest) >= SWEEP_SIZE
+                ends.write("%s %s\n%s" % (key, state, "sent\n" if done else ""))
+                ends.flush()
+            return list(latest.values()) if done else []
+
+
         def ended(status, tail, started):
             state = state_of(status)
-            if SWEEP and SWEEP_SIZE > 1 and os.environ.get("SLURM_ARRAY_TASK_ID") is not None:
-                # One message for the sweep, from the point that ends last: each appends its end to a file
-                # in the job directory the array's tasks share, under a lock.
-                with open(".mrun-ends-%s" % os.environ.get("SLURM_ARRAY_JOB_ID", ""), "a+") as ends:
-                    fcntl.flock(ends, fcntl.LOCK_EX)
-                    ends.write("%s %s\n" % (os.environ.get("SLURM_ARRAY_TASK_ID"), state))
-                    ends.flush()
-                    ends.seek(0)
-                    states = [line.split()[1] for line in ends.read().splitlines() if line.strip()]
-                if len(states) < SWEEP_SIZE:
+            env = os.environ
+            if SWEEP and SWEEP_SIZE > 1 and (env.get("SLURM_ARRAY_TASK_ID") is not None or env.get("KUBERNETES_SERVICE_HOST")):
+                # One message for the sweep, from the point that ends last. A Slurm array's tasks share the
+                # job directory; a sweep's pods share the project's claim (STORAGE_DIR).
+                if env.get("SLURM_ARRAY_TASK_ID") is not None:
+                    path, key = ".mrun-ends-%s" % env.get("SLURM_ARRAY_JOB_ID", ""), env["SLURM_ARRAY_TASK_ID"]
+                elif env.get("STORAGE_DIR"):
+                    path = os.path.join(env["STORAGE_DIR"], env.get("MRUN_PROJECT", ""), "outputs", ".mrun-ends-" + SWEEP)
+                    key = env.get("JOB_COMPLETION_INDEX") or NAME
+                else:
+                    path = None
+                if path:
+                    states = record_end(path, key, state)
+                    if states:
+                        sweep_ended(states, None)
                     return
-                sweep_ended(states, None)
-                return
-            if SWEEP and SWEEP_SIZE > 1 and os.environ.get("MRUN_POINT_DIR"):
+            if SWEEP and SWEEP_SIZE > 1 and env.get("MRUN_POINT_DIR"):
                 # An ssh host's runner tells the end of the sweep's points there, once they all ended.
                 return
             if wanted("end" if state == "completed" else "fail"):
                 send(message(state, status, tail, started))
+
+
+        def starting():
+            """The job starts: a sweep says so once, from its first point."""
+            index = os.environ.get("SLURM_ARRAY_TASK_ID") or os.environ.get("JOB_COMPLETION_INDEX")
+            first = index == "0" if index is not None else NAME.endswith("-0")
+            rank_from = os.environ.get("MRUN_NODE_RANK_FROM")
+            if rank_from and os.environ.get(rank_from, "0") != "0":
+                return
+            if wanted("start") and (not SWEEP or SWEEP_SIZE <= 1 or first):
+                send(message("running", None, [], None))
 
 
         def sweep_ended(states, where):
@@ -146,6 +180,7 @@ extension BuiltInTemplates {
             """Runs the pod's command, its output passed on and its last lines kept."""
             started = time.time()
             tail = collections.deque(maxlen=TAIL)
+            starting()
             child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda number, _frame: child.send_signal(number))
@@ -166,8 +201,7 @@ extension BuiltInTemplates {
             if argv[:1] == ["--wrap"]:
                 wrap(argv[2:] if argv[1:2] == ["--"] else argv[1:])
             elif argv[:1] == ["--start"]:
-                if wanted("start"):
-                    send(message("running", None, [], None))
+                starting()
             elif argv[:1] == ["--ends"]:
                 with open(argv[1]) as ends:
                     states = [line.split()[1] for line in ends.read().splitlines() if len(line.split()) == 2]
