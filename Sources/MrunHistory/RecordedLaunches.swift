@@ -44,6 +44,16 @@ public struct RecordedLaunches: Sendable {
     /// The launch id of the first (a single plan's) launch, when it was recorded.
     public var firstID: String? { records.first?.id }
 
+    /// The variable that tells a job its launch id, for its own messages (the notifier):
+    /// `MRUN_LAUNCH_ID` for one launch, `MRUN_LAUNCH_IDS` (`INDEX:ID ...`) for the points of a
+    /// sweep that run as one job (a Slurm array, an Indexed Job); nil when nothing was recorded.
+    public func launchVariable(sweep: Bool) -> EnvironmentVariable? {
+        guard !records.isEmpty else { return nil }
+        guard sweep else { return EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: records[0].id) }
+        let pairs = records.enumerated().map { "\($0.element.sweepIndex ?? $0.offset):\($0.element.id)" }
+        return EnvironmentVariable(name: "MRUN_LAUNCH_IDS", value: pairs.joined(separator: " "))
+    }
+
     /// The backend's job ids, one per recorded launch in order (a Job name, a Slurm job or array
     /// task id, a process id), and the state they are in.
     public func started(jobIds: [String], state: JobState) async {

@@ -44,4 +44,25 @@ import Testing
             #expect(posts.count == 2, "no message per point: \(posts)")
         }
     }
+
+    /// The launch ids are known once recorded, after the manifest was rendered: the created Jobs
+    /// carry them (MRUN_LAUNCH_ID; an indexed sweep's MRUN_LAUNCH_IDS by index) for the notifier.
+    @Test func createdJobsCarryTheirLaunchIDs() async throws {
+        try await withFakeKubernetes { server in
+            let project = try KubernetesProject(server: server)
+            let recorder = try project.recorder()
+            let sweep = try project.sweep(["x=1,2"])
+            let sink = RecordingSink()
+            #expect(try await project.backend(sink, recorder: recorder).execute(sweep) == 0)
+            let ids = Set(try recorder.store.list().map(\.id))
+            let bodies = server.createBodies("jobs").map { String(decoding: $0, as: UTF8.self) }
+            #expect(bodies.count == 2)
+            let carried = Set(
+                bodies.compactMap { body -> String? in
+                    guard let range = body.range(of: #""name":"MRUN_LAUNCH_ID","value":""#) else { return nil }
+                    return String(body[range.upperBound...].prefix { $0 != "\"" })
+                })
+            #expect(carried == ids, "\(carried) vs \(ids)")
+        }
+    }
 }

@@ -237,6 +237,10 @@ extension SlurmTests {
             #expect(posts.count == 1, "\(posts)")
             #expect(posts.first?["state"] as? String == "failed" && posts.first?["exit_code"] as? Int == 3)
             #expect((posts.first?["log_tail"] as? [String])?.contains("last words") == true, "\(posts)")
+            let launch = try #require(try HistoryStore(home: slurm.sandbox.mrunHome).list().first)
+            #expect(
+                posts.first?["launch"] as? String == launch.id
+                    && posts.first?["show"] as? String == "mrun show \(launch.id)")
             let holders = try await slurm.testbed.remote("grep -rl -- '\(receiver.secret)' '\(slurm.workdir)' || true")
             let files = holders.output.split(separator: "\n")
             #expect(

@@ -25,6 +25,8 @@ extension SSHHostTests {
         #expect(ends.count == 1, "\(ends)")
         #expect(ends.first?["state"] as? String == "failed" && ends.first?["exit_code"] as? Int == 3, "\(ends)")
         #expect((ends.first?["log_tail"] as? [String])?.contains("last words") == true, "\(ends)")
+        let launch = try #require(try await lab.launches().first)
+        #expect(ends.first?["launch"] as? String == launch.id, "the message names the launch: \(ends)")
 
         try lab.sandbox.write("import sys\nraise SystemExit(int(sys.argv[-1]) % 2)\n", to: "exp.py")
         let sweep = try await lab.mrun(["run", "exp.py", "--grid", "x=1,2,3"])

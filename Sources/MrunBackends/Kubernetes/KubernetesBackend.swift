@@ -66,7 +66,9 @@ public struct KubernetesBackend: Backend {
             let name = plan.experiment.name
             let recorded = await RecordedLaunches.record([plan], by: recorder) { $0.imageDigest = launch.digest }
             do {
-                let job = try jobObject(of: plan, image: launch.image, labels: [:], requestID: nil)
+                let job = try jobObject(
+                    of: plan, image: launch.image, labels: [:], requestID: nil,
+                    launch: recorded.launchVariable(sweep: false))
                 let created: Kubernetes.Job
                 do {
                     created = try await launch.client.createJob(job, namespace: namespace)
@@ -129,7 +131,7 @@ public struct KubernetesBackend: Backend {
     /// reported (with `reportDropped`); a secret's value in the Job is refused.
     func jobObject(
         of plan: ExperimentPlan, image: String, labels: [String: String], requestID: String?,
-        reportDropped: Bool = true
+        reportDropped: Bool = true, launch: EnvironmentVariable? = nil
     ) throws -> Kubernetes.Job {
         guard let artefact = plan.artefact(.job) else {
             throw ExperimentError.planMismatch(type: plan.context.type, issue: "the plan has no Job")
@@ -156,6 +158,16 @@ public struct KubernetesBackend: Backend {
         if let tag = plan.image?.tag, var spec = job.spec?.template.spec {
             for index in spec.containers.indices where spec.containers[index].image == tag {
                 spec.containers[index].image = image
+            }
+            job.spec?.template.spec = spec
+        }
+        // The launch ids, known once recorded (after the manifest was rendered), for the notifier.
+        if let launch, var spec = job.spec?.template.spec {
+            for index in spec.containers.indices {
+                spec.containers[index].env =
+                    (spec.containers[index].env ?? []) + [
+                        Kubernetes.EnvVar(name: launch.name, value: launch.value)
+                    ]
             }
             job.spec?.template.spec = spec
         }

@@ -34,13 +34,16 @@ extension KubernetesBackend {
     /// Creates the sweep's one Indexed Job: one request whatever the number of points. Its request
     /// id covers the points it runs and the code, so the same submission repeated (a resume after an
     /// interruption) finds its Job instead of making a second one.
-    func createIndexedJob(_ sweep: SweepPlan, launch: Launch) async throws -> SweepOutcome {
+    func createIndexedJob(_ sweep: SweepPlan, launch: Launch, ids: EnvironmentVariable? = nil) async throws
+        -> SweepOutcome
+    {
         let indexes = sweep.points.map { String($0.index) }
         let requestID =
             "indexed/\(sweep.name)/"
             + ArtefactRenderer.hash(indexes + [sweep.base.experiment.contentHash]).prefix(16)
         let job = try jobObject(
-            of: sweep.base, image: launch.image, labels: [Self.sweepIDLabel: sweep.id], requestID: requestID)
+            of: sweep.base, image: launch.image, labels: [Self.sweepIDLabel: sweep.id], requestID: requestID,
+            launch: ids)
         let name = job.metadata.name ?? sweep.name
         var outcome = SweepOutcome()
         do {

@@ -41,7 +41,9 @@ extension KubernetesBackend {
             let outcome: SweepOutcome
             do {
                 outcome =
-                    try await indexed ? createIndexedJob(sweep, launch: launch) : createJobs(sweep, launch: launch)
+                    try await indexed
+                    ? createIndexedJob(sweep, launch: launch, ids: recorded.launchVariable(sweep: true))
+                    : createJobs(sweep, launch: launch, ids: recorded.records.map(\.id))
             } catch {
                 await recorded.failed()
                 throw KubernetesSetup.incomplete(error, present: launch.present)
@@ -103,7 +105,8 @@ extension KubernetesBackend {
     /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, each converted from its
     /// YAML in its own task. A point that fails does not stop the others; a template that does not
     /// convert fails at the first point, before anything is created.
-    func createJobs(_ sweep: SweepPlan, launch: Launch) async throws -> SweepOutcome {
+    /// `ids`: the points' launch ids, by offset (none when nothing was recorded).
+    func createJobs(_ sweep: SweepPlan, launch: Launch, ids: [String] = []) async throws -> SweepOutcome {
         let points = sweep.plans.enumerated().map { offset, plan in
             Point(
                 offset: offset, index: sweep.points.indices.contains(offset) ? sweep.points[offset].index : offset,
@@ -114,7 +117,9 @@ extension KubernetesBackend {
             return try jobObject(
                 of: point.plan, image: launch.image,
                 labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(point.index)], requestID: requestID,
-                reportDropped: point.offset == 0)
+                reportDropped: point.offset == 0,
+                launch: ids.indices.contains(point.offset)
+                    ? EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: ids[point.offset]) : nil)
         }
         guard let first = points.first else { return SweepOutcome() }
         let firstJob = try job(first)

@@ -46,7 +46,7 @@ public struct SlurmBackend: Backend {
         let recorded = await RecordedLaunches.record([plan], by: recorder)
         let submission: Submission
         do {
-            submission = try await shipAndSubmit(plan)
+            submission = try await shipAndSubmit(plan, launch: recorded.launchVariable(sweep: false))
         } catch {
             await recorded.failed()
             throw error
@@ -79,12 +79,14 @@ public struct SlurmBackend: Backend {
 
     /// Prepares the job directory, ships the code and submits the plan's script, over one ssh
     /// connection.
-    func shipAndSubmit(_ plan: ExperimentPlan) async throws -> Submission {
+    /// `launch` (the launch ids) goes into the env file with the secrets, for the job's notifier.
+    func shipAndSubmit(_ plan: ExperimentPlan, launch: EnvironmentVariable? = nil) async throws -> Submission {
         guard let slurm = plan.slurm, let script = plan.artefact(.sbatch) else {
             throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Slurm plan")
         }
         let session = try SlurmShells.make(plan.context.slurm, host: host, runner: runner)
-        let (home, tool) = try await prepare(slurm, secrets: plan.secrets, session: session)
+        let (home, tool) = try await prepare(
+            slurm, secrets: plan.secrets + (launch.map { [$0] } ?? []), session: session)
         let files = plan.snapshot.files.count
         await note("mrun: shipping \(files) file\(files == 1 ? "" : "s") to \(session.location(slurm.jobDir))")
         let report = try await CodeShipper(session: session, runner: runner).ship(

@@ -16,7 +16,7 @@ extension SlurmBackend {
             sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
         let submission: Submission
         do {
-            submission = try await shipAndSubmit(sweep.base)
+            submission = try await shipAndSubmit(sweep.base, launch: recorded.launchVariable(sweep: true))
         } catch {
             await recorded.failed()
             throw error

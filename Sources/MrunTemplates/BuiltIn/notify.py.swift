@@ -79,14 +79,30 @@ extension BuiltInTemplates {
             return "cancelled" if status in (130, 143) else "failed"
 
 
+        def launch_id():
+            """The launch's id in mrun's history: given by mrun at submission (MRUN_LAUNCH_ID, or a
+            sweep's MRUN_LAUNCH_IDS by point index), or an ssh point's directory name."""
+            env = os.environ
+            if env.get("MRUN_LAUNCH_ID"):
+                return env["MRUN_LAUNCH_ID"]
+            ids = dict(pair.split(":", 1) for pair in env.get("MRUN_LAUNCH_IDS", "").split() if ":" in pair)
+            index = env.get("SLURM_ARRAY_TASK_ID") or env.get("JOB_COMPLETION_INDEX")
+            if index in ids:
+                return ids[index]
+            if env.get("MRUN_POINT_DIR"):
+                return os.path.basename(env["MRUN_POINT_DIR"].rstrip("/"))
+            return None
+
+
         def message(state, status, tail, started):
             code = "" if status is None else ", exit code %d" % status
+            launch = launch_id()
             return {
                 "text": "mrun: %s (context %s) %s%s" % (NAME, CONTEXT, state.upper(), code),
                 "event": "end" if state == "completed" else ("start" if state == "running" else "fail"),
-                "launch": None, "name": NAME, "sweep": SWEEP or None, "context": CONTEXT, "state": state,
+                "launch": launch, "name": NAME, "sweep": SWEEP or None, "context": CONTEXT, "state": state,
                 "exit_code": status, "duration_seconds": None if started is None else round(time.time() - started, 3),
-                "log_tail": tail, "show": "mrun show %s" % NAME,
+                "log_tail": tail, "show": "mrun show %s" % (launch or NAME),
             }
 
 
