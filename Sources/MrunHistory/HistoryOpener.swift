@@ -23,7 +23,23 @@ struct HistoryOpener {
         return configuration
     }
 
+    /// Opens (and migrates) the pool. SQLite answers BUSY at once, without waiting for the busy
+    /// timeout, in a few moments of a new file's life (another process switching it to WAL mode or
+    /// recovering it): the whole open is tried again until the timeout has passed.
     func openPool() throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var pause: UInt32 = 10_000
+        while true {
+            do {
+                return try openPoolOnce()
+            } catch HistoryError.busy where Date() < deadline {
+                usleep(pause + UInt32.random(in: 0..<pause))
+                pause = min(pause * 2, 200_000)
+            }
+        }
+    }
+
+    private func openPoolOnce() throws -> DatabasePool {
         try createIfMissing()
         try checkHeader()
         // Inspect through a plain queue first: a DatabasePool writes as it opens (it switches the

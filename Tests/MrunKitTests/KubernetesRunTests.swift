@@ -228,6 +228,11 @@ import Testing
             #expect(server.createBodies("jobs").count == 4)
             let replaced = try await server.controller.get(Kubernetes.Job.self, namespace: namespace, name: failedName)
             #expect(replaced.status?.condition("Failed") == nil, "a new Job: \(String(describing: replaced.status))")
+            let original = try #require(jobs.first { $0.metadata.name == failedName })
+            #expect(
+                replaced.spec?.template.spec?.containers.first?.image
+                    == original.spec?.template.spec?.containers.first?.image,
+                "the same image, pinned to the same digest")
             #expect(await server.controller.all(Kubernetes.Job.self, namespace: namespace).count == 3)
             let logs = try await CLI.run(["logs", "--sweep", sweepID], sandbox: sandbox, environment: env)
             #expect(logs.standardOutput.contains("point 0"), "\(logs.standardOutput)")
