@@ -101,7 +101,7 @@ import Testing
         process.waitUntilExit()
         let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 2)
-        #expect(text.hasPrefix("mrun-fake-apiserver: --write-latency takes a whole number of milliseconds"))
+        #expect(text.hasPrefix("mrun-fake-apiserver: --write-latency takes milliseconds (e.g. 3 or 2.5)"))
     }
 
     /// Reads up to the first newline; the server writes it once it listens.
