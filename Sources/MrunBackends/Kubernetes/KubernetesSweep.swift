@@ -35,9 +35,11 @@ extension KubernetesBackend {
                     sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
                 throw error
             }
+            PhaseProfile.mark("cluster and image ready")
             let recorded = await RecordedLaunches.record(
                 sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder
             ) { $0.imageDigest = launch.digest }
+            PhaseProfile.mark("\(sweep.plans.count) launches recorded")
             let outcome: SweepOutcome
             do {
                 outcome =
@@ -46,6 +48,7 @@ extension KubernetesBackend {
                 await recorded.failed()
                 throw KubernetesSetup.incomplete(error, present: launch.present)
             }
+            PhaseProfile.mark("\(outcome.created + outcome.existing) Jobs created")
             await recorded.started(
                 outcome.jobIds
                     ?? Dictionary(
@@ -53,6 +56,7 @@ extension KubernetesBackend {
                         uniquingKeysWith: { first, _ in first }),
                 state: .submitted)
             await recorded.failed(at: Array(outcome.failedOffsets))
+            PhaseProfile.mark("job ids recorded")
             let namespace = launch.namespace
             if outcome.failed > 0 {
                 throw KubernetesBackendError.sweepIncomplete(
@@ -165,8 +169,13 @@ extension KubernetesBackend {
             PointResult.failed(offset: point.offset, index: point.index, message: message)
         }
         do {
-            let created = try await client.createJob(job, namespace: namespace)
-            try await ensureGangService(for: created, plan: point.plan, client: client, namespace: namespace)
+            if point.plan.shape.isGang {
+                let created = try await client.createJob(job, namespace: namespace)
+                try await ensureGangService(for: created, plan: point.plan, client: client, namespace: namespace)
+            } else {
+                // Only a gang's Service needs more of the stored Job than that it exists.
+                _ = try await client.createJobReadingMetadata(job, namespace: namespace)
+            }
             return .created(offset: point.offset)
         } catch let error as KubernetesError where error.reason == .alreadyExists {
             let name = job.metadata.name ?? ""
