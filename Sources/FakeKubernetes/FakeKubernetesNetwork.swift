@@ -120,8 +120,9 @@ package enum FakeKubernetesNetwork {
                 } catch {
                     return child.eventLoop.makeFailedFuture(error)
                 }
-                return child.configureAsyncHTTPServerPipeline(
-                    http2Configuration: http2,
+                // NIOHTTP2's configureAsyncHTTPServerPipeline would add HTTP/1.1's handlers with
+                // pipelining assistance; the fake needs them without (below).
+                return child.configureHTTP2AsyncSecureUpgrade(
                     http1ConnectionInitializer: { connection in
                         connection.eventLoop.makeCompletedFuture {
                             // Without pipelining assistance, which stops reading while a response
@@ -131,12 +132,13 @@ package enum FakeKubernetesNetwork {
                             return try FakeConnection(wrappingChannelSynchronously: connection)
                         }
                     },
-                    http2ConnectionInitializer: { connection in connection.eventLoop.makeSucceededVoidFuture() },
-                    http2StreamInitializer: { stream in
-                        stream.eventLoop.makeCompletedFuture {
-                            try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                            return try FakeConnection(wrappingChannelSynchronously: stream)
-                        }
+                    http2ConnectionInitializer: { connection in
+                        connection.configureAsyncHTTP2Pipeline(mode: .server, configuration: http2) { stream in
+                            stream.eventLoop.makeCompletedFuture {
+                                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                                return try FakeConnection(wrappingChannelSynchronously: stream)
+                            }
+                        }.map { streams in ((), streams) }
                     }
                 ).map { negotiated in FakeAccepted(channel: child, state: state, negotiated: negotiated) }
             }

@@ -23,6 +23,42 @@ import Testing
         }
     }
 
+    /// A client without ALPN (Python's http.client, as the Python kubernetes client connects)
+    /// gets HTTP/1.1, exchange after exchange on one connection.
+    @Test func aClientWithoutALPNSpeaksHTTP1() async throws {
+        try await withFakeKubernetes { server in
+            let sandbox = try Sandbox()
+            let alice = try #require(server.pki.clients["alice"])
+            let ca = try sandbox.write(server.pki.caPEM, to: "ca.crt")
+            let certificate = try sandbox.write(alice.certificatePEM, to: "alice.crt")
+            let key = try sandbox.write(alice.keyPEM, to: "alice.key", mode: 0o600)
+            let script = """
+                import http.client, ssl, sys
+                context = ssl.create_default_context(cafile=sys.argv[1])
+                context.load_cert_chain(sys.argv[2], sys.argv[3])
+                connection = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[4]), context=context)
+                for path in ["/version", "/api/v1/namespaces/default"]:
+                    connection.request("GET", path)
+                    answer = connection.getresponse()
+                    print(answer.status, answer.version, len(answer.read()))
+                """
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", script, ca.path, certificate.path, key.path, String(server.port)]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let lines = text.split(separator: "\n").map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
+            #expect(lines == ["200 11", "200 11"], "\(text)")
+            let counts = server.traffic.current
+            #expect(counts.http1Connections == 1 && counts.http2Connections == 0, "\(counts)")
+            #expect(counts.requests == 2, "\(counts)")
+        }
+    }
+
     @Test func concurrentCreatesShareOneHTTP2Connection() async throws {
         try await withFakeKubernetes { server in
             let namespace = try await server.makeNamespace("h2")

@@ -13,7 +13,8 @@ import Testing
 @testable import MrunTemplates
 
 /// An image step that finds every image in the registry, for tests of the cluster side; or,
-/// with ``missing``, one that finds none and "builds" for five seconds (cancellable) first.
+/// with ``missing``, one that finds none and "builds" for a minute (cancellable) first: longer
+/// than any cluster setup takes, even on a loaded machine.
 final class StubImageBuilder: ImageBuilder {
     static let digest = "sha256:" + String(repeating: "ab", count: 32)
     private let count = Mutex(0)
@@ -32,7 +33,7 @@ final class StubImageBuilder: ImageBuilder {
     func ensureImage(for plan: ExperimentPlan, progress: some OutputSink) async throws -> ImageResult {
         count.withLock { $0 += 1 }
         if missing {
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(60))
             built.withLock { $0 += 1 }
         }
         let tag = plan.image?.tag ?? ""

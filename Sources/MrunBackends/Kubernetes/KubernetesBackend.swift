@@ -132,11 +132,12 @@ public struct KubernetesBackend: Backend {
             digest: result.digest.isEmpty ? nil : result.digest, present: present)
     }
 
-    /// The plan's Job, running `image`, with extra labels (on the Job and its pods) and, for a
-    /// deterministic create, its request id. Fields the template sets that mrun cannot send are
-    /// reported (with `reportDropped`); a secret's value in the Job is refused.
+    /// The plan's Job, running `image` (nil: still the plan's tag, for ``pin(_:plan:image:)``), with
+    /// extra labels (on the Job and its pods) and, for a deterministic create, its request id.
+    /// Fields the template sets that mrun cannot send are reported (with `reportDropped`); a
+    /// secret's value in the Job is refused.
     func jobObject(
-        of plan: ExperimentPlan, image: String, labels: [String: String], requestID: String?,
+        of plan: ExperimentPlan, image: String?, labels: [String: String], requestID: String?,
         reportDropped: Bool = true
     ) throws -> Kubernetes.Job {
         guard let artefact = plan.artefact(.job) else {
@@ -161,13 +162,18 @@ public struct KubernetesBackend: Backend {
             job.metadata.annotations = (job.metadata.annotations ?? [:]).merging(
                 [KubernetesClient.requestIDAnnotation: requestID]) { $1 }
         }
-        if let tag = plan.image?.tag, var spec = job.spec?.template.spec {
-            for index in spec.containers.indices where spec.containers[index].image == tag {
-                spec.containers[index].image = image
-            }
-            job.spec?.template.spec = spec
-        }
+        if let image { Self.pin(&job, plan: plan, image: image) }
         return job
+    }
+
+    /// Makes the containers that run the plan's image tag run `image` (the tag pinned to the
+    /// pushed digest) instead.
+    static func pin(_ job: inout Kubernetes.Job, plan: ExperimentPlan, image: String) {
+        guard let tag = plan.image?.tag, var spec = job.spec?.template.spec else { return }
+        for index in spec.containers.indices where spec.containers[index].image == tag {
+            spec.containers[index].image = image
+        }
+        job.spec?.template.spec = spec
     }
 
     /// Runs `body`, then shuts the HTTP client down when this backend owns it, also after an error.
