@@ -69,6 +69,14 @@ import Testing
         let groups = try JSONValue(json: try await client.exchange(.init(path: "/apis"), retry: .idempotent).body)
         #expect(groups["kind"]?.string == "APIGroupList")
 
+        // What the client did, as the process counted it: HTTP/2, one connection.
+        try input.fileHandleForWriting.write(contentsOf: Data("traffic\n".utf8))
+        let line = try await Task.detached { try Self.firstLine(of: output.fileHandleForReading) }.value
+        let traffic = try JSONValue(json: Data(line.utf8))
+        #expect(traffic["http2Connections"] == .integer(1), "\(line)")
+        #expect(traffic["http1Connections"] == .integer(0), "\(line)")
+        #expect(traffic["requests"] == .integer(6), "\(line)")
+
         try input.fileHandleForWriting.close()
         let deadline = ContinuousClock.now + .seconds(10)
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
