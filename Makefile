@@ -54,7 +54,9 @@ run: templates build-deps
 # ssh, submitit) against the test bed; one table, also bench/results.json and bench/results.md.
 # Peers from PyPI go into .build/bench-venv. BENCH_SCENARIOS picks some (startup k8s_sweep
 # slurm_sweep relaunch memory). The Kubernetes scenarios run against the tests' fake API server as
-# a process of its own (mrun-fake-apiserver, built with mrun).
+# a process of its own (mrun-fake-apiserver, built with mrun: HTTP/2, answers and write latency as a
+# real kube-apiserver's); MRUN_BENCH_WRITE_LATENCY_MS (default 3) sets the latency of their second
+# run, MRUN_BENCH_RUNS the measured runs.
 # BENCH_BASELINE=REV (a commit) also runs mrun as built at REV, beside this build, in the same run.
 BENCH_SCENARIOS ?=
 BENCH_BASELINE ?=

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import Synchronization
@@ -61,60 +62,139 @@ package enum FakeAction: Sendable {
 
 package typealias FakeConnection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-/// HTTPS over HTTP/1.1 on 127.0.0.1 with NIO: TLS that asks for (but does not insist on) a
-/// client certificate, and one task per connection answering its requests in order.
+/// What ALPN chose for a connection: HTTP/1.1 (one exchange at a time), or HTTP/2 with its
+/// streams, each a `FakeConnection` of HTTP/1-style parts that carries one exchange.
+package typealias FakeNegotiated = NIONegotiatedHTTPVersion<
+    FakeConnection, (Void, NIOHTTP2Handler.AsyncStreamMultiplexer<FakeConnection>)
+>
+
+/// An accepted TCP connection before and after its TLS handshake and ALPN.
+package struct FakeAccepted: Sendable {
+    package var channel: any Channel
+    package var state: FakeConnectionState
+    package var negotiated: EventLoopFuture<FakeNegotiated>
+}
+
+/// HTTPS on 127.0.0.1 with NIO, HTTP/2 or HTTP/1.1 as the client's ALPN asks (a real
+/// kube-apiserver prefers `h2`, and so do kubectl, AsyncHTTPClient and curl; Python's clients
+/// ask for HTTP/1.1): TLS that asks for (but does not insist on) a client certificate, and one
+/// task per HTTP/1.1 connection or HTTP/2 stream answering its requests in order.
 package enum FakeKubernetesNetwork {
+    /// What a real kube-apiserver announces (Go's HTTP/2 server's default, which
+    /// `--http2-max-streams-per-connection` 0 keeps).
+    package static let maxConcurrentStreams = 250
+
     package static func bind(
         certificatePEM: String, keyPEM: String, authorityPEM: String
-    ) async throws -> NIOAsyncChannel<(FakeConnection, FakeConnectionState), Never> {
+    ) async throws -> NIOAsyncChannel<FakeAccepted, Never> {
         let authority = try Certificate(pemEncoded: authorityPEM)
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
         configuration.certificateVerification = .optionalVerification
         configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authorityPEM.utf8)))
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = ["h2", "http/1.1"]
         // A peer that vanished without close_notify must not hold stop() for the default 5 s.
         configuration.shutdownTimeout = .milliseconds(200)
         let context = try NIOSSLContext(configuration: configuration)
+        var http2Settings = NIOHTTP2Handler.Configuration()
+        http2Settings.connection.initialSettings =
+            nioDefaultSettings.filter { $0.parameter != .maxConcurrentStreams }
+            + [HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams)]
+        let http2 = http2Settings
         // One loop for the listener and its connections keeps accepting and closing in order.
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         return try await ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    let state = FakeConnectionState()
-                    let tls = NIOSSLServerHandler(context: context) { chain, promise in
-                        promise.completeWithTask {
-                            let identity = await FakeAuthorizer.verify(chain, authority: authority)
-                            state.certificate.withLock { $0 = identity }
-                            return .certificateVerified
-                        }
+                let state = FakeConnectionState()
+                let tls = NIOSSLServerHandler(context: context) { chain, promise in
+                    promise.completeWithTask {
+                        let identity = await FakeAuthorizer.verify(chain, authority: authority)
+                        state.certificate.withLock { $0 = identity }
+                        return .certificateVerified
                     }
-                    try child.pipeline.syncOperations.addHandler(tls)
-                    // Without pipelining assistance, which stops reading while a response is out:
-                    // a client closing a followed log must be noticed mid-stream.
-                    try child.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false)
-                    return (try FakeConnection(wrappingChannelSynchronously: child), state)
                 }
+                do {
+                    try child.pipeline.syncOperations.addHandler(tls)
+                } catch {
+                    return child.eventLoop.makeFailedFuture(error)
+                }
+                // NIOHTTP2's configureAsyncHTTPServerPipeline would add HTTP/1.1's handlers with
+                // pipelining assistance; the fake needs them without (below).
+                return child.configureHTTP2AsyncSecureUpgrade(
+                    http1ConnectionInitializer: { connection in
+                        connection.eventLoop.makeCompletedFuture {
+                            // Without pipelining assistance, which stops reading while a response
+                            // is out: a client closing a followed log must be noticed mid-stream.
+                            try connection.pipeline.syncOperations.configureHTTPServerPipeline(
+                                withPipeliningAssistance: false)
+                            return try FakeConnection(wrappingChannelSynchronously: connection)
+                        }
+                    },
+                    http2ConnectionInitializer: { connection in
+                        connection.configureAsyncHTTP2Pipeline(mode: .server, configuration: http2) { stream in
+                            stream.eventLoop.makeCompletedFuture {
+                                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                                return try FakeConnection(wrappingChannelSynchronously: stream)
+                            }
+                        }.map { streams in ((), streams) }
+                    }
+                ).map { negotiated in FakeAccepted(channel: child, state: state, negotiated: negotiated) }
             }
     }
 
-    /// Answers the connection's requests until it closes or the task is cancelled.
+    /// Serves an accepted connection until it closes: its one HTTP/1.1 exchange after another, or
+    /// every HTTP/2 stream at once. A connection whose handshake fails ends here.
     package static func serve(
-        _ connection: FakeConnection, state: FakeConnectionState,
+        _ accepted: FakeAccepted, traffic: FakeTraffic,
+        respond: @escaping @Sendable (FakeHTTPRequest) async -> FakeAction
+    ) async {
+        guard let negotiated = try? await accepted.negotiated.get() else { return }
+        switch negotiated {
+        case .http1_1(let connection):
+            let counter = traffic.opened(http2: false)
+            await serve(connection, state: accepted.state, traffic: counter, respond: respond)
+        case .http2((_, let streams)):
+            let counter = traffic.opened(http2: true)
+            await withDiscardingTaskGroup { group in
+                do {
+                    for try await stream in streams.inbound {
+                        counter.streamOpened()
+                        group.addTask {
+                            await serve(stream, state: accepted.state, traffic: counter, respond: respond)
+                        }
+                    }
+                } catch {}
+            }
+        }
+    }
+
+    /// Closes a connection the server will not serve (it arrived while stopping) once its
+    /// handshake is done: NIO traps on an async channel that is never run.
+    package static func refuse(_ accepted: FakeAccepted) async {
+        guard let negotiated = try? await accepted.negotiated.get() else { return }
+        switch negotiated {
+        case .http1_1(let connection): try? await connection.executeThenClose { _, _ in }
+        case .http2: try? await accepted.channel.close()
+        }
+    }
+
+    /// Answers the connection's requests until it closes or the task is cancelled.
+    private static func serve(
+        _ connection: FakeConnection, state: FakeConnectionState, traffic: FakeTraffic.Connection,
         respond: @escaping @Sendable (FakeHTTPRequest) async -> FakeAction
     ) async {
         let channel = connection.channel
         // The client going away ends the loop with an error; nothing is left to answer then.
         do {
-            try await serveRequests(connection, state: state, channel: channel, respond: respond)
+            try await serveRequests(connection, state: state, channel: channel, traffic: traffic, respond: respond)
         } catch {}
     }
 
     private static func serveRequests(
         _ connection: FakeConnection, state: FakeConnectionState, channel: any Channel,
-        respond: @escaping @Sendable (FakeHTTPRequest) async -> FakeAction
+        traffic: FakeTraffic.Connection, respond: @escaping @Sendable (FakeHTTPRequest) async -> FakeAction
     ) async throws {
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
@@ -129,14 +209,18 @@ package enum FakeKubernetesNetwork {
                 case .end:
                     guard let requestHead = head else { continue }
                     let request = makeRequest(requestHead, body: body, state: state)
+                    traffic.requestStarted()
+                    defer { traffic.requestEnded() }
                     switch await respond(request) {
                     case .reply(let response):
                         try await write(response, version: requestHead.version, to: outbound, channel: channel)
                     case .reset:
-                        // SO_LINGER 0: close sends RST, as a crashed proxy or server would.
-                        try? await (channel as? any SocketOptionProvider)?
+                        // SO_LINGER 0: close sends RST, as a crashed proxy or server would; an
+                        // HTTP/2 stream's TCP connection is its parent channel's.
+                        let socket = channel.parent ?? channel
+                        try? await (socket as? any SocketOptionProvider)?
                             .setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
-                        try? await channel.close()
+                        try? await socket.close()
                         return
                     case .stall(let duration):
                         await withTaskGroup(of: Void.self) { group in

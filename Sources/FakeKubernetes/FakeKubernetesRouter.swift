@@ -37,6 +37,17 @@ package struct FakeHTTPResponse: Sendable {
     package static func error(_ error: FakeAPIError) -> FakeHTTPResponse {
         json(error.code, error.status)
     }
+
+    /// The answer to a write with the managedFields a real server adds (``FakeManagedFields``).
+    func managed(by request: FakeHTTPRequest, apiVersion: String) -> FakeHTTPResponse {
+        guard case .data(let data) = body else { return self }
+        var managed = self
+        managed.body = .data(
+            FakeManagedFields.adding(
+                to: data, manager: FakeManagedFields.manager(userAgent: request.header("User-Agent")),
+                apiVersion: apiVersion, time: FakeKubernetesCluster.timestamp()))
+        return managed
+    }
 }
 
 /// Authentication, RBAC, and the resource endpoints of kube-apiserver that mrun uses.
@@ -117,10 +128,12 @@ package struct FakeKubernetesRouter: Sendable {
         case .create:
             let object = try Self.decode(type, request.body)
             let dryRun = request.query["dryRun"] == "All"
-            return .json(201, try await cluster.create(object, namespace: info.namespace, dryRun: dryRun))
+            let created = try await cluster.create(object, namespace: info.namespace, dryRun: dryRun)
+            return .json(201, created).managed(by: request, apiVersion: Object.apiVersion)
         case .update:
             let object = try Self.decode(type, request.body)
-            return .json(200, try await cluster.replace(object, namespace: info.namespace, name: name))
+            let replaced = try await cluster.replace(object, namespace: info.namespace, name: name)
+            return .json(200, replaced).managed(by: request, apiVersion: Object.apiVersion)
         case .delete:
             let options =
                 request.body.isEmpty ? nil : try? Kubernetes.decode(Kubernetes.DeleteOptions.self, from: request.body)

@@ -75,6 +75,8 @@ package final class FakeKubernetesServer: Sendable {
     package let controller = FakeKubernetesCluster()
     package let authorizer = FakeAuthorizer()
     package let faults = FakeFaults()
+    /// Connections, streams and requests in flight, as the clients made them.
+    package let traffic = FakeTraffic()
     /// Which certificate the server presents.
     package enum ServerCertificate: Sendable {
         /// Signed by the cluster CA for 127.0.0.1 and localhost.
@@ -150,7 +152,7 @@ package final class FakeKubernetesServer: Sendable {
         let run = Task {
             _ = try? await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
-                    for try await (connection, connectionState) in inbound {
+                    for try await connection in inbound {
                         let id = ObjectIdentifier(connection.channel)
                         let accepted = self.state.withLock { state in
                             if state.stopping { return false }
@@ -160,11 +162,11 @@ package final class FakeKubernetesServer: Sendable {
                         }
                         group.addTask {
                             if accepted {
-                                await FakeKubernetesNetwork.serve(connection, state: connectionState) { request in
+                                await FakeKubernetesNetwork.serve(connection, traffic: self.traffic) { request in
                                     await self.respond(request)
                                 }
                             } else {
-                                try? await connection.executeThenClose { _, _ in }
+                                await FakeKubernetesNetwork.refuse(connection)
                             }
                             _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
                         }

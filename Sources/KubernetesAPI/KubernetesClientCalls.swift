@@ -43,6 +43,29 @@ extension KubernetesClient {
     public func create<Object: KubernetesObject>(
         _ object: Object, namespace: String? = nil, options createOptions: CreateOptions = CreateOptions()
     ) async throws -> Object {
+        try await create(object, namespace: namespace, options: createOptions, answer: Object.self) { $0 }
+    }
+
+    /// Creates `object` as ``create(_:namespace:options:)`` does, and reads only the stored object's
+    /// metadata (name, uid, resourceVersion) from the answer. A real server answers with the whole
+    /// object and its managedFields, and decoding all of it is most of a create's work here: a
+    /// sweep's hundreds of creates need no more than this.
+    public func createReadingMetadata<Object: KubernetesObject>(
+        _ object: Object, namespace: String? = nil, options createOptions: CreateOptions = CreateOptions()
+    ) async throws -> Kubernetes.ObjectMeta {
+        try await create(object, namespace: namespace, options: createOptions, answer: MetadataOnly.self) {
+            MetadataOnly(metadata: $0.metadata)
+        }.metadata
+    }
+
+    private struct MetadataOnly: Decodable {
+        var metadata: Kubernetes.ObjectMeta
+    }
+
+    private func create<Object: KubernetesObject, Answer: Decodable>(
+        _ object: Object, namespace: String?, options createOptions: CreateOptions, answer: Answer.Type,
+        stored: (Object) -> Answer
+    ) async throws -> Answer {
         var object = object
         let marker = object.metadata.annotations?[Self.requestIDAnnotation] ?? UUID().uuidString.lowercased()
         object.metadata.annotations = (object.metadata.annotations ?? [:]).merging([Self.requestIDAnnotation: marker]) {
@@ -59,9 +82,11 @@ extension KubernetesClient {
             // An earlier attempt may have created it before its answer was lost.
             reportWarnings(exchange.headers)
             let existing = try? await get(Object.self, name: name, namespace: namespace)
-            if let existing, existing.metadata.annotations?[Self.requestIDAnnotation] == marker { return existing }
+            if let existing, existing.metadata.annotations?[Self.requestIDAnnotation] == marker {
+                return stored(existing)
+            }
         }
-        return try decoded(Object.self, from: exchange, request: request)
+        return try decoded(Answer.self, from: exchange, request: request)
     }
 
     /// Replaces the stored object. With `metadata.resourceVersion` set, a concurrent change makes it
@@ -123,6 +148,13 @@ extension KubernetesClient {
         _ job: Kubernetes.Job, namespace: String, options: CreateOptions = CreateOptions()
     ) async throws -> Kubernetes.Job {
         try await create(job, namespace: namespace, options: options)
+    }
+
+    /// ``createJob(_:namespace:options:)`` reading only the created Job's metadata.
+    public func createJobReadingMetadata(
+        _ job: Kubernetes.Job, namespace: String, options: CreateOptions = CreateOptions()
+    ) async throws -> Kubernetes.ObjectMeta {
+        try await createReadingMetadata(job, namespace: namespace, options: options)
     }
 
     public func getJob(_ name: String, namespace: String) async throws -> Kubernetes.Job {

@@ -18,10 +18,18 @@ extension KubernetesClient {
     }
 
     /// Creates the claim unless one of that name exists, and returns the stored one. An existing
-    /// claim is kept as it is: its size cannot shrink and its data must survive.
+    /// claim is kept as it is: its size cannot shrink and its data must survive. Read first: every
+    /// launch of a project but its first finds it, in one round trip.
     public func ensurePersistentVolumeClaim(
         _ claim: Kubernetes.PersistentVolumeClaim, namespace: String
     ) async throws -> Kubernetes.PersistentVolumeClaim {
+        if let name = claim.metadata.name {
+            do {
+                return try await get(Kubernetes.PersistentVolumeClaim.self, name: name, namespace: namespace)
+            } catch let error as KubernetesError where error.statusCode == 404 || error.statusCode == 403 {
+                // Missing, or not readable by this user: the create says which.
+            }
+        }
         do {
             return try await create(claim, namespace: namespace)
         } catch let error as KubernetesError where error.reason == .alreadyExists {
@@ -31,8 +39,19 @@ extension KubernetesClient {
     }
 
     /// Creates the Secret, or replaces the stored one with it: the Neptune token may have changed
-    /// since the last run. A concurrent change (409 Conflict) is retried from a fresh read.
+    /// since the last run. Replaced first, unconditionally (as the last writer wins either way):
+    /// every launch of a project but its first finds it, in one round trip. A concurrent change
+    /// (409 Conflict) is retried from a fresh read.
     public func applySecret(_ secret: Kubernetes.Secret, namespace: String) async throws -> Kubernetes.Secret {
+        if secret.metadata.name != nil {
+            var unconditional = secret
+            unconditional.metadata.resourceVersion = nil
+            do {
+                return try await replace(unconditional, namespace: namespace)
+            } catch let error as KubernetesError where error.statusCode == 404 || error.statusCode == 403 {
+                // Missing, or not to be replaced by this user: the create says which.
+            }
+        }
         do {
             return try await create(secret, namespace: namespace)
         } catch let error as KubernetesError where error.reason == .alreadyExists {

@@ -24,13 +24,16 @@ enum HistoryWrites {
         try sweep.insert(db)
     }
 
-    /// The job ids the backend gave launches, and their state.
-    static func start(_ jobs: [Job], state: JobState, now: Date, _ db: Database) throws {
+    /// The job ids the backend gave launches, and their state; and the image they run, when it
+    /// was known only after they were recorded.
+    static func start(_ jobs: [Job], state: JobState, imageDigest: String? = nil, now: Date, _ db: Database) throws {
+        var assignments = [
+            LaunchRecord.Columns.state.set(to: state), LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)),
+        ]
+        if let imageDigest { assignments.append(LaunchRecord.Columns.imageDigest.set(to: imageDigest)) }
         for job in jobs {
             try LaunchRecord.filter(key: job.id).updateAll(
-                db,
-                LaunchRecord.Columns.jobId.set(to: job.jobId), LaunchRecord.Columns.state.set(to: state),
-                LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)))
+                db, assignments + [LaunchRecord.Columns.jobId.set(to: job.jobId)])
         }
     }
 

@@ -207,6 +207,7 @@ extension LaunchRecord: FetchableRecord, PersistableRecord {
         public static let created = Column(CodingKeys.created)
         public static let contextName = Column(CodingKeys.contextName)
         public static let jobId = Column(CodingKeys.jobId)
+        public static let imageDigest = Column(CodingKeys.imageDigest)
         public static let codeHash = Column(CodingKeys.codeHash)
         public static let sweepId = Column(CodingKeys.sweepId)
         public static let sweepIndex = Column(CodingKeys.sweepIndex)

@@ -60,13 +60,14 @@ public final class LaunchRecorder: Sendable {
         return await attempt("cannot record \(what)") { db in try HistoryWrites.insert(launches, db) }
     }
 
-    /// The backend's job ids (Slurm job, local process) for recorded launches.
-    public func started(_ jobs: [(id: String, jobId: String)], state: JobState) async {
+    /// The backend's job ids (Slurm job, local process) for recorded launches, and the digest of
+    /// their image when it was not known when they were recorded.
+    public func started(_ jobs: [(id: String, jobId: String)], state: JobState, imageDigest: String? = nil) async {
         guard let first = jobs.first else { return }
         let jobs = jobs.map { HistoryWrites.Job(id: $0.id, jobId: $0.jobId) }
         let now = self.now()
         await attempt("cannot record the job id of launch \(first.id)") { db in
-            try HistoryWrites.start(jobs, state: state, now: now, db)
+            try HistoryWrites.start(jobs, state: state, imageDigest: imageDigest, now: now, db)
         }
     }
 

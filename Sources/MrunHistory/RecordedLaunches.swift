@@ -60,10 +60,11 @@ public struct RecordedLaunches: Sendable {
         await recorder?.started(zip(records, jobIds).map { ($0.id, $1) }, state: state)
     }
 
-    /// Job ids for the launches at `offsets` (positions in ``records``) only.
-    public func started(_ jobIds: [Int: String], state: JobState) async {
+    /// Job ids for the launches at `offsets` (positions in ``records``) only; with the image's
+    /// digest, when the launches were recorded before it was known.
+    public func started(_ jobIds: [Int: String], state: JobState, imageDigest: String? = nil) async {
         let jobs = jobIds.sorted { $0.key < $1.key }.filter { records.indices.contains($0.key) }
-        await recorder?.started(jobs.map { (records[$0.key].id, $0.value) }, state: state)
+        await recorder?.started(jobs.map { (records[$0.key].id, $0.value) }, state: state, imageDigest: imageDigest)
     }
 
     /// Every launch, or those at `offsets`, failed without a job.

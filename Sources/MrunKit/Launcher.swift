@@ -67,6 +67,7 @@ public struct Launcher: Sendable {
         _ sweep: SweepPlan, inputs: LaunchInputs, history: HistoryStore? = nil, resumed: Bool = false
     ) async throws -> Int32 {
         let recorder = try await self.recorder(root: sweep.base.snapshot.root, inputs: inputs, history: history)
+        PhaseProfile.mark("history opened, git state read")
         let backend = try Backends.backend(for: sweep.base.context.type, environment: environment, recorder: recorder)
         if resumed { return try await backend.execute(sweep) }
         guard let lock = try FileLock.attempt(Self.sweepLock(sweep.id, store: store)) else {
@@ -74,7 +75,9 @@ public struct Launcher: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         await recorder?.record(sweep)
+        PhaseProfile.mark("sweep recorded")
         let status = try await backend.execute(sweep)
+        PhaseProfile.mark("sweep submitted")
         await notifyLocalEnd(context: sweep.base.context, history: recorder?.store) { try $0.launches(sweep: sweep.id) }
         return status
     }

@@ -5,18 +5,29 @@ import Foundation
 // without a cluster: `mrun-fake-apiserver KUBECONFIG` starts it on an ephemeral port of 127.0.0.1,
 // writes a kubeconfig reaching it as an administrator (a client certificate), prints
 // `URL KUBECONFIG` on one line and serves until its standard input closes. `--write-latency MS`
-// delays every write as a real server's etcd commit does.
+// (default 3, fractions allowed) delays every write as a real server's etcd commit does. A line
+// `traffic` on its input prints what the clients did since the start or the last `reset` line
+// (connections by protocol, HTTP/2 streams, requests in flight) as one line of JSON.
 
 func fail(_ message: String, status: Int32) -> Never {
     FileHandle.standardError.write(Data("mrun-fake-apiserver: \(message)\n".utf8))
     exit(status)
 }
 
-/// Blocking reads stay off the concurrency pool, which serves the requests.
-func standardInputClosed() async {
+/// Answers the commands on standard input until it closes. Blocking reads stay off the
+/// concurrency pool, which serves the requests.
+func serveCommands(_ server: FakeKubernetesServer) async {
     await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
         Thread {
-            _ = FileHandle.standardInput.readDataToEndOfFile()
+            while let line = readLine() {
+                switch line.trimmingCharacters(in: .whitespaces) {
+                case "traffic":
+                    let counts = (try? JSONEncoder().encode(server.traffic.current)) ?? Data("{}".utf8)
+                    FileHandle.standardOutput.write(counts + Data("\n".utf8))
+                case "reset": server.traffic.reset()
+                default: FileHandle.standardError.write(Data("mrun-fake-apiserver: commands: traffic, reset\n".utf8))
+                }
+            }
             finished.resume()
         }.start()
     }
@@ -24,12 +35,15 @@ func standardInputClosed() async {
 
 let usage = "usage: mrun-fake-apiserver [--write-latency MS] KUBECONFIG (where to write a kubeconfig that reaches it)"
 var arguments = Array(CommandLine.arguments.dropFirst())
-var writeLatency = Duration.zero
+// About what etcd takes to commit a write on a small VM's disk (fsync), which a real
+// kube-apiserver waits for before it answers.
+var writeLatency = Duration.milliseconds(3)
 if arguments.first == "--write-latency" {
-    guard arguments.count > 1, let milliseconds = Int(arguments[1]), milliseconds >= 0 else {
-        fail("--write-latency takes a whole number of milliseconds; \(usage)", status: 2)
+    guard arguments.count > 1, let milliseconds = Double(arguments[1]), milliseconds >= 0, milliseconds < 60_000
+    else {
+        fail("--write-latency takes milliseconds (e.g. 3 or 2.5); \(usage)", status: 2)
     }
-    writeLatency = .milliseconds(milliseconds)
+    writeLatency = .microseconds(Int64(milliseconds * 1000))
     arguments.removeFirst(2)
 }
 guard arguments.count == 1, let path = arguments.first, !path.hasPrefix("-") else {
@@ -51,7 +65,7 @@ do {
         fail("cannot write \(destination.path): \(String(cString: strerror(errno)))", status: 1)
     }
     FileHandle.standardOutput.write(Data("\(server.url.absoluteString) \(destination.path)\n".utf8))
-    await standardInputClosed()
+    await serveCommands(server)
     await server.stop()
 } catch {
     fail("\(error)", status: 1)

@@ -32,6 +32,7 @@ struct Mrun: AsyncParsableCommand {
     /// Prints user-facing errors as one line without a stack trace; everything else goes through
     /// ArgumentParser (usage errors, `--help`, exit codes).
     static func main() async {
+        PhaseProfile.mark("main")
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -64,6 +65,7 @@ extension MrunCommand {
             throw error
         }
         await environment.shutdown()
+        PhaseProfile.mark("shut down")
     }
 }
 

@@ -130,6 +130,7 @@ struct RunCommand: MrunCommand {
     }
 
     func run(_ environment: MrunEnvironment) async throws {
+        PhaseProfile.mark("start of mrun run")
         let host = environment.host
         let store = environment.store
         var request = RunRequest(
@@ -154,6 +155,7 @@ struct RunCommand: MrunCommand {
         if let spec = try sweepOptions.resolve(into: &request, host: host) {
             try sweepOptions.check(for: context.type)
             let sweep = try builder.sweep(request, spec: spec, context: context)
+            PhaseProfile.mark("planned \(sweep.plans.count) points")
             if dryRun {
                 print(output == .json ? try SweepPrinter.json(sweep) : SweepPrinter.text(sweep), terminator: "")
                 return

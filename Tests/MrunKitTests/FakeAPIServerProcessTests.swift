@@ -69,6 +69,14 @@ import Testing
         let groups = try JSONValue(json: try await client.exchange(.init(path: "/apis"), retry: .idempotent).body)
         #expect(groups["kind"]?.string == "APIGroupList")
 
+        // What the client did, as the process counted it: HTTP/2, one connection.
+        try input.fileHandleForWriting.write(contentsOf: Data("traffic\n".utf8))
+        let line = try await Task.detached { try Self.firstLine(of: output.fileHandleForReading) }.value
+        let traffic = try JSONValue(json: Data(line.utf8))
+        #expect(traffic["http2Connections"] == .integer(1), "\(line)")
+        #expect(traffic["http1Connections"] == .integer(0), "\(line)")
+        #expect(traffic["requests"] == .integer(6), "\(line)")
+
         try input.fileHandleForWriting.close()
         let deadline = ContinuousClock.now + .seconds(10)
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -101,7 +109,7 @@ import Testing
         process.waitUntilExit()
         let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 2)
-        #expect(text.hasPrefix("mrun-fake-apiserver: --write-latency takes a whole number of milliseconds"))
+        #expect(text.hasPrefix("mrun-fake-apiserver: --write-latency takes milliseconds (e.g. 3 or 2.5)"))
     }
 
     /// Reads up to the first newline; the server writes it once it listens.

@@ -12,15 +12,30 @@ import Testing
 @testable import MrunSupport
 @testable import MrunTemplates
 
-/// An image step that finds every image in the registry, for tests of the cluster side.
+/// An image step that finds every image in the registry, for tests of the cluster side; or,
+/// with ``missing``, one that finds none and "builds" for a minute (cancellable) first: longer
+/// than any cluster setup takes, even on a loaded machine.
 final class StubImageBuilder: ImageBuilder {
     static let digest = "sha256:" + String(repeating: "ab", count: 32)
     private let count = Mutex(0)
+    private let built = Mutex(0)
+    private let absent = Mutex(false)
 
     var calls: Int { count.withLock { $0 } }
+    /// Builds that ran to their end.
+    var builds: Int { built.withLock { $0 } }
+    /// Whether the registry lacks every image, so that the step builds.
+    var missing: Bool {
+        get { absent.withLock { $0 } }
+        set { absent.withLock { $0 = newValue } }
+    }
 
     func ensureImage(for plan: ExperimentPlan, progress: some OutputSink) async throws -> ImageResult {
         count.withLock { $0 += 1 }
+        if missing {
+            try await Task.sleep(for: .seconds(60))
+            built.withLock { $0 += 1 }
+        }
         let tag = plan.image?.tag ?? ""
         return ImageResult(outcome: .alreadyInRegistry(tag: tag, digest: Self.digest), timings: [], buildSteps: [])
     }

@@ -98,6 +98,8 @@ import Testing
             var transport = KubernetesOutputTransport(
                 context: project.context, launch: launch, host: project.host, http: http, runner: SystemProcessRunner())
             transport.partBytes = 4096
+            // In-process: the test runner's signals stay its own.
+            transport.watchesInterrupts = false
             transport.options = .fast()
             let destination = project.sandbox.root.appendingPathComponent("here")
             let report = try await transport.fetch(

@@ -105,18 +105,26 @@ public struct KubernetesBackend: Backend {
         var present: [String]
     }
 
-    /// Connects, prepares the namespace, claim and Secret (first, so that a cluster problem shows
-    /// before a long build), then makes sure the image is in the registry.
+    /// Connects, then prepares the namespace, claim and Secret while it asks the registry for the
+    /// image: one round trip's wait instead of two. A cluster problem still shows before a long
+    /// build, which the image step starts only if the setup has not failed (leaving this scope
+    /// cancels it).
     func prepare(_ plan: ExperimentPlan) async throws -> Launch {
         guard let target = plan.kubernetes, let image = plan.image else {
             throw ExperimentError.planMismatch(type: plan.context.type, issue: "not a Kubernetes plan")
         }
         let client = try await KubernetesSetup.connect(
             kubeContext: target.kubeContext, host: host, http: http, options: clientOptions, sink: sink, warn: warn)
+        PhaseProfile.mark("kubeconfig read")
+        let imageBuilder = self.imageBuilder
+        let sink = self.sink
+        async let imageStep = imageBuilder.ensureImage(for: plan, progress: sink)
         let present = try await KubernetesSetup(client: client, sink: sink).prepare(plan, target: target)
+        PhaseProfile.mark("namespace, claim and Secret")
         let result: ImageResult
         do {
-            result = try await imageBuilder.ensureImage(for: plan, progress: sink)
+            result = try await imageStep
+            PhaseProfile.mark("image checked")
         } catch {
             throw KubernetesSetup.incomplete(error, present: present)
         }
@@ -126,11 +134,12 @@ public struct KubernetesBackend: Backend {
             digest: result.digest.isEmpty ? nil : result.digest, present: present)
     }
 
-    /// The plan's Job, running `image`, with extra labels (on the Job and its pods) and, for a
-    /// deterministic create, its request id. Fields the template sets that mrun cannot send are
-    /// reported (with `reportDropped`); a secret's value in the Job is refused.
+    /// The plan's Job, running `image` (nil: still the plan's tag, for ``pin(_:plan:image:)``), with
+    /// extra labels (on the Job and its pods) and, for a deterministic create, its request id.
+    /// Fields the template sets that mrun cannot send are reported (with `reportDropped`); a
+    /// secret's value in the Job is refused.
     func jobObject(
-        of plan: ExperimentPlan, image: String, labels: [String: String], requestID: String?,
+        of plan: ExperimentPlan, image: String?, labels: [String: String], requestID: String?,
         reportDropped: Bool = true, launch: EnvironmentVariable? = nil
     ) throws -> Kubernetes.Job {
         guard let artefact = plan.artefact(.job) else {
@@ -155,23 +164,30 @@ public struct KubernetesBackend: Backend {
             job.metadata.annotations = (job.metadata.annotations ?? [:]).merging(
                 [KubernetesClient.requestIDAnnotation: requestID]) { $1 }
         }
-        if let tag = plan.image?.tag, var spec = job.spec?.template.spec {
-            for index in spec.containers.indices where spec.containers[index].image == tag {
-                spec.containers[index].image = image
-            }
-            job.spec?.template.spec = spec
-        }
-        // The launch ids, known once recorded (after the manifest was rendered), for the notifier.
-        if let launch, var spec = job.spec?.template.spec {
-            for index in spec.containers.indices {
-                spec.containers[index].env =
-                    (spec.containers[index].env ?? []) + [
-                        Kubernetes.EnvVar(name: launch.name, value: launch.value)
-                    ]
-            }
-            job.spec?.template.spec = spec
-        }
+        if let image { Self.pin(&job, plan: plan, image: image) }
+        if let launch { Self.tell(&job, launch: launch) }
         return job
+    }
+
+    /// Makes the containers that run the plan's image tag run `image` (the tag pinned to the
+    /// pushed digest) instead.
+    /// Gives every container the launch ids (known once recorded, after the manifest was
+    /// rendered), for the job's notifier.
+    static func tell(_ job: inout Kubernetes.Job, launch: EnvironmentVariable) {
+        guard var spec = job.spec?.template.spec else { return }
+        for index in spec.containers.indices {
+            spec.containers[index].env =
+                (spec.containers[index].env ?? []) + [Kubernetes.EnvVar(name: launch.name, value: launch.value)]
+        }
+        job.spec?.template.spec = spec
+    }
+
+    static func pin(_ job: inout Kubernetes.Job, plan: ExperimentPlan, image: String) {
+        guard let tag = plan.image?.tag, var spec = job.spec?.template.spec else { return }
+        for index in spec.containers.indices where spec.containers[index].image == tag {
+            spec.containers[index].image = image
+        }
+        job.spec?.template.spec = spec
     }
 
     /// Runs `body`, then shuts the HTTP client down when this backend owns it, also after an error.

@@ -21,6 +21,8 @@ struct KubernetesOutputTransport: OutputTransport {
     var partBytes = 6 << 20
     /// How long a pod may take to end (its activeDeadlineSeconds too).
     var patience: Duration = .seconds(600)
+    /// Whether SIGINT and SIGTERM are taken over while pods exist: mrun's process, not a test's.
+    var watchesInterrupts = true
 
     func fetch(_ directory: String, _ request: FetchRequest, sink: any OutputSink) async throws -> FetchReport {
         let paths = try request.paths.map { path throws(FetchError) in try FetchRules.normalized(path) }
@@ -29,15 +31,15 @@ struct KubernetesOutputTransport: OutputTransport {
             namespace: KubernetesJobControl.namespace(of: launch))
         let pods = FetchPods(transport: self, client: jobs.client, namespace: jobs.namespace, directory: directory)
         let work = Task { try await copy(pods, paths: paths, request, sink: sink) }
-        let interrupt = InterruptWatch { work.cancel() }
-        defer { interrupt.stop() }
+        let interrupt = watchesInterrupts ? InterruptWatch { work.cancel() } : nil
+        defer { interrupt?.stop() }
         do {
             let report = try await work.value
             await pods.deleteAll()
             return report
         } catch {
             await pods.deleteAll()
-            if interrupt.fired { throw FetchError.interrupted }
+            if interrupt?.fired == true { throw FetchError.interrupted }
             throw error
         }
     }

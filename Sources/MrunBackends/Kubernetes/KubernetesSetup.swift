@@ -33,16 +33,31 @@ struct KubernetesSetup {
     /// Makes sure the namespace, the claim and (with secrets) the Secret of `plan` exist, the
     /// Secret holding the current values. Returns what exists now, for error messages; a failure
     /// part-way throws ``KubernetesBackendError/incomplete(cause:present:)`` naming what does.
+    ///
+    /// The three go to the server together: every launch of a project but its first finds the
+    /// namespace there, and then the setup takes the longest of the three (the Secret's create,
+    /// read and replace) instead of their sum. An object that arrived before its new namespace
+    /// existed (404) is sent again once it does.
     func prepare(_ plan: ExperimentPlan, target: KubernetesTarget) async throws -> [String] {
         let namespace = target.namespace
         var present: [String] = []
         do {
+            let claim = try plan.artefact(.persistentVolumeClaim).map {
+                try KubernetesManifests.object(Kubernetes.PersistentVolumeClaim.self, from: $0).object
+            }
+            let secret = try KubernetesManifests.revealedSecret(of: plan)
+            let client = self.client
+            async let claimFirst = Self.attempt(claim) {
+                try await client.ensurePersistentVolumeClaim($0, namespace: namespace)
+            }
+            async let secretFirst = Self.attempt(secret) { try await client.applySecret($0, namespace: namespace) }
             let unverified = try await ensureNamespace(plan, name: namespace)
             if unverified == nil { present.append("namespace \"\(namespace)\"") }
-            if let artefact = plan.artefact(.persistentVolumeClaim) {
-                let claim = try KubernetesManifests.object(Kubernetes.PersistentVolumeClaim.self, from: artefact).object
+            if let claim {
                 do {
-                    _ = try await client.ensurePersistentVolumeClaim(claim, namespace: namespace)
+                    try await Self.settle(claimFirst) {
+                        _ = try await client.ensurePersistentVolumeClaim(claim, namespace: namespace)
+                    }
                 } catch let error as KubernetesError where error.statusCode == 404 && unverified != nil {
                     throw KubernetesBackendError.namespaceUnavailable(
                         namespace: namespace, createError: unverified?.description ?? "")
@@ -50,8 +65,8 @@ struct KubernetesSetup {
                 if unverified != nil { present.append("namespace \"\(namespace)\"") }
                 present.append("PersistentVolumeClaim \"\(claim.metadata.name ?? target.claimName)\"")
             }
-            if let secret = try KubernetesManifests.revealedSecret(of: plan) {
-                _ = try await client.applySecret(secret, namespace: namespace)
+            if let secret {
+                try await Self.settle(secretFirst) { _ = try await client.applySecret(secret, namespace: namespace) }
                 let keys = plan.secrets.map(\.name).joined(separator: ", ")
                 await note("mrun: Secret \(secret.metadata.name ?? target.secretName) holds \(keys) for the Job")
                 present.append("Secret \"\(secret.metadata.name ?? target.secretName)\"")
@@ -60,6 +75,37 @@ struct KubernetesSetup {
             throw Self.incomplete(error, present: present)
         }
         return present
+    }
+
+    /// How the first try at an object in the namespace went.
+    private enum FirstTry: Sendable {
+        case done
+        /// Answered 404: perhaps the namespace did not exist yet.
+        case notFound(KubernetesError)
+        case failed(any Error)
+    }
+
+    private static func attempt<Object: Sendable, Answer: Sendable>(
+        _ object: Object?, _ send: @Sendable (Object) async throws -> Answer
+    ) async -> FirstTry {
+        guard let object else { return .done }
+        do {
+            _ = try await send(object)
+            return .done
+        } catch let error as KubernetesError where error.statusCode == 404 {
+            return .notFound(error)
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// After the namespace is there: the first try's error, or a second try after a 404.
+    private static func settle(_ first: FirstTry, again: () async throws -> Void) async throws {
+        switch first {
+        case .done: return
+        case .failed(let error): throw error
+        case .notFound: try await again()
+        }
     }
 
     /// Creates the namespace unless it exists. Returns nil when it surely exists now, or the 403

@@ -27,34 +27,45 @@ extension KubernetesBackend {
                     "mrun: note: --max-parallel \(limit) is not enforced on Kubernetes: every point's Job is"
                         + " created now and the cluster's quotas decide how many run at once")
             }
+            // Converting the points' Jobs from their YAML is most of mrun's own work per point; it
+            // runs beside the cluster's setup and the history's write, which mostly wait.
+            let conversion = indexed ? nil : Task { convertedJobs(sweep) }
+            defer { conversion?.cancel() }
+            // The points are recorded (before any Job exists) while the cluster is set up; their
+            // image's digest follows with their Jobs' names.
+            let recorder = self.recorder
+            async let recording = RecordedLaunches.record(
+                sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
             let launch: Launch
             do {
                 launch = try await prepare(sweep.base)
             } catch {
-                await RecordedLaunches.recordFailed(
-                    sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
+                await recording.failed()
                 throw error
             }
-            let recorded = await RecordedLaunches.record(
-                sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder
-            ) { $0.imageDigest = launch.digest }
+            PhaseProfile.mark("cluster and image ready")
+            let recorded = await recording
+            PhaseProfile.mark("\(sweep.plans.count) launches recorded")
             let outcome: SweepOutcome
             do {
                 outcome =
                     try await indexed
                     ? createIndexedJob(sweep, launch: launch, ids: recorded.launchVariable(sweep: true))
-                    : createJobs(sweep, launch: launch, ids: recorded.records.map(\.id))
+                    : createJobs(
+                        sweep, launch: launch, converted: await conversion?.value, ids: recorded.records.map(\.id))
             } catch {
                 await recorded.failed()
                 throw KubernetesSetup.incomplete(error, present: launch.present)
             }
+            PhaseProfile.mark("\(outcome.created + outcome.existing) Jobs created")
             await recorded.started(
                 outcome.jobIds
                     ?? Dictionary(
                         outcome.submitted.map { ($0, sweep.plans[$0].experiment.name) },
                         uniquingKeysWith: { first, _ in first }),
-                state: .submitted)
+                state: .submitted, imageDigest: launch.digest)
             await recorded.failed(at: Array(outcome.failedOffsets))
+            PhaseProfile.mark("job ids recorded")
             let namespace = launch.namespace
             if outcome.failed > 0 {
                 throw KubernetesBackendError.sweepIncomplete(
@@ -102,24 +113,51 @@ extension KubernetesBackend {
         case failed(offset: Int, index: Int, message: String)
     }
 
-    /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, each converted from its
-    /// YAML in its own task. A point that fails does not stop the others; a template that does not
-    /// convert fails at the first point, before anything is created.
-    /// `ids`: the points' launch ids, by offset (none when nothing was recorded).
-    func createJobs(_ sweep: SweepPlan, launch: Launch, ids: [String] = []) async throws -> SweepOutcome {
-        let points = sweep.plans.enumerated().map { offset, plan in
+    /// Every point's Job as its YAML converts, not yet running the pushed image, in the order of
+    /// the sweep's plans; stops early when cancelled (the launch failed).
+    func convertedJobs(_ sweep: SweepPlan) -> [Result<Kubernetes.Job, any Error>] {
+        var jobs: [Result<Kubernetes.Job, any Error>] = []
+        jobs.reserveCapacity(sweep.plans.count)
+        for point in Self.points(of: sweep) {
+            if Task.isCancelled { break }
+            jobs.append(Result { try jobObject(sweep, point: point, image: nil) })
+        }
+        return jobs
+    }
+
+    private static func points(of sweep: SweepPlan) -> [Point] {
+        sweep.plans.enumerated().map { offset, plan in
             Point(
                 offset: offset, index: sweep.points.indices.contains(offset) ? sweep.points[offset].index : offset,
                 plan: plan)
         }
+    }
+
+    private func jobObject(_ sweep: SweepPlan, point: Point, image: String?) throws -> Kubernetes.Job {
+        let requestID = "sweep/\(sweep.name)/\(point.index)/\(point.plan.experiment.contentHash.prefix(16))"
+        return try jobObject(
+            of: point.plan, image: image,
+            labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(point.index)], requestID: requestID,
+            reportDropped: point.offset == 0)
+    }
+
+    /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, from the `converted`
+    /// Jobs (else each converted from its YAML in its own task). A point that fails does not stop
+    /// the others; a template that does not convert fails at the first point, before anything is
+    /// created.
+    /// `ids`: the points' launch ids, by offset (none when nothing was recorded).
+    func createJobs(
+        _ sweep: SweepPlan, launch: Launch, converted: [Result<Kubernetes.Job, any Error>]? = nil, ids: [String] = []
+    ) async throws -> SweepOutcome {
+        let points = Self.points(of: sweep)
+        let converted = converted?.count == points.count ? converted : nil
         let job = { @Sendable (point: Point) throws -> Kubernetes.Job in
-            let requestID = "sweep/\(sweep.name)/\(point.index)/\(point.plan.experiment.contentHash.prefix(16))"
-            return try jobObject(
-                of: point.plan, image: launch.image,
-                labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(point.index)], requestID: requestID,
-                reportDropped: point.offset == 0,
-                launch: ids.indices.contains(point.offset)
-                    ? EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: ids[point.offset]) : nil)
+            var object = try converted?[point.offset].get() ?? jobObject(sweep, point: point, image: nil)
+            Self.pin(&object, plan: point.plan, image: launch.image)
+            if ids.indices.contains(point.offset) {
+                Self.tell(&object, launch: EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: ids[point.offset]))
+            }
+            return object
         }
         guard let first = points.first else { return SweepOutcome() }
         let firstJob = try job(first)
@@ -170,8 +208,13 @@ extension KubernetesBackend {
             PointResult.failed(offset: point.offset, index: point.index, message: message)
         }
         do {
-            let created = try await client.createJob(job, namespace: namespace)
-            try await ensureGangService(for: created, plan: point.plan, client: client, namespace: namespace)
+            if point.plan.shape.isGang {
+                let created = try await client.createJob(job, namespace: namespace)
+                try await ensureGangService(for: created, plan: point.plan, client: client, namespace: namespace)
+            } else {
+                // Only a gang's Service needs more of the stored Job than that it exists.
+                _ = try await client.createJobReadingMetadata(job, namespace: namespace)
+            }
             return .created(offset: point.offset)
         } catch let error as KubernetesError where error.reason == .alreadyExists {
             let name = job.metadata.name ?? ""

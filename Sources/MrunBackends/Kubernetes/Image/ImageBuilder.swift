@@ -102,6 +102,8 @@ public struct DockerImageBuilder: ImageBuilder {
         case .absent:
             break
         }
+        // The cluster's setup runs beside the registry check; when it failed, nothing is built.
+        try Task.checkCancellation()
 
         let docker = DockerCLI(host: host, configDirectory: config.directory)
         await progress.note("mrun: building image \(image.tag)")
