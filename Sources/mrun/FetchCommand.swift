@@ -6,7 +6,7 @@ struct FetchCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch", abstract: "Copy what launches wrote to their MRUN_OUTPUT_DIR to this machine.",
         usage:
-            "mrun fetch [<options>] <launch> [<path> ...]\n       mrun fetch [<options>] --sweep <sweep> [<path> ...]",
+            "mrun fetch [<options>] <launch> [<path> ...]\nmrun fetch [<options>] --sweep <sweep> [<path> ...]",
         discussion: """
             Every launch gets MRUN_OUTPUT_DIR, a directory of its own (STORAGE/PROJECT/outputs/NAME). \
             mrun fetch copies it, or the paths named under it, to ./outputs/NAME/ (--to DIR: DIR/NAME/), \

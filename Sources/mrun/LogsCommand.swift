@@ -5,7 +5,7 @@ struct LogsCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs", abstract: "Print a launch's output; with -f, follow it until the launch ends.",
         // Every option spelled out would make a usage line of about 120 columns, which is not wrapped.
-        usage: "mrun logs [<options>] <job>\n       mrun logs [<options>] --sweep <sweep> [--failed]",
+        usage: "mrun logs [<options>] <job>\nmrun logs [<options>] --sweep <sweep> [--failed]",
         discussion: """
             When a launch has ended, mrun keeps its output under $MRUN_HOME/logs and shows that copy, \
             also once the job is gone from its backend. --sweep S prints the last lines of each point \

@@ -6,7 +6,7 @@ struct RemoveCommand: MrunCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
         abstract: "Remove what launches left on their backends; the history keeps them, marked removed.",
-        usage: "mrun rm [<options>] <launch> ...\n       mrun rm [<options>] --sweep <sweep> [--finished]",
+        usage: "mrun rm [<options>] <launch> ...\nmrun rm [<options>] --sweep <sweep> [--finished]",
         discussion: """
             Removes a Kubernetes launch's Job and its pods, a Slurm launch's job directory, a local \
             launch's run directory, after saving its output (mrun logs still shows it). Namespaces, \

@@ -8,7 +8,7 @@ struct RerunCommand: MrunCommand {
         abstract: "Launch a recorded launch again with the same script, arguments, parameters, tags and context.",
         // Every option spelled out would make a usage line of about 110 columns, which is not wrapped.
         usage:
-            "mrun rerun [<options>] <launch>\n       mrun rerun [<options>] (--failed | --state <state,...>) <sweep>",
+            "mrun rerun [<options>] <launch>\nmrun rerun [<options>] (--failed | --state <state,...>) <sweep>",
         discussion: """
             The code is taken from the directory the launch ran in, as it is now; mrun warns when it \
             differs from the recorded code and names the files. --env values are not recorded: give \

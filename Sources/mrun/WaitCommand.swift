@@ -7,7 +7,7 @@ struct WaitCommand: MrunCommand {
         commandName: "wait",
         abstract: "Wait until launches have ended; exit with the launch's status, or the first failure's.",
         // Every option spelled out would make a usage line of about 100 columns, which is not wrapped.
-        usage: "mrun wait [<options>] <jobs> ...\n       mrun wait [<options>] --notify [--notify-each] <jobs> ...",
+        usage: "mrun wait [<options>] <jobs> ...\nmrun wait [<options>] --notify [--notify-each] <jobs> ...",
         discussion: """
             Prints a line as each launch ends. The exit status is 0 when all completed, else that of \
             the first one (in the order given) that did not: its exit code, or 1 without one.
