@@ -20,11 +20,6 @@ extension JSONValue {
         return nil
     }
 
-    package var string: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-
     /// Where `self` says something `original` does not: a member `original` lacks or holds
     /// differently. Members `original` has beyond `self` are allowed (fields not modelled); an
     /// explicit `null` there counts as absent.

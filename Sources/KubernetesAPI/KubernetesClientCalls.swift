@@ -58,6 +58,35 @@ extension KubernetesClient {
         }.metadata
     }
 
+    /// ``createReadingMetadata(_:namespace:options:)`` of an object given as its JSON document, sent
+    /// as it is: a sweep's hundreds of Jobs go out without a conversion to typed objects and back.
+    package func createReadingMetadata<Object: KubernetesObject>(
+        _ type: Object.Type, document: JSONValue, namespace: String? = nil,
+        options createOptions: CreateOptions = CreateOptions()
+    ) async throws -> Kubernetes.ObjectMeta {
+        var document = document
+        let markerPath: [JSONValue.Step] = [
+            .field("metadata"), .field("annotations"), .field(Self.requestIDAnnotation),
+        ]
+        let marker = document[markerPath]?.string ?? UUID().uuidString.lowercased()
+        document.update(markerPath[...]) { $0 = .string(marker) }
+        let name = document[[.field("metadata"), .field("name")]]?.string
+        let info = Kubernetes.RequestInfo(
+            .create, Object.self, namespace: namespace,
+            name: name ?? document[[.field("metadata"), .field("generateName")]]?.string)
+        let request = APIRequest(info, method: .POST, query: createOptions.query, body: Data(document.jsonText.utf8))
+        let retry: RetryPolicy = createOptions.dryRun ? .idempotent : name == nil ? .createGenerated : .createNamed
+        let exchange = try await exchange(request, retry: retry)
+        if exchange.status == 409, exchange.afterUncertainAttempt, let name {
+            reportWarnings(exchange.headers)
+            let existing = try? await get(Object.self, name: name, namespace: namespace)
+            if let existing, existing.metadata.annotations?[Self.requestIDAnnotation] == marker {
+                return existing.metadata
+            }
+        }
+        return try decoded(MetadataOnly.self, from: exchange, request: request).metadata
+    }
+
     private struct MetadataOnly: Decodable {
         var metadata: Kubernetes.ObjectMeta
     }

@@ -16,6 +16,20 @@ public protocol Backend: Sendable {
     /// Runs or submits every point of `sweep`; returns 0 when all were submitted (or, locally,
     /// all succeeded), else the status of the first point that failed.
     func execute(_ sweep: SweepPlan) async throws -> Int32
+
+    /// Runs or submits a sweep whose points are still being planned: `points` plans them (and
+    /// records the sweep) and is called once. A backend that can set up what the points share
+    /// meanwhile (a cluster's objects, an image) starts that first.
+    func execute(_ planning: SweepPlanning, points: @escaping @Sendable () async throws -> SweepPlan) async throws
+        -> Int32
+}
+
+extension Backend {
+    public func execute(_ planning: SweepPlanning, points: @escaping @Sendable () async throws -> SweepPlan)
+        async throws -> Int32
+    {
+        try await execute(points())
+    }
 }
 
 /// One backend: the planner that completes its plans, the executor that launches them and the

@@ -10,10 +10,23 @@ enum HistoryWrites {
     }
 
     /// New launches and their file manifests (shared with earlier launches of the same code).
+    /// A sweep's points share their code: its manifest is written once, not once a point.
     static func insert(_ launches: [LaunchRecord], _ db: Database) throws {
+        var manifests: Set<String> = []
+        // One query a few hundred ids, not one a launch (SQLite binds at most 32766 values).
+        var taken: Set<String> = []
+        for start in stride(from: 0, to: launches.count, by: 500) {
+            let ids = launches[start..<min(start + 500, launches.count)].map(\.id)
+            taken.formUnion(try String.fetchSet(db, LaunchRecord.select(LaunchRecord.Columns.id).filter(keys: ids)))
+        }
+        var seen: Set<String> = []
+        if let duplicate = launches.first(where: { taken.contains($0.id) || !seen.insert($0.id).inserted }) {
+            throw HistoryError.duplicateID(duplicate.id)
+        }
         for launch in launches {
-            if try LaunchRecord.exists(db, key: launch.id) { throw HistoryError.duplicateID(launch.id) }
-            try CodeManifest(codeHash: launch.codeHash, files: launch.files).insert(db, onConflict: .ignore)
+            if manifests.insert(launch.codeHash).inserted {
+                try CodeManifest(codeHash: launch.codeHash, files: launch.files).insert(db, onConflict: .ignore)
+            }
             try launch.insert(db)
         }
     }
@@ -31,9 +44,21 @@ enum HistoryWrites {
             LaunchRecord.Columns.state.set(to: state), LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)),
         ]
         if let imageDigest { assignments.append(LaunchRecord.Columns.imageDigest.set(to: imageDigest)) }
+        guard jobs.count > 1 else {
+            for job in jobs {
+                try LaunchRecord.filter(key: job.id).updateAll(
+                    db, assignments + [LaunchRecord.Columns.jobId.set(to: job.jobId)])
+            }
+            return
+        }
+        // A sweep's hundreds of rows: one statement compiled once, each row bound in turn.
+        let statement = try db.cachedStatement(
+            sql:
+                "UPDATE \(LaunchRecord.databaseTableName) SET state = ?, updated = ?, imageDigest = coalesce(?, imageDigest), jobId = ? WHERE id = ?"
+        )
+        let updated = HistoryDate.text(now)
         for job in jobs {
-            try LaunchRecord.filter(key: job.id).updateAll(
-                db, assignments + [LaunchRecord.Columns.jobId.set(to: job.jobId)])
+            try statement.execute(arguments: [state.rawValue, updated, imageDigest, job.jobId, job.id])
         }
     }
 

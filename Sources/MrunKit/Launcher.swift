@@ -82,6 +82,37 @@ public struct Launcher: Sendable {
         return status
     }
 
+    /// Runs or submits a new sweep whose points are planned meanwhile: the history is opened and
+    /// the backend sets up what the points share while they are planned on every core; the sweep
+    /// is recorded once they all are (a point that cannot be planned records and launches nothing).
+    public func launch(_ planning: SweepPlanning, inputs: LaunchInputs) async throws -> Int32 {
+        let planned = Task { try await planning.plans() }
+        let recorder: LaunchRecorder?
+        do {
+            recorder = try await self.recorder(root: planning.base.snapshot.root, inputs: inputs)
+        } catch {
+            _ = try? await planned.value
+            throw error
+        }
+        PhaseProfile.mark("history opened, git state read")
+        let context = planning.base.context
+        let backend = try Backends.backend(for: context.type, environment: environment, recorder: recorder)
+        guard let lock = try FileLock.attempt(Self.sweepLock(planning.outline.id, store: store)) else {
+            throw RelaunchError.sweepBusy(planning.outline.id)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let status = try await backend.execute(planning) {
+            let sweep = try await planned.value
+            PhaseProfile.mark("planned \(sweep.plans.count) points")
+            await recorder?.record(sweep)
+            PhaseProfile.mark("sweep recorded")
+            return sweep
+        }
+        PhaseProfile.mark("sweep submitted")
+        await notifyLocalEnd(context: context, history: recorder?.store) { try $0.launches(sweep: planning.outline.id) }
+        return status
+    }
+
     /// Held by the mrun launching or resuming a sweep.
     public static func sweepLock(_ id: String, store: ConfigStore) -> URL {
         store.home.appendingPathComponent("locks").appendingPathComponent("sweep-\(id).lock")

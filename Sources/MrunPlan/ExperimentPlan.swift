@@ -68,6 +68,24 @@ public struct Artefact: Codable, Sendable, Equatable {
     public var name: String
     public var template: String
     public var content: String
+    /// The content as JSON, when the planner read it as YAML already (a sweep point's Job), so
+    /// that the backend does not read it again. Not part of the plan's JSON, nor of equality.
+    package var document: JSONValue?
+
+    package init(name: String, template: String, content: String, document: JSONValue? = nil) {
+        self.name = name
+        self.template = template
+        self.content = content
+        self.document = document
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, template, content
+    }
+
+    public static func == (lhs: Artefact, rhs: Artefact) -> Bool {
+        lhs.name == rhs.name && lhs.template == rhs.template && lhs.content == rhs.content
+    }
 }
 
 extension ExperimentPlan {

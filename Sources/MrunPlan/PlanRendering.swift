@@ -56,11 +56,34 @@ package struct ArtefactRenderer: Sendable {
             do {
                 try ManifestYAML.check(content)
             } catch {
-                throw TemplateError.invalidOutput(
-                    source: source.origin, message: "\(error)".split(separator: "\n").joined(separator: " "))
+                throw Self.invalidYAML(error, source: source)
             }
         }
         return Artefact(name: name.rawValue, template: source.origin, content: content)
+    }
+
+    /// Renders a manifest and reads it as YAML once: the check of ``render(_:name:plan:checkYAML:revealSecrets:sweepVariables:)``
+    /// that also keeps the document (`quantityKeys` as ``ManifestYAML/json(_:quantityKeys:)``).
+    /// A document JSON cannot hold is kept unread, for the backend to report as it does any
+    /// manifest it cannot send.
+    package func renderDocument(
+        _ template: TemplateRenderer.Prepared, name: TemplateSet.Name, plan: ExperimentPlan,
+        sweepVariables: [String: any Sendable]?, quantityKeys: Set<String>
+    ) throws -> Artefact {
+        var artefact = try render(template, name: name, plan: plan, sweepVariables: sweepVariables)
+        do {
+            artefact.document = try ManifestYAML.json(artefact.content, quantityKeys: quantityKeys)
+        } catch is ManifestYAML.Problem {
+            artefact.document = nil
+        } catch {
+            throw Self.invalidYAML(error, source: template.source)
+        }
+        return artefact
+    }
+
+    private static func invalidYAML(_ error: any Error, source: TemplateSet.Source) -> TemplateError {
+        TemplateError.invalidOutput(
+            source: source.origin, message: "\(error)".split(separator: "\n").joined(separator: " "))
     }
 
     /// SHA-256 over the parts, each framed by its length so that no two lists hash alike.

@@ -88,3 +88,69 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// One step into a document: a field of an object, or an item of an array.
+    package enum Step: Hashable, Sendable {
+        case field(String)
+        case item(Int)
+    }
+
+    package var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// The value `path` leads to; nil where it leads nowhere.
+    package subscript(path: [Step]) -> JSONValue? {
+        var value = self
+        for step in path {
+            switch (step, value) {
+            case (.field(let name), .object(let fields)):
+                guard let next = fields[name] else { return nil }
+                value = next
+            case (.item(let index), .array(let items)) where items.indices.contains(index):
+                value = items[index]
+            default: return nil
+            }
+        }
+        return value
+    }
+
+    /// Changes the value at `path`, making the objects on the way that are missing; an item out
+    /// of range, or a step through a value of another kind, changes nothing.
+    package mutating func update(_ path: ArraySlice<Step>, _ change: (inout JSONValue) -> Void) {
+        guard let step = path.first else { return change(&self) }
+        switch (step, self) {
+        case (.field(let name), .object(var fields)):
+            var next = fields.removeValue(forKey: name) ?? .object([:])
+            self = .null  // the fields are no longer shared, so the update below copies nothing
+            next.update(path.dropFirst(), change)
+            fields[name] = next
+            self = .object(fields)
+        case (.item(let index), .array(var items)) where items.indices.contains(index):
+            self = .null
+            items[index].update(path.dropFirst(), change)
+            self = .array(items)
+        default: return
+        }
+    }
+
+    /// Removes the field or item at `path`, if it is there.
+    package mutating func remove(_ path: ArraySlice<Step>) {
+        guard let last = path.last, self[Array(path.dropLast())] != nil else { return }
+        update(path.dropLast()) { parent in
+            switch (last, parent) {
+            case (.field(let name), .object(var fields)):
+                parent = .null
+                fields[name] = nil
+                parent = .object(fields)
+            case (.item(let index), .array(var items)) where items.indices.contains(index):
+                parent = .null
+                items.remove(at: index)
+                parent = .array(items)
+            default: break
+            }
+        }
+    }
+}

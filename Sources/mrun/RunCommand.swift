@@ -154,13 +154,14 @@ struct RunCommand: MrunCommand {
         }
         if let spec = try sweepOptions.resolve(into: &request, host: host) {
             try sweepOptions.check(for: context.type)
-            let sweep = try builder.sweep(request, spec: spec, context: context)
-            PhaseProfile.mark("planned \(sweep.plans.count) points")
+            let planning = try builder.sweepPlanning(request, spec: spec, context: context)
             if dryRun {
+                let sweep = try planning.plannedNow()
                 print(output == .json ? try SweepPrinter.json(sweep) : SweepPrinter.text(sweep), terminator: "")
                 return
             }
-            let status = try await launcher.launch(sweep, inputs: LaunchInputs(request: request, host: host))
+            PhaseProfile.mark("planned the first point")
+            let status = try await launcher.launch(planning, inputs: LaunchInputs(request: request, host: host))
             if status != 0 { throw ExitCode(status) }
             return
         }

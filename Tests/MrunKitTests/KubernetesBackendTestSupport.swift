@@ -81,10 +81,10 @@ struct KubernetesProject {
     /// A backend with its own HTTP client (shut down when it is done) and test-speed retries.
     func backend(
         _ sink: any OutputSink, options: KubernetesClient.Options = .fast(), maxConcurrentCreates: Int = 32,
-        recorder: LaunchRecorder? = nil
+        recorder: LaunchRecorder? = nil, warn: @escaping @Sendable (String) -> Void = TestEnvironment.warn
     ) -> KubernetesBackend {
         KubernetesBackend(
-            host: host, sink: sink, http: KubernetesHTTPClient(), warn: TestEnvironment.warn, imageBuilder: images,
+            host: host, sink: sink, http: KubernetesHTTPClient(), warn: warn, imageBuilder: images,
             shutsDownHTTPClient: true, clientOptions: options, maxConcurrentCreates: maxConcurrentCreates,
             recorder: recorder)
     }

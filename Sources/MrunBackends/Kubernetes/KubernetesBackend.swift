@@ -142,17 +142,7 @@ public struct KubernetesBackend: Backend {
         of plan: ExperimentPlan, image: String?, labels: [String: String], requestID: String?,
         reportDropped: Bool = true, launch: EnvironmentVariable? = nil
     ) throws -> Kubernetes.Job {
-        guard let artefact = plan.artefact(.job) else {
-            throw ExperimentError.planMismatch(type: plan.context.type, issue: "the plan has no Job")
-        }
-        for secret in plan.secrets where secret.value.count >= 6 && artefact.content.contains(secret.value) {
-            throw KubernetesBackendError.secretInManifest(artefact: artefact.name, variable: secret.name)
-        }
-        let converted = try KubernetesManifests.object(Kubernetes.Job.self, from: artefact, findDropped: reportDropped)
-        var job = converted.object
-        if reportDropped && !converted.dropped.isEmpty {
-            warn("\(artefact.name) sets fields mrun does not send: " + converted.dropped.joined(separator: ", "))
-        }
+        var job = try convertedJob(of: plan, reportDropped: reportDropped).object
         job.metadata.namespace = plan.kubernetes?.namespace
         if !labels.isEmpty {
             job.metadata.labels = (job.metadata.labels ?? [:]).merging(labels) { $1 }
@@ -169,8 +159,30 @@ public struct KubernetesBackend: Backend {
         return job
     }
 
-    /// Makes the containers that run the plan's image tag run `image` (the tag pinned to the
-    /// pushed digest) instead.
+    /// The plan's Job artefact; a secret's value in it is refused.
+    func jobArtefact(of plan: ExperimentPlan) throws -> Artefact {
+        guard let artefact = plan.artefact(.job) else {
+            throw ExperimentError.planMismatch(type: plan.context.type, issue: "the plan has no Job")
+        }
+        for secret in plan.secrets where secret.value.count >= 6 && artefact.content.contains(secret.value) {
+            throw KubernetesBackendError.secretInManifest(artefact: artefact.name, variable: secret.name)
+        }
+        return artefact
+    }
+
+    /// The plan's Job as the typed object; with `reportDropped`, the fields it cannot hold are
+    /// named in a warning.
+    func convertedJob(of plan: ExperimentPlan, reportDropped: Bool) throws
+        -> KubernetesManifests.Converted<Kubernetes.Job>
+    {
+        let artefact = try jobArtefact(of: plan)
+        let converted = try KubernetesManifests.object(Kubernetes.Job.self, from: artefact, findDropped: reportDropped)
+        if reportDropped && !converted.dropped.isEmpty {
+            warn("\(artefact.name) sets fields mrun does not send: " + converted.dropped.joined(separator: ", "))
+        }
+        return converted
+    }
+
     /// Gives every container the launch ids (known once recorded, after the manifest was
     /// rendered), for the job's notifier.
     static func tell(_ job: inout Kubernetes.Job, launch: EnvironmentVariable) {
@@ -182,6 +194,8 @@ public struct KubernetesBackend: Backend {
         job.spec?.template.spec = spec
     }
 
+    /// Makes the containers that run the plan's image tag run `image` (the tag pinned to the
+    /// pushed digest) instead.
     static func pin(_ job: inout Kubernetes.Job, plan: ExperimentPlan, image: String) {
         guard let tag = plan.image?.tag, var spec = job.spec?.template.spec else { return }
         for index in spec.containers.indices where spec.containers[index].image == tag {

@@ -14,8 +14,10 @@ import KubernetesAPI
 enum KubernetesManifests {
     struct Converted<Object: KubernetesObject> {
         var object: Object
+        /// Where the fields are that the template sets but the object cannot hold.
+        var droppedSteps: [[JSONValue.Step]]
         /// Paths such as `spec.template.spec.tolerations` set by the template but not sent.
-        var dropped: [String]
+        var dropped: [String] { droppedSteps.map(KubernetesManifests.describe) }
     }
 
     /// The artefact as an object of type `Object`; with `findDropped`, the fields it leaves out.
@@ -34,9 +36,9 @@ enum KubernetesManifests {
             throw KubernetesBackendError.invalidManifest(
                 artefact: artefact.name, template: artefact.template, reason: "no JSON form: \(error)")
         }
-        guard findDropped else { return Converted(object: object, dropped: []) }
+        guard findDropped else { return Converted(object: object, droppedSteps: []) }
         let sent = try JSONDecoder().decode(JSONValue.self, from: Kubernetes.encode(object))
-        return Converted(object: object, dropped: droppedPaths(tree, kept: sent, path: ""))
+        return Converted(object: object, droppedSteps: droppedPaths(tree, kept: sent))
     }
 
     /// The Secret with the real values of the plan's secrets, rendered from the template the plan
@@ -70,12 +72,14 @@ enum KubernetesManifests {
 
     // MARK: - YAML to JSON
 
-    /// The artefact's YAML as a JSON object. Kubernetes takes quantities (`cpu: 4`,
+    static let quantityKeys: Set<String> = ["limits", "requests", "capacity"]
+
+    /// The artefact's YAML as a JSON object (read by the planner already, for a sweep's points). Kubernetes takes quantities (`cpu: 4`,
     /// `nvidia.com/gpu: 1`) as numbers or strings; the typed objects keep them as strings.
     static func json(of artefact: Artefact) throws -> JSONValue {
         let loaded: JSONValue?
         do {
-            loaded = try ManifestYAML.json(artefact.content, quantityKeys: ["limits", "requests", "capacity"])
+            loaded = try artefact.document ?? ManifestYAML.json(artefact.content, quantityKeys: quantityKeys)
         } catch let problem as ManifestYAML.Problem {
             throw KubernetesBackendError.invalidManifest(
                 artefact: artefact.name, template: artefact.template, reason: problem.reason)
@@ -92,27 +96,52 @@ enum KubernetesManifests {
     }
 
     /// What `source` sets that `kept` lacks; empty values and nulls do not count.
-    static func droppedPaths(_ source: JSONValue, kept: JSONValue?, path: String) -> [String] {
+    static func droppedPaths(_ source: JSONValue, kept: JSONValue?) -> [[JSONValue.Step]] {
+        var found: [[JSONValue.Step]] = []
+        var path: [JSONValue.Step] = []
+        collectDropped(source, kept: kept, path: &path, into: &found)
+        return found
+    }
+
+    private static func collectDropped(
+        _ source: JSONValue, kept: JSONValue?, path: inout [JSONValue.Step], into found: inout [[JSONValue.Step]]
+    ) {
         switch source {
         case .null:
-            return []
+            return
         case .object(let fields):
-            guard !fields.isEmpty else { return [] }
-            guard case .object(let keptFields) = kept else { return [path] }
-            return fields.keys.sorted().flatMap { key in
-                droppedPaths(fields[key] ?? .null, kept: keptFields[key], path: path.isEmpty ? key : "\(path).\(key)")
+            guard !fields.isEmpty else { return }
+            guard case .object(let keptFields) = kept else { return found.append(path) }
+            for key in fields.keys.sorted() {
+                path.append(.field(key))
+                collectDropped(fields[key] ?? .null, kept: keptFields[key], path: &path, into: &found)
+                path.removeLast()
             }
         case .array(let items):
-            guard !items.isEmpty else { return [] }
-            guard case .array(let keptItems) = kept else { return [path] }
-            return items.indices.flatMap { index in
-                droppedPaths(
-                    items[index], kept: keptItems.indices.contains(index) ? keptItems[index] : nil,
-                    path: "\(path)[\(index)]")
+            guard !items.isEmpty else { return }
+            guard case .array(let keptItems) = kept else { return found.append(path) }
+            for index in items.indices {
+                path.append(.item(index))
+                collectDropped(
+                    items[index], kept: keptItems.indices.contains(index) ? keptItems[index] : nil, path: &path,
+                    into: &found)
+                path.removeLast()
             }
         default:
-            return kept == nil || kept == .null ? [path] : []
+            if kept == nil || kept == .null { found.append(path) }
         }
+    }
+
+    /// `spec.template.spec.tolerations[0].key`, as the warning names a dropped field.
+    static func describe(_ path: [JSONValue.Step]) -> String {
+        var text = ""
+        for step in path {
+            switch step {
+            case .field(let name): text += text.isEmpty ? name : ".\(name)"
+            case .item(let index): text += "[\(index)]"
+            }
+        }
+        return text
     }
 
     /// `codingPath: message`, without the values of the document.

@@ -156,7 +156,9 @@ struct KubernetesPlanner: BackendPlanner {
         let job =
             try template ?? pointTemplate(rendering)
             ?? rendering.artefacts.renderer.prepare(rendering.artefacts.templates.source(.job))
+        // Read as YAML here, on every core, and not again when the Job is sent.
         plan.artefacts.append(
-            try rendering.artefacts.render(job, name: .job, plan: plan, checkYAML: true, sweepVariables: sweep))
+            try rendering.artefacts.renderDocument(
+                job, name: .job, plan: plan, sweepVariables: sweep, quantityKeys: KubernetesManifests.quantityKeys))
     }
 }

@@ -19,7 +19,30 @@ extension KubernetesBackend {
     public static let sweepIndexLabel = "mrun/sweep-index"
 
     public func execute(_ sweep: SweepPlan) async throws -> Int32 {
+        try await submit(base: sweep.base) { sweep }
+    }
+
+    public func execute(_ planning: SweepPlanning, points: @escaping @Sendable () async throws -> SweepPlan)
+        async throws -> Int32
+    {
+        try await submit(base: planning.base, points: points)
+    }
+
+    /// The cluster is set up for the plan the points share (namespace, claim, Secret, image) while
+    /// `points` plans them: the setup mostly waits for the server, the planning keeps the cores busy.
+    private func submit(base: ExperimentPlan, points: @escaping @Sendable () async throws -> SweepPlan)
+        async throws -> Int32
+    {
         try await closingHTTPClient {
+            let setup = Task { try await prepare(base) }
+            let sweep: SweepPlan
+            do {
+                sweep = try await points()
+            } catch {
+                setup.cancel()
+                _ = try? await setup.value
+                throw error
+            }
             await sink.standardOutput(Array(SweepPrinter.announcement(sweep).utf8))
             let indexed = sweep.base.kubernetes?.isIndexedSweep == true
             if let limit = sweep.maxParallel, !indexed {
@@ -38,7 +61,7 @@ extension KubernetesBackend {
                 sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
             let launch: Launch
             do {
-                launch = try await prepare(sweep.base)
+                launch = try await setup.value
             } catch {
                 await recording.failed()
                 throw error
@@ -113,14 +136,26 @@ extension KubernetesBackend {
         case failed(offset: Int, index: Int, message: String)
     }
 
-    /// Every point's Job as its YAML converts, not yet running the pushed image, in the order of
-    /// the sweep's plans; stops early when cancelled (the launch failed).
-    func convertedJobs(_ sweep: SweepPlan) -> [Result<Kubernetes.Job, any Error>] {
-        var jobs: [Result<Kubernetes.Job, any Error>] = []
+    /// Every point's Job as it will be sent, not yet running the pushed image, in the order of the
+    /// sweep's plans; stops early when cancelled (the launch failed). The first point's typed
+    /// conversion checks the template and finds what a Job cannot hold (``SweepJob``).
+    func convertedJobs(_ sweep: SweepPlan) -> [Result<SweepJob, any Error>] {
+        var jobs: [Result<SweepJob, any Error>] = []
         jobs.reserveCapacity(sweep.plans.count)
+        var dropped: [[JSONValue.Step]] = []
         for point in Self.points(of: sweep) {
             if Task.isCancelled { break }
-            jobs.append(Result { try jobObject(sweep, point: point, image: nil) })
+            jobs.append(
+                Result {
+                    if point.plan.shape.isGang { return .typed(try jobObject(sweep, point: point, image: nil)) }
+                    if point.offset == 0 {
+                        dropped = try convertedJob(of: point.plan, reportDropped: true).droppedSteps
+                    }
+                    return .document(
+                        try jobDocument(
+                            of: point.plan, labels: Self.labels(sweep, point: point),
+                            requestID: Self.requestID(sweep, point: point), dropping: dropped))
+                })
         }
         return jobs
     }
@@ -133,29 +168,36 @@ extension KubernetesBackend {
         }
     }
 
+    private static func labels(_ sweep: SweepPlan, point: Point) -> [String: String] {
+        [sweepIDLabel: sweep.id, sweepIndexLabel: String(point.index)]
+    }
+
+    private static func requestID(_ sweep: SweepPlan, point: Point) -> String {
+        "sweep/\(sweep.name)/\(point.index)/\(point.plan.experiment.contentHash.prefix(16))"
+    }
+
     private func jobObject(_ sweep: SweepPlan, point: Point, image: String?) throws -> Kubernetes.Job {
-        let requestID = "sweep/\(sweep.name)/\(point.index)/\(point.plan.experiment.contentHash.prefix(16))"
-        return try jobObject(
-            of: point.plan, image: image,
-            labels: [Self.sweepIDLabel: sweep.id, Self.sweepIndexLabel: String(point.index)], requestID: requestID,
-            reportDropped: point.offset == 0)
+        try jobObject(
+            of: point.plan, image: image, labels: Self.labels(sweep, point: point),
+            requestID: Self.requestID(sweep, point: point), reportDropped: point.offset == 0)
     }
 
     /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, from the `converted`
-    /// Jobs (else each converted from its YAML in its own task). A point that fails does not stop
+    /// Jobs (else converted first). A point that fails does not stop
     /// the others; a template that does not convert fails at the first point, before anything is
     /// created.
     /// `ids`: the points' launch ids, by offset (none when nothing was recorded).
     func createJobs(
-        _ sweep: SweepPlan, launch: Launch, converted: [Result<Kubernetes.Job, any Error>]? = nil, ids: [String] = []
+        _ sweep: SweepPlan, launch: Launch, converted: [Result<SweepJob, any Error>]? = nil, ids: [String] = []
     ) async throws -> SweepOutcome {
         let points = Self.points(of: sweep)
-        let converted = converted?.count == points.count ? converted : nil
-        let job = { @Sendable (point: Point) throws -> Kubernetes.Job in
-            var object = try converted?[point.offset].get() ?? jobObject(sweep, point: point, image: nil)
-            Self.pin(&object, plan: point.plan, image: launch.image)
+        let jobs: [Result<SweepJob, any Error>]
+        if let converted, converted.count == points.count { jobs = converted } else { jobs = convertedJobs(sweep) }
+        let job = { @Sendable (point: Point) throws -> SweepJob in
+            var object = try jobs[point.offset].get()
+            object.pin(plan: point.plan, image: launch.image)
             if ids.indices.contains(point.offset) {
-                Self.tell(&object, launch: EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: ids[point.offset]))
+                object.tell(EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: ids[point.offset]))
             }
             return object
         }
@@ -201,24 +243,28 @@ extension KubernetesBackend {
 
     /// Creates one point's Job (and a gang's Service); one that exists with the same request id was
     /// created by this sweep.
-    private static func create(_ job: Kubernetes.Job, point: Point, client: KubernetesClient, namespace: String)
+    private static func create(_ job: SweepJob, point: Point, client: KubernetesClient, namespace: String)
         async -> PointResult
     {
         let failed = { (message: String) in
             PointResult.failed(offset: point.offset, index: point.index, message: message)
         }
         do {
-            if point.plan.shape.isGang {
+            switch job {
+            case .typed(let job) where point.plan.shape.isGang:
                 let created = try await client.createJob(job, namespace: namespace)
                 try await ensureGangService(for: created, plan: point.plan, client: client, namespace: namespace)
-            } else {
+            case .typed(let job):
                 // Only a gang's Service needs more of the stored Job than that it exists.
                 _ = try await client.createJobReadingMetadata(job, namespace: namespace)
+            case .document(let document):
+                _ = try await client.createReadingMetadata(
+                    Kubernetes.Job.self, document: document, namespace: namespace)
             }
             return .created(offset: point.offset)
         } catch let error as KubernetesError where error.reason == .alreadyExists {
-            let name = job.metadata.name ?? ""
-            let marker = job.metadata.annotations?[KubernetesClient.requestIDAnnotation]
+            let name = job.name ?? ""
+            let marker = job.requestID
             do {
                 let stored = try await client.getJob(name, namespace: namespace)
                 if marker != nil && stored.metadata.annotations?[KubernetesClient.requestIDAnnotation] == marker {

@@ -45,6 +45,8 @@ extension BuiltInTemplates {
         # two runners never take the same claim; a lock whose runner died is broken.
         mrun_lock() {
           until mkdir "$mrun_claims/.lock" 2>/dev/null; do
+            # The claims went with the workdir (removed by hand, or a test's home): nothing is left to run.
+            [ -d "$mrun_claims" ] || exit 97
             mrun_locker=$(cat "$mrun_claims/.lock/pid" 2>/dev/null)
             if [ -n "$mrun_locker" ] && ! mrun_alive "$mrun_locker"; then rm -rf -- "$mrun_claims/.lock"; fi
             sleep 0.05
