@@ -47,6 +47,11 @@ public struct TemplateRenderer: Sendable {
 
     /// Turns a Codable value into the dictionaries, arrays and scalars Stencil looks into.
     public static func variables(_ value: some Encodable) throws -> [String: any Sendable] {
+        try TemplateValueEncoder.encode(value) as? [String: any Sendable] ?? [:]
+    }
+
+    /// What ``variables(_:)`` makes, the long way (JSON text and back): the reference it is tested against.
+    package static func variablesThroughJSON(_ value: some Encodable) throws -> [String: any Sendable] {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(value)
