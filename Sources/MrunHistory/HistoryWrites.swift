@@ -23,7 +23,10 @@ enum HistoryWrites {
         if let duplicate = launches.first(where: { taken.contains($0.id) || !seen.insert($0.id).inserted }) {
             throw HistoryError.duplicateID(duplicate.id)
         }
-        for launch in launches {
+        // A sweep's points share their context: its JSON is written once.
+        let contexts = try StoredContext.encodingOnce(launches.map(\.storedContext))
+        for (offset, var launch) in launches.enumerated() {
+            launch.storedContext = contexts[offset]
             if manifests.insert(launch.codeHash).inserted {
                 try CodeManifest(codeHash: launch.codeHash, files: launch.files).insert(db, onConflict: .ignore)
             }

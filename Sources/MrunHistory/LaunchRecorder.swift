@@ -16,7 +16,9 @@ import MrunPlan
 public final class LaunchRecorder: Sendable {
     public let store: HistoryStore
     public let user: String
-    public let git: GitState?
+    /// The commit the launches run; ``learned(git:)`` may give it after the recorder was made.
+    public var git: GitState? { gitState.withLock { $0 } }
+    private let gitState: Mutex<GitState?>
     public let inputs: LaunchInputs
     private let warn: @Sendable (String) -> Void
     private let now: @Sendable () -> Date
@@ -28,10 +30,16 @@ public final class LaunchRecorder: Sendable {
     ) {
         self.store = store
         self.user = user
-        self.git = git
+        gitState = Mutex(git)
         self.inputs = inputs
         self.warn = warn
         self.now = now
+    }
+
+    /// The git state, learned while the launch was being prepared (`git` runs beside the setup of
+    /// a sweep's cluster); before any record is made.
+    public func learned(git: GitState?) {
+        gitState.withLock { $0 = git }
     }
 
     /// Whether recording has failed once (and stopped).

@@ -12,13 +12,37 @@ import MrunPlan
 /// the JSON of a fresh context of the same name and type, which has every key at its default.
 struct StoredContext: Codable, Sendable, Equatable {
     var value: Context
+    /// `value`'s JSON text, when it was written once for the many launches of a sweep.
+    var encoded: String?
 
     init(_ value: Context) {
         self.value = value
     }
 
     func encode(to encoder: any Encoder) throws {
-        try value.encode(to: encoder)
+        guard let encoded else { return try value.encode(to: encoder) }
+        var container = encoder.singleValueContainer()
+        try container.encode(encoded)
+    }
+
+    static func == (lhs: StoredContext, rhs: StoredContext) -> Bool { lhs.value == rhs.value }
+
+    /// `contexts` with the JSON text of each distinct one written once.
+    static func encodingOnce(_ contexts: [StoredContext]) throws -> [StoredContext] {
+        var written: [(value: Context, text: String)] = []
+        return try contexts.map { context in
+            var context = context
+            if let known = written.first(where: { $0.value == context.value }) {
+                context.encoded = known.text
+            } else {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                let text = String(decoding: try encoder.encode(context.value), as: UTF8.self)
+                written.append((context.value, text))
+                context.encoded = text
+            }
+            return context
+        }
     }
 
     init(from decoder: any Decoder) throws {

@@ -87,14 +87,16 @@ public struct Launcher: Sendable {
     /// is recorded once they all are (a point that cannot be planned records and launches nothing).
     public func launch(_ planning: SweepPlanning, inputs: LaunchInputs) async throws -> Int32 {
         let planned = Task { try await planning.plans() }
-        let recorder: LaunchRecorder?
-        do {
-            recorder = try await self.recorder(root: planning.base.snapshot.root, inputs: inputs)
-        } catch {
-            _ = try? await planned.value
-            throw error
+        // git's two processes run beside the setup too; the records made after the points get its answer.
+        let root = planning.base.snapshot.root
+        let runner = environment.runner
+        let git = Task { await GitState.detect(in: root, runner: runner) }
+        let recorder = try openHistory().map { history in
+            LaunchRecorder(
+                store: history, user: LaunchRecord.currentUser(host: host), git: nil, inputs: inputs,
+                warn: environment.warn)
         }
-        PhaseProfile.mark("history opened, git state read")
+        PhaseProfile.mark("history opened")
         let context = planning.base.context
         let backend = try Backends.backend(for: context.type, environment: environment, recorder: recorder)
         guard let lock = try FileLock.attempt(Self.sweepLock(planning.outline.id, store: store)) else {
@@ -104,6 +106,7 @@ public struct Launcher: Sendable {
         let status = try await backend.execute(planning) {
             let sweep = try await planned.value
             PhaseProfile.mark("planned \(sweep.plans.count) points")
+            recorder?.learned(git: await git.value)
             await recorder?.record(sweep)
             PhaseProfile.mark("sweep recorded")
             return sweep

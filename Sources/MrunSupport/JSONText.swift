@@ -3,6 +3,11 @@ public enum JSONText {
     /// A JSON string literal of `string`; also a valid YAML scalar, which makes it the safe way to
     /// put any text into a manifest.
     public static func string(_ string: String) -> String {
+        // Most strings (names, paths, arguments) need no escape: one pass over the bytes decides.
+        let plain = !string.utf8.contains {
+            $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F
+        }
+        if plain { return "\"" + string + "\"" }
         var out = "\""
         for scalar in string.unicodeScalars {
             switch scalar {

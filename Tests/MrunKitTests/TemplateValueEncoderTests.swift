@@ -3,6 +3,7 @@ import Testing
 
 @testable import MrunConfig
 @testable import MrunPlan
+@testable import MrunSupport
 @testable import MrunTemplates
 
 /// Template variables are encoded straight into Stencil's values; they must be what the JSON
@@ -89,5 +90,20 @@ import Testing
             let sweep = try builder.sweep(PlanFixture.request, spec: spec, context: context)
             for point in sweep.plans { try Self.same(TemplateVariables(plan: point, revealSecrets: false)) }
         }
+    }
+}
+
+@Suite struct JSONTextTests {
+    @Test func plainStringsAreQuotedAndTheRestEscapedAsJSONDecoderReadsThem() throws {
+        let samples = [
+            "exp-k3x9q-0", "/storage/p", "", "a \"b\" c", "back\\slash", "two\nlines\tand\r", "\u{1}\u{7F}", "zażółć ✓",
+        ]
+        for sample in samples {
+            let text = JSONText.string(sample)
+            #expect(try JSONDecoder().decode(String.self, from: Data(text.utf8)) == sample, "\(text)")
+        }
+        #expect(JSONText.string("exp-0") == "\"exp-0\"")
+        #expect(JSONText.string("a\"b") == "\"a\\\"b\"")
+        #expect(JSONText.string("\u{1}") == "\"\\u0001\"")
     }
 }
