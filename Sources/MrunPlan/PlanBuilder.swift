@@ -15,6 +15,9 @@ public struct PlanBuilder: Sendable {
     public var suffix: @Sendable () -> String
     /// Seed of a `--shuffle` without `--seed`.
     public var randomSeed: @Sendable () -> UInt64
+    /// Whether the plans keep what the backend reads from their manifests (a sweep's Jobs as JSON,
+    /// read on every core while planning); a dry run, which sends nothing, does without.
+    public var keepsDocuments = true
 
     package init(
         host: HostEnvironment, store: ConfigStore, planners: [ContextType: any BackendPlanner],
@@ -125,7 +128,8 @@ public struct PlanBuilder: Sendable {
                 after: ["STORAGE_DIR", "MRUN_PROJECT"])
         }
         let rendering = PlanRendering(
-            artefacts: ArtefactRenderer(templates: templates), request: request, runsDirectory: store.runsDirectory)
+            artefacts: ArtefactRenderer(templates: templates), request: request, runsDirectory: store.runsDirectory,
+            keepsDocuments: keepsDocuments)
         // Before the backend's artefacts, which start the gang through it.
         if plan.shape.isGang { plan.artefacts.append(try rendering.artefacts.render(.gang, plan: plan)) }
         let sweep = points.map { SweepRendering(id: suffix, name: name, input: $0, neptune: neptuneParameters) }

@@ -11,6 +11,8 @@ package struct PlanRendering: Sendable {
     package var request: RunRequest
     /// Where local runs get their directories (`$MRUN_HOME/runs`).
     package var runsDirectory: URL
+    /// ``PlanBuilder/keepsDocuments``.
+    package var keepsDocuments = true
 }
 
 /// Renders a plan's artefacts from the templates; secrets appear redacted unless the backend,
@@ -52,13 +54,7 @@ package struct ArtefactRenderer: Sendable {
         var variables = try TemplateRenderer.variables(TemplateVariables(plan: plan, revealSecrets: revealSecrets))
         if let sweepVariables { variables["sweep"] = sweepVariables }
         let content = try renderer.render(template, with: variables)
-        if checkYAML {
-            do {
-                try ManifestYAML.check(content)
-            } catch {
-                throw Self.invalidYAML(error, source: source)
-            }
-        }
+        if checkYAML { try check(content, source: source) }
         return Artefact(name: name.rawValue, template: source.origin, content: content)
     }
 
@@ -68,9 +64,13 @@ package struct ArtefactRenderer: Sendable {
     /// manifest it cannot send.
     package func renderDocument(
         _ template: TemplateRenderer.Prepared, name: TemplateSet.Name, plan: ExperimentPlan,
-        sweepVariables: [String: any Sendable]?, quantityKeys: Set<String>
+        sweepVariables: [String: any Sendable]?, quantityKeys: Set<String>, keepsDocument: Bool = true
     ) throws -> Artefact {
         var artefact = try render(template, name: name, plan: plan, sweepVariables: sweepVariables)
+        guard keepsDocument else {
+            try check(artefact.content, source: template.source)
+            return artefact
+        }
         do {
             artefact.document = try ManifestYAML.json(artefact.content, quantityKeys: quantityKeys)
         } catch is ManifestYAML.Problem {
@@ -79,6 +79,14 @@ package struct ArtefactRenderer: Sendable {
             throw Self.invalidYAML(error, source: template.source)
         }
         return artefact
+    }
+
+    private func check(_ content: String, source: TemplateSet.Source) throws {
+        do {
+            try ManifestYAML.check(content)
+        } catch {
+            throw Self.invalidYAML(error, source: source)
+        }
     }
 
     private static func invalidYAML(_ error: any Error, source: TemplateSet.Source) -> TemplateError {

@@ -140,7 +140,8 @@ struct RunCommand: MrunCommand {
         request.notify = notify
         if skipUnreachable { request.skipUnreachable = true }
         let context = try ContextFlags.overriding(store.resolveContext(override: global.context), with: overrides)
-        let builder = PlanBuilder(host: host, store: store)
+        var builder = PlanBuilder(host: host, store: store)
+        builder.keepsDocuments = !dryRun
         let launcher = Launcher(environment: environment)
         var sweepOptions = try self.sweepOptions
         if let spec, PythonSpecReader.isPythonSpec(spec) {

@@ -106,6 +106,27 @@ import Testing
     }
 }
 
+@Suite struct DryRunDocumentTests {
+    /// A dry run sends nothing: its plans hold no documents (1000 points' would be 10 MB), and
+    /// their YAML is still checked.
+    @Test func aDryRunsPlansKeepNoDocumentsAndStillCheckTheirYAML() throws {
+        let fixture = try PlanFixture()
+        var builder = fixture.builder()
+        builder.keepsDocuments = false
+        let spec = SweepSpec(grid: [try SweepAxis.parse("lr=1,2", flag: "--grid")])
+        let sweep = try builder.sweep(PlanFixture.request, spec: spec, context: PlanFixture.kubernetes)
+        #expect(sweep.plans.allSatisfy { $0.artefact(.job) != nil && $0.artefact(.job)?.document == nil })
+
+        let templates = fixture.sandbox.root.appendingPathComponent("templates")
+        try fixture.sandbox.write("kind: Job\nbroken: [\n", to: "job.yaml.stencil", in: templates)
+        var request = PlanFixture.request
+        request.templatesDir = templates.path
+        #expect(throws: TemplateError.self) {
+            try builder.sweep(request, spec: spec, context: PlanFixture.kubernetes)
+        }
+    }
+}
+
 @Suite struct JSONValuePathTests {
     static let document = JSONValue.object([
         "metadata": .object(["name": .string("a")]),

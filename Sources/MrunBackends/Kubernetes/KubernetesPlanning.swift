@@ -159,6 +159,7 @@ struct KubernetesPlanner: BackendPlanner {
         // Read as YAML here, on every core, and not again when the Job is sent.
         plan.artefacts.append(
             try rendering.artefacts.renderDocument(
-                job, name: .job, plan: plan, sweepVariables: sweep, quantityKeys: KubernetesManifests.quantityKeys))
+                job, name: .job, plan: plan, sweepVariables: sweep, quantityKeys: KubernetesManifests.quantityKeys,
+                keepsDocument: rendering.keepsDocuments))
     }
 }
