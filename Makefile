@@ -57,7 +57,8 @@ run: templates build-deps
 # a process of its own (mrun-fake-apiserver, built with mrun: HTTP/2, answers and write latency as a
 # real kube-apiserver's); MRUN_BENCH_WRITE_LATENCY_MS (default 3) sets the latency of their second
 # run, MRUN_BENCH_RUNS the measured runs.
-# BENCH_BASELINE=REV (a commit) also runs mrun as built at REV, beside this build, in the same run.
+# BENCH_BASELINE=REV (a commit) also runs mrun as built at REV, beside this build, in the same run
+# (in the Kubernetes sweep round by round with the other clients).
 BENCH_SCENARIOS ?=
 BENCH_BASELINE ?=
 bench: release testbed

@@ -7,7 +7,8 @@ first mrun row) and writes bench/results.json and bench/results.md. Usage:
     scripts/bench/bench.py MRUN FAKE_APISERVER [SCENARIO...]
 MRUN_BENCH_RUNS sets the measured runs per row (default 10, after one warm-up). MRUN_BENCH_BASELINE,
 the path of another mrun build (e.g. an earlier commit's, see scripts/bench/build-baseline), runs
-each chosen scenario's mrun rows with it too, right after this build's, marked `[baseline]`.
+each chosen scenario's mrun rows with it too, marked `[baseline]`: right after this build's, or in
+k8s_sweep round by round beside them, as that scenario measures all its rows.
 """
 import json
 import os
@@ -19,7 +20,9 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 # (file, timeout in seconds), most important first.
-SCENARIOS = [("startup", 300), ("k8s_sweep", 900), ("slurm_sweep", 1500), ("relaunch", 900), ("memory", 600)]
+SCENARIOS = [("startup", 300), ("k8s_sweep", 1500), ("slurm_sweep", 1500), ("relaunch", 900), ("memory", 600)]
+# Scenarios that run the baseline themselves, round by round beside this build (MRUN_BENCH_BASELINE).
+INTERLEAVES_BASELINE = {"k8s_sweep"}
 
 
 def machine():
@@ -123,7 +126,7 @@ def main():
         if name in chosen:
             print(f"bench: {name}…", file=sys.stderr, flush=True)
             rows += run_scenario(name, timeout, mrun, fake)
-            if baseline:
+            if baseline and name not in INTERLEAVES_BASELINE:
                 print(f"bench: {name} with the baseline…", file=sys.stderr, flush=True)
                 rows += baseline_rows(run_scenario(name, timeout, baseline, fake))
     add_ratios(rows)

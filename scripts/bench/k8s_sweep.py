@@ -76,6 +76,8 @@ def manifests(job, round_):
 
 def run(bench):
     bed = testbed_env()
+    # Measured here beside this build, round by round, rather than in a run of its own.
+    bench["baseline"] = os.environ.get("MRUN_BENCH_BASELINE") or None
     rows = []
     # Without latency the rows measure each client's own work (the fake answers in about a
     # millisecond); with etcd's commit per write they measure what a real server makes of it,
@@ -85,25 +87,52 @@ def run(bench):
     return rows
 
 
+class Client:
+    """One row's client: how to run a round of it, how many measured rounds, and its samples."""
+
+    def __init__(self, name, kind, round_, runs=None, target=None, note=None):
+        self.name, self.kind, self.round, self.target, self.note = name, kind, round_, target, note
+        self.runs = RUNS if runs is None else runs
+        self.samples = []
+
+
+def interleaved(clients):
+    """Every client's warm-up, then their measured rounds in turn (round 1 of each, then round 2…):
+    this machine's speed drifts within minutes, and rows measured one after another would compare
+    different minutes."""
+    for client in clients:
+        client.round()
+    for index in range(max(client.runs for client in clients)):
+        for client in clients:
+            if index < client.runs:
+                client.samples.append(client.round())
+
+
 def sweep_rows(bench, bed, latency, scenario):
     rows = []
     with FakeAPIServer(bench["fake"], bench["work"], write_latency_ms=latency) as fake:
         project, env = setup_project(bench, fake, bed, name=f"k8s-{latency}")
-        # The first launch builds and pushes the image; the measured ones find it in the registry.
-        first = subprocess.run([bench["mrun"], "--context", "bench", "run", "exp.py", "--requirements",
-                                "requirements.txt", *grid(1)], env=env, cwd=project, capture_output=True, text=True,
-                               timeout=600)
-        if first.returncode != 0:
-            raise Skip(f"mrun could not launch on the fake server: {first.stderr.strip()[-300:]}")
-        command = [bench["mrun"], "--context", "bench", "run", "exp.py", "--requirements", "requirements.txt",
-                   *grid(POINTS)]
-        samples = repeat(lambda: timed(command, env=env, cwd=project, timeout=120))
-        rows.append(row(scenario, "mrun run --grid (200 points, 1 process)", "mrun", samples, target=TARGET,
-                        note=wire(fake, command, env=env, cwd=project)))
-        indexed = [bench["mrun"], "--context", "bench-indexed", "run", "exp.py", "--requirements",
-                   "requirements.txt", *grid(POINTS)]
-        rows.append(row(scenario, "mrun run --grid, sweep_mode: indexed (one Indexed Job)", "mrun",
-                        repeat(lambda: timed(indexed, env=env, cwd=project, timeout=120))))
+        # mrun, and the build it is compared with when one is given, side by side in every round.
+        builds = [("", "mrun", bench["mrun"])]
+        if bench.get("baseline"):
+            builds.append((" [baseline]", "baseline", bench["baseline"]))
+        clients = []
+        for suffix, kind, binary in builds:
+            # The first launch builds and pushes the image; the measured ones find it in the registry.
+            first = subprocess.run([binary, "--context", "bench", "run", "exp.py", "--requirements",
+                                    "requirements.txt", *grid(1)], env=env, cwd=project, capture_output=True,
+                                   text=True, timeout=600)
+            if first.returncode != 0:
+                raise Skip(f"mrun{suffix} could not launch on the fake server: {first.stderr.strip()[-300:]}")
+            for context, what, target in [("bench", "mrun run --grid (200 points, 1 process)", TARGET),
+                                          ("bench-indexed",
+                                           "mrun run --grid, sweep_mode: indexed (one Indexed Job)", None)]:
+                command = [binary, "--context", context, "run", "exp.py", "--requirements", "requirements.txt",
+                           *grid(POINTS)]
+                clients.append(Client(what + suffix, kind, lambda command=command: timed(
+                    command, env=env, cwd=project, timeout=120), target=target))
+                if context == "bench":
+                    clients[-1].note = lambda command=command: wire(fake, command, env=env, cwd=project)
 
         job = rendered_job(bench, project, env)
         counter = iter(range(10**6))
@@ -114,6 +143,7 @@ def sweep_rows(bench, bed, latency, scenario):
             path.write_text(manifests(job, round_))
             return round_, path
 
+        skipped = []
         try:
             kubectl = debian_tool("kubectl", "kubernetes-client")
             kenv = {**env, "KUBECONFIG": fake.kubeconfig}
@@ -123,13 +153,15 @@ def sweep_rows(bench, bed, latency, scenario):
             def kubectl_round():
                 _, path = write_round()
                 return timed([kubectl, "create", "--validate=false", "-f", str(path)], env=kenv, timeout=300)
-            samples = repeat(kubectl_round, runs=SLOW_RUNS if latency else RUNS)
-            fake.reset_traffic()
-            kubectl_round()
-            rows.append(row(scenario, "kubectl create --validate=false -f (the same 200 Jobs)", "peer", samples,
-                            note=described(fake.traffic())))
+
+            def kubectl_note():
+                fake.reset_traffic()
+                kubectl_round()
+                return described(fake.traffic())
+            clients.append(Client("kubectl create --validate=false -f (the same 200 Jobs)", "peer", kubectl_round,
+                                  runs=SLOW_RUNS if latency else RUNS, note=kubectl_note))
         except Skip as error:
-            rows.append(row(scenario, "kubectl create -f", "peer", skipped=str(error)))
+            skipped.append(row(scenario, "kubectl create -f", "peer", skipped=str(error)))
 
         try:
             python = venv_python("kubernetes")
@@ -138,20 +170,28 @@ def sweep_rows(bench, bed, latency, scenario):
             def python_round():
                 round_, path = write_round()
                 return timed([python, script, fake.kubeconfig, str(path)], timeout=300)
-            rows.append(row(scenario, "Python kubernetes client, create loop (1 process)", "peer",
-                            repeat(python_round, runs=SLOW_RUNS if latency else RUNS)))
+            clients.append(Client("Python kubernetes client, create loop (1 process)", "peer", python_round,
+                                  runs=SLOW_RUNS if latency else RUNS))
         except Skip as error:
-            rows.append(row(scenario, "Python kubernetes client", "peer", skipped=str(error)))
+            skipped.append(row(scenario, "Python kubernetes client", "peer", skipped=str(error)))
 
         try:
-            round_ = curl_round(bench, fake, write_round)
-            samples = repeat(round_)
-            fake.reset_traffic()
-            round_()
-            rows.append(row(scenario, f"server ceiling: curl --http2 --parallel, {PARALLEL} at once", "ceiling",
-                            samples, note=described(fake.traffic())))
+            curl = curl_round(bench, fake, write_round)
+
+            def curl_note():
+                fake.reset_traffic()
+                curl()
+                return described(fake.traffic())
+            clients.append(Client(f"server ceiling: curl --http2 --parallel, {PARALLEL} at once", "ceiling", curl,
+                                  note=curl_note))
         except Skip as error:
-            rows.append(row(scenario, "server ceiling (curl --parallel)", "ceiling", skipped=str(error)))
+            skipped.append(row(scenario, "server ceiling (curl --parallel)", "ceiling", skipped=str(error)))
+
+        interleaved(clients)
+        for client in clients:
+            rows.append(row(scenario, client.name, client.kind, client.samples, target=client.target,
+                            note=client.note() if client.note else None))
+        rows += skipped
     return rows
 
 
