@@ -16,18 +16,20 @@ import Testing
         let sweep = try fixture.builder().sweep(PlanFixture.request, spec: spec, context: context)
         let runner = try #require(sweep.base.artefact(.sshRunner)?.content)
 
-        // A workdir with one slot and two queued points: the first runs a second, the second
-        // waits for its slot, which it claims under the claims' lock once the first ended.
+        // A workdir with one slot and two queued points: the first runs until the test lets it
+        // end, the second waits for its slot, which it claims under the claims' lock once the
+        // first ended. Nothing here depends on how fast this machine is.
         let workdir = fixture.sandbox.root.appendingPathComponent("workdir")
         let claims = workdir.appendingPathComponent(".mrun-claims/gpu1")
+        let go = workdir.appendingPathComponent("go")
         let batch = ".mrun/runs/b1"
         try fixture.sandbox.write(runner, to: "\(batch)/runner.sh", in: workdir)
         try fixture.sandbox.write(claims.path + "\n", to: "\(batch)/claims", in: workdir)
         try fixture.sandbox.write("- cpu-0\n", to: "\(batch)/slots", in: workdir)
         try fixture.sandbox.write("p1\np2\n", to: "\(batch)/queue", in: workdir)
-        for point in ["p1", "p2"] {
-            try fixture.sandbox.write("sleep 1\n", to: ".mrun/points/\(point)/run.sh", in: workdir)
-        }
+        let waitForGo = "until [ -e '\(go.path)' ]; do sleep 0.05; done\n"
+        try fixture.sandbox.write(waitForGo, to: ".mrun/points/p1/run.sh", in: workdir)
+        try fixture.sandbox.write("true\n", to: ".mrun/points/p2/run.sh", in: workdir)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -35,16 +37,17 @@ import Testing
         process.currentDirectoryURL = workdir
         try process.run()
         let started = workdir.appendingPathComponent(".mrun/points/p1/pid")
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: started.path) {
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: started.path) {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(FileManager.default.fileExists(atPath: started.path), "the first point started")
         try FileManager.default.removeItem(at: claims.deletingLastPathComponent())
+        try fixture.sandbox.write("", to: "go", in: workdir)
 
-        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         let ended = !process.isRunning
         if !ended { process.terminate() }
-        #expect(ended, "the runner ended within 10 s of its claims going")
+        #expect(ended, "the runner ended within 30 s of its claims going")
         #expect(!ended || process.terminationStatus == 97)
         #expect(
             !FileManager.default.fileExists(atPath: workdir.appendingPathComponent(".mrun/points/p2/pid").path),
