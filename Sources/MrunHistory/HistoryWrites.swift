@@ -43,18 +43,7 @@ enum HistoryWrites {
     /// The job ids the backend gave launches, and their state; and the image they run, when it
     /// was known only after they were recorded.
     static func start(_ jobs: [Job], state: JobState, imageDigest: String? = nil, now: Date, _ db: Database) throws {
-        var assignments = [
-            LaunchRecord.Columns.state.set(to: state), LaunchRecord.Columns.updated.set(to: HistoryDate.text(now)),
-        ]
-        if let imageDigest { assignments.append(LaunchRecord.Columns.imageDigest.set(to: imageDigest)) }
-        guard jobs.count > 1 else {
-            for job in jobs {
-                try LaunchRecord.filter(key: job.id).updateAll(
-                    db, assignments + [LaunchRecord.Columns.jobId.set(to: job.jobId)])
-            }
-            return
-        }
-        // A sweep's hundreds of rows: one statement compiled once, each row bound in turn.
+        // One statement compiled once, each row bound in turn: a sweep's start writes hundreds.
         let statement = try db.cachedStatement(
             sql:
                 "UPDATE \(LaunchRecord.databaseTableName) SET state = ?, updated = ?, imageDigest = coalesce(?, imageDigest), jobId = ? WHERE id = ?"

@@ -35,8 +35,8 @@ struct StoredContext: Codable, Sendable, Equatable {
             if let known = written.first(where: { $0.value == context.value }) {
                 context.encoded = known.text
             } else {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = .sortedKeys
+                // The encoder GRDB would use for the column, so the text is what it would write.
+                let encoder = LaunchRecord.databaseJSONEncoder(for: LaunchRecord.CodingKeys.storedContext.rawValue)
                 let text = String(decoding: try encoder.encode(context.value), as: UTF8.self)
                 written.append((context.value, text))
                 context.encoded = text

@@ -41,8 +41,11 @@ public struct Launcher: Sendable {
         -> LaunchRecorder?
     {
         guard let history = try history ?? openHistory() else { return nil }
-        let git = await GitState.detect(in: root, runner: environment.runner)
-        return LaunchRecorder(
+        return recorder(history, inputs: inputs, git: await GitState.detect(in: root, runner: environment.runner))
+    }
+
+    private func recorder(_ history: HistoryStore, inputs: LaunchInputs, git: GitState?) -> LaunchRecorder {
+        LaunchRecorder(
             store: history, user: LaunchRecord.currentUser(host: host), git: git, inputs: inputs,
             warn: environment.warn)
     }
@@ -91,11 +94,7 @@ public struct Launcher: Sendable {
         let root = planning.base.snapshot.root
         let runner = environment.runner
         let git = Task { await GitState.detect(in: root, runner: runner) }
-        let recorder = try openHistory().map { history in
-            LaunchRecorder(
-                store: history, user: LaunchRecord.currentUser(host: host), git: nil, inputs: inputs,
-                warn: environment.warn)
-        }
+        let recorder = try openHistory().map { self.recorder($0, inputs: inputs, git: nil) }
         PhaseProfile.mark("history opened")
         let context = planning.base.context
         let backend = try Backends.backend(for: context.type, environment: environment, recorder: recorder)

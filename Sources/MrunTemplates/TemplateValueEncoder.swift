@@ -162,13 +162,11 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         ValueEncoder(box: child(key), codingPath: codingPath + [key]).unkeyedContainer()
     }
 
+    /// Under `super`, as JSONEncoder puts it.
     mutating func superEncoder() -> any Encoder {
-        ValueEncoder(
-            box: box.fields["super"]
-                ?? {
-                    let made = Box(); box.fields["super"] = made; return made
-                }(),
-            codingPath: codingPath)
+        let parent = Box()
+        box.fields["super"] = parent
+        return ValueEncoder(box: parent, codingPath: codingPath)
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {

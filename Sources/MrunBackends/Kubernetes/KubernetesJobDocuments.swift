@@ -89,8 +89,10 @@ extension KubernetesBackend {
         var document = try KubernetesManifests.json(of: artefact)
         // Last first, so that removing an item does not move the next one to remove.
         for path in dropping.reversed() { document.remove(path[...]) }
-        document.update([.field("metadata"), .field("namespace")]) { namespace in
-            namespace = plan.kubernetes.map { .string($0.namespace) } ?? .null
+        if let namespace = plan.kubernetes?.namespace {
+            document.update([.field("metadata"), .field("namespace")]) { $0 = .string(namespace) }
+        } else {
+            document.remove([.field("metadata"), .field("namespace")])
         }
         let adding = labels.mapValues(JSONValue.string)
         document.update([.field("metadata"), .field("labels")]) { $0 = Self.merged($0, adding) }

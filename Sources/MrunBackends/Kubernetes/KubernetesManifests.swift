@@ -74,8 +74,9 @@ enum KubernetesManifests {
 
     static let quantityKeys: Set<String> = ["limits", "requests", "capacity"]
 
-    /// The artefact's YAML as a JSON object (read by the planner already, for a sweep's points). Kubernetes takes quantities (`cpu: 4`,
-    /// `nvidia.com/gpu: 1`) as numbers or strings; the typed objects keep them as strings.
+    /// The artefact's YAML as a JSON object (for a sweep's points, as the planner read it already).
+    /// Kubernetes takes quantities (`cpu: 4`, `nvidia.com/gpu: 1`) as numbers or strings; the typed
+    /// objects keep them as strings.
     static func json(of artefact: Artefact) throws -> JSONValue {
         let loaded: JSONValue?
         do {
