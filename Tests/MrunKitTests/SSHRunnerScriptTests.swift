@@ -31,11 +31,12 @@ import Testing
         try fixture.sandbox.write(waitForGo, to: ".mrun/points/p1/run.sh", in: workdir)
         try fixture.sandbox.write("true\n", to: ".mrun/points/p2/run.sh", in: workdir)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["\(batch)/runner.sh"]
-        process.currentDirectoryURL = workdir
-        try process.run()
+        // Through mrun's own process runner (swift-subprocess), not Foundation's Process.
+        let runnerPath = "\(batch)/runner.sh"
+        let run = Task {
+            try await SystemProcessRunner().run(
+                ["/bin/sh", runnerPath], environment: nil, workingDirectory: workdir.path)
+        }
         let started = workdir.appendingPathComponent(".mrun/points/p1/pid")
         for _ in 0..<600 where !FileManager.default.fileExists(atPath: started.path) {
             try await Task.sleep(for: .milliseconds(50))
@@ -44,11 +45,15 @@ import Testing
         try FileManager.default.removeItem(at: claims.deletingLastPathComponent())
         try fixture.sandbox.write("", to: "go", in: workdir)
 
-        for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        let ended = !process.isRunning
-        if !ended { process.terminate() }
-        #expect(ended, "the runner ended within 30 s of its claims going")
-        #expect(!ended || process.terminationStatus == 97)
+        // At most 30 s; a runner still polling then is stopped through the pid it wrote.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            let pid = try String(contentsOf: workdir.appendingPathComponent("\(batch)/runner.pid"), encoding: .utf8)
+            if let pid = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(pid, SIGKILL) }
+        }
+        let result = try await run.value
+        watchdog.cancel()
+        #expect(result.status == .exited(97), "the runner ended at once when its claims went: \(result.status)")
         #expect(
             !FileManager.default.fileExists(atPath: workdir.appendingPathComponent(".mrun/points/p2/pid").path),
             "the second point never started")
