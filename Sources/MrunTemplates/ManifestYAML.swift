@@ -7,10 +7,10 @@ import MrunSupport
 ///
 /// Yams' `load` resolves the type of every plain scalar, mapping keys included, with a list of
 /// regular expressions, and again to check keys for duplicates: most of a sweep's planning went
-/// there. Composed with no type rules, only the values that could be something other than a
-/// string (they start with a digit, a sign, a dot, `~`, or a letter of `yes`, `no`, `on`, `off`,
-/// `true`, `false`, `null`) are given to those rules. The encoding is given: Yams' default reads
-/// the whole process environment on every parse.
+/// there. Read from libyaml's events (``ManifestYAMLEvents``), or composed with no type rules, only
+/// the values that could be something other than a string (they start with a digit, a sign, a
+/// dot or `~`, or are one of the words of booleans and nulls) are given to those rules. The
+/// encoding is given: Yams' default reads the whole process environment on every parse.
 package enum ManifestYAML {
     package struct Problem: Error {
         package var reason: String
@@ -24,6 +24,16 @@ package enum ManifestYAML {
     /// The document as JSON; nil for an empty one. Integers and decimals under `quantityKeys`
     /// (`cpu: 4` in `limits`) become strings, the form the typed objects keep quantities in.
     package static func json(_ text: String, quantityKeys: Set<String> = []) throws -> JSONValue? {
+        do {
+            return try ManifestYAMLEvents.json(text, quantityKeys: quantityKeys)
+        } catch is ManifestYAMLEvents.Unsupported {
+            return try jsonThroughNodes(text, quantityKeys: quantityKeys)
+        }
+    }
+
+    /// ``json(_:quantityKeys:)`` through Yams' nodes: for what the events reader leaves, and the
+    /// reference it is tested against.
+    package static func jsonThroughNodes(_ text: String, quantityKeys: Set<String> = []) throws -> JSONValue? {
         guard let node = try Yams.compose(yaml: text, .basic, .default, .utf8) else { return nil }
         return try value(of: node, key: nil, quantityKeys: quantityKeys)
     }
@@ -44,11 +54,7 @@ package enum ManifestYAML {
                 }
                 let name = keyScalar.string
                 let converted = try value(of: item, key: name, quantityKeys: quantityKeys)
-                switch (quantities, converted) {
-                case (true, .integer(let integer)): fields[name] = .string(String(integer))
-                case (true, .number(let number)): fields[name] = .string(number.formatted(.number.grouping(.never)))
-                default: fields[name] = converted
-                }
+                fields[name] = quantities ? quantity(converted) : converted
             }
             return .object(fields)
         case .alias:
@@ -56,18 +62,41 @@ package enum ManifestYAML {
         }
     }
 
-    private static let typedStarts = Set("0123456789+-.~yYnNoOtTfF")
+    /// A number under a quantity key, as the string a typed object keeps it in.
+    static func quantity(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .integer(let integer): return .string(String(integer))
+        case .number(let number): return .string(number.formatted(.number.grouping(.never)))
+        default: return value
+        }
+    }
+
+    private static let typedStarts = Set("0123456789+-.~")
+    /// The words Yams' rules make something other than a string (booleans and nulls): a plain
+    /// scalar starting with a letter is one of these or a string.
+    private static let typedWords: Set<String> = [
+        "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+        "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    ]
+
+    /// A plain scalar without a tag, typed by Yams' rules.
+    static func implicitScalar(_ text: String) throws -> JSONValue {
+        guard let first = text.first else { return .null }
+        guard typedStarts.contains(first) || typedWords.contains(text) else {
+            return .string(text)
+        }
+        return try typed(text, tag: Resolver.default.resolveTag(of: .scalar(Node.Scalar(text))))
+    }
 
     private static func scalar(_ scalar: Node.Scalar) throws -> JSONValue {
         let text = scalar.string
-        let tag: Tag.Name
         switch Tag.Name(rawValue: scalar.tag.rawValue) {
-        case .implicit:
-            guard text.isEmpty || typedStarts.contains(text.first ?? " ") else { return .string(text) }
-            tag = Resolver.default.resolveTag(of: .scalar(Node.Scalar(text)))
-        case let explicit:
-            tag = explicit
+        case .implicit: return try implicitScalar(text)
+        case let explicit: return try typed(text, tag: explicit)
         }
+    }
+
+    private static func typed(_ text: String, tag: Tag.Name) throws -> JSONValue {
         let plain = Node.Scalar(text)
         switch tag {
         case .null: return .null

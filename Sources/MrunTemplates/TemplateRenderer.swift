@@ -27,7 +27,8 @@ public struct TemplateRenderer: Sendable {
             return Prepared(source: source, environment: environment, nodes: .failure(error))
         }
         let template = environment.templateClass.init(templateString: source.text, environment: environment)
-        let nodes = Result { try TokenParser(tokens: template.tokens, environment: environment).parse() }
+        let tokens = TemplateTrimming.trimmed(template.tokens)
+        let nodes = Result { try TokenParser(tokens: tokens, environment: environment).parse() }
         return Prepared(source: source, environment: environment, nodes: nodes)
     }
 

@@ -258,8 +258,7 @@ extension KubernetesBackend {
                 // Only a gang's Service needs more of the stored Job than that it exists.
                 _ = try await client.createJobReadingMetadata(job, namespace: namespace)
             case .document(let document):
-                _ = try await client.createReadingMetadata(
-                    Kubernetes.Job.self, document: document, namespace: namespace)
+                try await client.create(Kubernetes.Job.self, document: document, namespace: namespace)
             }
             return .created(offset: point.offset)
         } catch let error as KubernetesError where error.reason == .alreadyExists {
