@@ -41,6 +41,15 @@ public struct RecordedLaunches: Sendable {
         await record(plans, points: points, sweepId: sweepId, by: recorder).failed()
     }
 
+    /// Launches recorded in parts, as one, in the order of the parts; nothing when any part was not
+    /// recorded (its recorder then records nothing more).
+    static func joined(_ parts: [RecordedLaunches]) -> RecordedLaunches {
+        guard let recorder = parts.first?.recorder, parts.allSatisfy({ $0.recorder != nil }) else {
+            return RecordedLaunches(records: [], recorder: nil)
+        }
+        return RecordedLaunches(records: parts.flatMap(\.records), recorder: recorder)
+    }
+
     /// The launch id of the first (a single plan's) launch, when it was recorded.
     public var firstID: String? { records.first?.id }
 

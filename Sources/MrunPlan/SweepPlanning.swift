@@ -84,6 +84,7 @@ extension PlanBuilder {
         let prepared = try prepare(
             request, context: context, suffix: id,
             sweep: SweepInput(points: points, maxParallel: maxParallel, pointCount: pointCount))
+        PhaseProfile.mark("planned what the points share")
         guard let rendering = prepared.sweep else {
             throw ExperimentError.planMismatch(type: context.type, issue: "the sweep was not planned")
         }
@@ -94,6 +95,7 @@ extension PlanBuilder {
         var variables = try shared.variables()
         variables["points"] = nil
         let template = try prepared.planner.pointTemplate(prepared.rendering)
+        PhaseProfile.mark("parsed the points' template")
         let planning = PointPlanning(builder: self, prepared: prepared, sweep: variables, template: template)
         let first = try rendering.points.first.map { try planning.plans(of: [$0]) } ?? []
         let outline = SweepPlan(

@@ -42,6 +42,40 @@ import Testing
         #expect(after.map(\.jobId) == ["job-0", nil, "job-2"])
     }
 
+    /// A sweep's points recorded in parts of 4, 8, 16 and 32: a point's id is given only once its
+    /// launch is in the history, and the parts join in the points' order.
+    @Test func aSweepRecordedInPartsGivesEachIdOnceItsLaunchIsStored() async throws {
+        let history = try HistoryFixture()
+        let store = try history.store()
+        let fixture = try PlanFixture()
+        let spec = SweepSpec(grid: [
+            try SweepAxis.parse("seed=" + (0..<60).map(String.init).joined(separator: ","), flag: "--grid")
+        ])
+        let sweep = try fixture.builder().sweep(PlanFixture.request, spec: spec, context: PlanFixture.kubernetes)
+        let recorder = Self.recorder(store, fixture: fixture)
+        let chunks = ChunkedLaunches.record(
+            sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder, first: 4)
+        let stored = try await withThrowingTaskGroup(of: (Int, String?, Bool).self) { group in
+            for offset in stride(from: 59, through: 0, by: -1) {
+                group.addTask {
+                    let id = await chunks.id(at: offset)
+                    let present = try id.map { try store.launch(id: $0) != nil } ?? false
+                    return (offset, id, present)
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = ($1.1, $1.2) }
+        }
+        #expect(stored.count == 60 && stored.values.allSatisfy { $0.0 != nil && $0.1 })
+        let all = await chunks.all()
+        #expect(all.records.map(\.id) == (0..<60).map { stored[$0]?.0 })
+        #expect(all.records.map(\.sweepIndex) == Array(0..<60))
+        #expect(try store.launches(sweep: sweep.id).count == 60)
+
+        let unrecorded = ChunkedLaunches.record(sweep.plans, by: nil, first: 4)
+        #expect(await unrecorded.id(at: 10) == nil)
+        #expect(await unrecorded.all().records.isEmpty)
+    }
+
     @Test func withoutARecorderNothingIsRecordedAndNothingFails() async throws {
         let fixture = try PlanFixture()
         let plan = try fixture.builder().plan(PlanFixture.request, context: .builtInLocal)

@@ -54,33 +54,30 @@ extension KubernetesBackend {
             // runs beside the cluster's setup and the history's write, which mostly wait.
             let conversion = indexed ? nil : Task { convertedJobs(sweep) }
             defer { conversion?.cancel() }
-            // The points are recorded (before any Job exists) while the cluster is set up; their
-            // image's digest follows with their Jobs' names.
-            let recorder = self.recorder
-            async let recording = RecordedLaunches.record(
-                sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
+            // The points are recorded (before any Job exists) while the cluster is set up, a few
+            // at a time: each point's Job is created once its launch is recorded. Their image's
+            // digest follows with their Jobs' names.
+            let recording = ChunkedLaunches.record(sweep.plans, points: sweep.points, sweepId: sweep.id, by: recorder)
             let launch: Launch
             do {
                 launch = try await setup.value
             } catch {
-                await recording.failed()
+                await recording.all().failed()
                 throw error
             }
             PhaseProfile.mark("cluster and image ready")
-            let recorded = await recording
-            PhaseProfile.mark("\(sweep.plans.count) launches recorded")
             let outcome: SweepOutcome
             do {
                 outcome =
                     try await indexed
-                    ? createIndexedJob(sweep, launch: launch, ids: recorded.launchVariable(sweep: true))
-                    : createJobs(
-                        sweep, launch: launch, converted: await conversion?.value, ids: recorded.records.map(\.id))
+                    ? createIndexedJob(sweep, launch: launch, ids: recording.all().launchVariable(sweep: true))
+                    : createJobs(sweep, launch: launch, converted: await conversion?.value, ids: recording.id(at:))
             } catch {
-                await recorded.failed()
+                await recording.all().failed()
                 throw KubernetesSetup.incomplete(error, present: launch.present)
             }
             PhaseProfile.mark("\(outcome.created + outcome.existing) Jobs created")
+            let recorded = await recording.all()
             await recorded.started(
                 outcome.jobIds
                     ?? Dictionary(
@@ -186,30 +183,31 @@ extension KubernetesBackend {
     /// Jobs (else converted first). A point that fails does not stop
     /// the others; a template that does not convert fails at the first point, before anything is
     /// created.
-    /// `ids`: the points' launch ids, by offset (none when nothing was recorded).
+    /// `ids`: a point's launch id by offset, once it is recorded (nil when it was not).
     func createJobs(
-        _ sweep: SweepPlan, launch: Launch, converted: [Result<SweepJob, any Error>]? = nil, ids: [String] = []
+        _ sweep: SweepPlan, launch: Launch, converted: [Result<SweepJob, any Error>]? = nil,
+        ids: @escaping @Sendable (Int) async -> String? = { _ in nil }
     ) async throws -> SweepOutcome {
         let points = Self.points(of: sweep)
         let jobs: [Result<SweepJob, any Error>]
         if let converted, converted.count == points.count { jobs = converted } else { jobs = convertedJobs(sweep) }
-        let job = { @Sendable (point: Point) throws -> SweepJob in
+        let job = { @Sendable (point: Point) async throws -> SweepJob in
             var object = try jobs[point.offset].get()
             object.pin(plan: point.plan, image: launch.image)
-            if ids.indices.contains(point.offset) {
-                object.tell(EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: ids[point.offset]))
+            if let id = await ids(point.offset) {
+                object.tell(EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: id))
             }
             return object
         }
         guard let first = points.first else { return SweepOutcome() }
-        let firstJob = try job(first)
+        let firstJob = try await job(first)
         let client = launch.client
         let namespace = launch.namespace
         var outcome = SweepOutcome()
         var failures: [(index: Int, message: String)] = []
         let results = await BoundedConcurrency.map(points, limit: maxConcurrentCreates) { _, point in
             do {
-                let object = point.offset == 0 ? firstJob : try job(point)
+                let object = point.offset == 0 ? firstJob : try await job(point)
                 return await Self.create(object, point: point, client: client, namespace: namespace)
             } catch {
                 return PointResult.failed(offset: point.offset, index: point.index, message: "\(error)")
