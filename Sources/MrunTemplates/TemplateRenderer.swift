@@ -18,6 +18,12 @@ public struct TemplateRenderer: Sendable {
         fileprivate var environment: Environment
         /// The parsed nodes, or the syntax error that `render` reports.
         fileprivate var nodes: Result<[NodeType], any Error>
+        /// The nodes as parts rendered again only when what they read changed; nil when the
+        /// template cannot be split.
+        fileprivate var segments: TemplateSegments?
+
+        /// Whether renders after the first reuse the parts whose variables did not change.
+        package var reusesParts: Bool { segments != nil }
     }
 
     package func prepare(_ source: TemplateSet.Source) -> Prepared {
@@ -29,14 +35,17 @@ public struct TemplateRenderer: Sendable {
         let template = environment.templateClass.init(templateString: source.text, environment: environment)
         let tokens = TemplateTrimming.trimmed(template.tokens)
         let nodes = Result { try TokenParser(tokens: tokens, environment: environment).parse() }
-        return Prepared(source: source, environment: environment, nodes: nodes)
+        let segments = (try? nodes.get()).flatMap { TemplateSegments(tokens: tokens, nodes: $0) }
+        return Prepared(source: source, environment: environment, nodes: nodes, segments: segments)
     }
 
     package func render(_ prepared: Prepared, with variables: [String: any Sendable]) throws -> String {
         let source = prepared.source
         do {
             let context = Stencil.Context(dictionary: Self.objects(variables), environment: prepared.environment)
-            return try renderNodes(try prepared.nodes.get(), context)
+            let nodes = try prepared.nodes.get()
+            if let segments = prepared.segments { return try segments.render(variables, context: context) }
+            return try renderNodes(nodes, context)
         } catch let error as TemplateError {
             throw error
         } catch let error as TemplateSyntaxError {

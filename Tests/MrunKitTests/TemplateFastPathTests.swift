@@ -75,6 +75,61 @@ import Testing
         }
     }
 
+    /// One parsed template rendered for many variables in turn, its parts reused where what they
+    /// name did not change: each render is what Stencil makes of those variables.
+    @Test func partsReusedAcrossRendersRenderAsAWholeRenderWould() throws {
+        let job = try TemplateSet(searchPath: []).source(.job).text
+        let texts = [
+            job,
+            "{{ experiment.name }} {{ experiment.count }} {{ experiment|tojson }} {{ list.0 }} {{ list.count }}",
+            "{% for k, v in o.map %}{{ k }}={{ v }},{% endfor %}|{% if o.flag and not x %}on{% else %}off{% endif %}",
+            "{% for item in list %}{% if item > 1 %}{{ item }}{% endif %}{% empty %}none{% endfor %} {{ 'x.y'|default:o.name }}",
+            "{% if o.deep.er %}{{ o.deep.er.est }}{% endif %}{# experiment #}{{ o.deep|tojson }}",
+        ]
+        func variables(_ index: Int, _ flag: Bool, _ list: [Int], _ deep: String?) -> [String: any Sendable] {
+            var rich = Self.rich
+            var experiment = rich["experiment"] as? [String: any Sendable] ?? [:]
+            experiment["name"] = "exp-\(index)"
+            if index % 2 == 1 { experiment["extra"] = index }
+            rich["experiment"] = experiment
+            rich["list"] = list
+            rich["x"] = index > 2 ? "set" : nil
+            let inner: [String: any Sendable] = deep.map { ["est": $0] } ?? [:]
+            rich["o"] =
+                ["map": ["a": index, "b": 2], "flag": flag, "name": "n", "deep": ["er": inner]]
+                as [String: any Sendable]
+            return rich
+        }
+        let sets = [
+            variables(0, true, [1, 2], "a"), variables(1, true, [1, 2], "a"), variables(2, false, [3], "a"),
+            variables(3, true, [], nil), variables(0, true, [1, 2], "b"), variables(0, true, [1, 2], "a"),
+        ]
+        let renderer = TemplateRenderer()
+        for text in texts {
+            let prepared = renderer.prepare(TemplateSet.Source(text: text, origin: "test"))
+            #expect(prepared.reusesParts, "\(text.prefix(60))")
+            for (number, given) in sets.enumerated() {
+                #expect(
+                    try renderer.render(prepared, with: given) == stencilRender(text, given),
+                    "set \(number): \(text.prefix(60))")
+            }
+        }
+    }
+
+    @Test func templatesWithOtherTagsAreRenderedWhole() throws {
+        let renderer = TemplateRenderer()
+        for text in [
+            "{% filter uppercase %}{{ x }}{% endfilter %}", "{% for x in l %}{% break %}{% endfor %}",
+            "{% ifnot x %}y{% endif %}",
+        ] {
+            let prepared = renderer.prepare(TemplateSet.Source(text: text, origin: "test"))
+            #expect(!prepared.reusesParts, "\(text)")
+            for given: [String: any Sendable] in [["x": "a", "l": [1]], ["x": "b", "l": [2]]] {
+                #expect(try renderer.render(prepared, with: given) == stencilRender(text, given), "\(text)")
+            }
+        }
+    }
+
     /// Manifests the events read: the same JSON as through Yams' nodes.
     @Test func plainManifestsReadFromEventsAsFromNodes() throws {
         let manifests = [

@@ -50,10 +50,6 @@ extension KubernetesBackend {
                     "mrun: note: --max-parallel \(limit) is not enforced on Kubernetes: every point's Job is"
                         + " created now and the cluster's quotas decide how many run at once")
             }
-            // Converting the points' Jobs from their YAML is most of mrun's own work per point; it
-            // runs beside the cluster's setup and the history's write, which mostly wait.
-            let conversion = indexed ? nil : Task { convertedJobs(sweep) }
-            defer { conversion?.cancel() }
             // The points are recorded (before any Job exists) while the cluster is set up, a few
             // at a time: each point's Job is created once its launch is recorded. Their image's
             // digest follows with their Jobs' names.
@@ -71,7 +67,7 @@ extension KubernetesBackend {
                 outcome =
                     try await indexed
                     ? createIndexedJob(sweep, launch: launch, ids: recording.all().launchVariable(sweep: true))
-                    : createJobs(sweep, launch: launch, converted: await conversion?.value, ids: recording.id(at:))
+                    : createJobs(sweep, launch: launch, ids: recording.id(at:))
             } catch {
                 await recording.all().failed()
                 throw KubernetesSetup.incomplete(error, present: launch.present)
@@ -133,28 +129,16 @@ extension KubernetesBackend {
         case failed(offset: Int, index: Int, message: String)
     }
 
-    /// Every point's Job as it will be sent, not yet running the pushed image, in the order of the
-    /// sweep's plans; stops early when cancelled (the launch failed). The first point's typed
-    /// conversion checks the template and finds what a Job cannot hold (``SweepJob``).
-    func convertedJobs(_ sweep: SweepPlan) -> [Result<SweepJob, any Error>] {
-        var jobs: [Result<SweepJob, any Error>] = []
-        jobs.reserveCapacity(sweep.plans.count)
-        var dropped: [[JSONValue.Step]] = []
-        for point in Self.points(of: sweep) {
-            if Task.isCancelled { break }
-            jobs.append(
-                Result {
-                    if point.plan.shape.isGang { return .typed(try jobObject(sweep, point: point, image: nil)) }
-                    if point.offset == 0 {
-                        dropped = try convertedJob(of: point.plan, reportDropped: true).droppedSteps
-                    }
-                    return .document(
-                        try jobDocument(
-                            of: point.plan, labels: Self.labels(sweep, point: point),
-                            requestID: Self.requestID(sweep, point: point), dropping: dropped))
-                })
-        }
-        return jobs
+    /// A point's Job as it will be sent, not yet running the pushed image: a gang's typed, any
+    /// other's the document its template rendered, without the `dropped` fields (those the first
+    /// point's typed conversion found a Job cannot hold, see ``SweepJob``).
+    func sweepJob(_ sweep: SweepPlan, point: Point, dropping dropped: [[JSONValue.Step]]) throws -> SweepJob {
+        if point.plan.shape.isGang { return .typed(try jobObject(sweep, point: point, image: nil)) }
+        return .document(
+            try jobDocument(
+                of: point.plan, labels: Self.labels(sweep, point: point),
+                requestID: Self.requestID(sweep, point: point),
+                dropping: dropped))
     }
 
     private static func points(of sweep: SweepPlan) -> [Point] {
@@ -179,27 +163,25 @@ extension KubernetesBackend {
             requestID: Self.requestID(sweep, point: point), reportDropped: point.offset == 0)
     }
 
-    /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, from the `converted`
-    /// Jobs (else converted first). A point that fails does not stop
-    /// the others; a template that does not convert fails at the first point, before anything is
-    /// created.
+    /// Creates every point's Job, at most ``maxConcurrentCreates`` at once, each made from its
+    /// point's document in the task that sends it (so on every core, and the first is sent before
+    /// the last is made). A point that fails does not stop the others; a template that does not
+    /// convert fails at the first point, before anything is created.
     /// `ids`: a point's launch id by offset, once it is recorded (nil when it was not).
     func createJobs(
-        _ sweep: SweepPlan, launch: Launch, converted: [Result<SweepJob, any Error>]? = nil,
-        ids: @escaping @Sendable (Int) async -> String? = { _ in nil }
+        _ sweep: SweepPlan, launch: Launch, ids: @escaping @Sendable (Int) async -> String? = { _ in nil }
     ) async throws -> SweepOutcome {
         let points = Self.points(of: sweep)
-        let jobs: [Result<SweepJob, any Error>]
-        if let converted, converted.count == points.count { jobs = converted } else { jobs = convertedJobs(sweep) }
+        guard let first = points.first else { return SweepOutcome() }
+        let dropped = first.plan.shape.isGang ? [] : try convertedJob(of: first.plan, reportDropped: true).droppedSteps
         let job = { @Sendable (point: Point) async throws -> SweepJob in
-            var object = try jobs[point.offset].get()
+            var object = try sweepJob(sweep, point: point, dropping: dropped)
             object.pin(plan: point.plan, image: launch.image)
             if let id = await ids(point.offset) {
                 object.tell(EnvironmentVariable(name: "MRUN_LAUNCH_ID", value: id))
             }
             return object
         }
-        guard let first = points.first else { return SweepOutcome() }
         let firstJob = try await job(first)
         let client = launch.client
         let namespace = launch.namespace
