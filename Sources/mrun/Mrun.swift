@@ -64,8 +64,12 @@ extension MrunCommand {
             await environment.shutdown()
             throw error
         }
-        await environment.shutdown()
-        PhaseProfile.mark("shut down")
+        PhaseProfile.mark("done")
+        // The connections close with the process: closing them first waited a round trip of each
+        // server (its answer to HTTP/2's goodbye) for nothing. `_exit`, not `exit`: the event loops'
+        // threads still run, and no atexit handler may tear down what they use under them.
+        fflush(nil)
+        _exit(0)
     }
 }
 
