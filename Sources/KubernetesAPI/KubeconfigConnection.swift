@@ -83,7 +83,7 @@ public struct ClusterConnection: Sendable, CustomStringConvertible, CustomDebugS
     public var debugDescription: String { description }
 }
 
-public struct ClientCertificate: Sendable, Equatable, CustomStringConvertible {
+public struct ClientCertificate: Sendable, Hashable, CustomStringConvertible {
     public var certificatePEM: [UInt8]
     public var keyPEM: [UInt8]
 

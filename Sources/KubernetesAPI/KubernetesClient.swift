@@ -42,7 +42,7 @@ public struct KubernetesClient: Sendable {
         self.connection = connection
         self.http = http
         self.options = options
-        tls = KubernetesTLS(connection: connection)
+        tls = KubernetesTLS(connection: connection, shared: http.tlsMaterials)
     }
 
     // MARK: - Requests

@@ -31,6 +31,15 @@ extension KubernetesClient {
             Kubernetes.VersionInfo.self, from: try await exchange(request, retry: .idempotent), request: request)
     }
 
+    /// Opens the connection to the server (the TCP connection, the TLS handshake, HTTP/2's
+    /// preface) with a `GET /version` whose answer and errors are left out: a launch starts it
+    /// while it plans, and its first requests find the connection ready. Nothing is done for
+    /// credentials from an exec plugin, which the launch's own client would run again.
+    public func warmUp() async {
+        guard !connection.refreshesCredentials else { return }
+        _ = try? await exchange(APIRequest(path: "/version"), retry: .never)
+    }
+
     public func get<Object: KubernetesObject>(
         _ type: Object.Type, name: String, namespace: String? = nil
     ) async throws -> Object {

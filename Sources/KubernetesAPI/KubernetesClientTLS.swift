@@ -18,9 +18,11 @@ final class KubernetesTLS: Sendable {
 
     private let connection: ClusterConnection
     private let cache = Mutex<Material?>(nil)
+    private let shared: TLSMaterials?
 
-    init(connection: ClusterConnection) {
+    init(connection: ClusterConnection, shared: TLSMaterials? = nil) {
         self.connection = connection
+        self.shared = shared
     }
 
     /// The material of the last request, if any.
@@ -29,7 +31,12 @@ final class KubernetesTLS: Sendable {
     func material() async throws -> Material {
         let certificate = try await connection.clientCertificate()
         if let cached = cache.withLock({ $0 }), cached.clientCertificate == certificate { return cached }
-        let material = try build(clientCertificate: certificate)
+        let key = TLSMaterials.Key(
+            authority: connection.certificateAuthorityPEM, skipsVerification: connection.insecureSkipTLSVerify,
+            certificate: certificate)
+        let material =
+            try shared?.material(for: key) { try build(clientCertificate: certificate) }
+            ?? build(clientCertificate: certificate)
         cache.withLock { $0 = material }
         return material
     }
@@ -78,5 +85,29 @@ final class KubernetesTLS: Sendable {
         KubernetesClientError(
             .invalidTLSMaterial, server: connection.server.absoluteString, contextName: connection.contextName,
             request: nil, detail: detail)
+    }
+}
+
+/// The TLS material of one process's clients, by what it is built from: clients of the same
+/// credentials get the same configuration, so AsyncHTTPClient's pool (which keys connections by
+/// it) gives them the same connection, the one a warm-up opened (``KubernetesClient/warmUp()``).
+/// Parsing a client key and its certificates again for each client was also a tenth of a launch.
+final class TLSMaterials: Sendable {
+    struct Key: Hashable {
+        var authority: [UInt8]?
+        var skipsVerification: Bool
+        var certificate: ClientCertificate?
+    }
+
+    private let materials = Mutex<[Key: KubernetesTLS.Material]>([:])
+
+    /// The material for `key`, built once; a build that fails is tried again by the next caller.
+    func material(for key: Key, build: () throws -> KubernetesTLS.Material) throws -> KubernetesTLS.Material {
+        try materials.withLock { materials in
+            if let known = materials[key] { return known }
+            let material = try build()
+            materials[key] = material
+            return material
+        }
     }
 }

@@ -24,6 +24,8 @@ public final class KubernetesHTTPClient: Sendable {
 
     public let configuration: Configuration
     private let clients: Mutex<State>
+    /// The TLS material of the clients using this one.
+    let tlsMaterials = TLSMaterials()
 
     private struct State: ~Copyable {
         var byOverride: [String: HTTPClient] = [:]

@@ -45,6 +45,9 @@ package struct BackendEntry: Sendable {
     package var output:
         @Sendable (MrunEnvironment, Context, LaunchRecord, @escaping OpenHistory) throws
             -> any OutputTransport
+    /// Readies what a launch on a context will use first and has no effect anywhere (a
+    /// connection to the cluster), while the launch is still planned; nil: nothing to ready.
+    package var warmUp: (@Sendable (MrunEnvironment, Context) async -> Void)? = nil
 }
 
 /// The one place that maps a context type to its backend.

@@ -21,6 +21,15 @@ public struct Launcher: Sendable {
         self.environment = environment
     }
 
+    /// Starts readying what a launch on `context` will use first (a connection to its cluster),
+    /// in the background while the launch is planned; it changes nothing anywhere, and what fails
+    /// in it is met, and reported, by the launch itself.
+    public func warmUp(_ context: Context) {
+        guard let warmUp = Backends.entries[context.type]?.warmUp else { return }
+        let environment = self.environment
+        Task.detached { await warmUp(environment, context) }
+    }
+
     /// Opens `$MRUN_HOME/history.sqlite` for recording; nil (after a warning) when it cannot be used
     /// for a reason that is not the file's content.
     public func openHistory() throws -> HistoryStore? {

@@ -143,6 +143,7 @@ struct RunCommand: MrunCommand {
         var builder = PlanBuilder(host: host, store: store)
         builder.keepsDocuments = !dryRun
         let launcher = Launcher(environment: environment)
+        if !dryRun { launcher.warmUp(context) }
         var sweepOptions = try self.sweepOptions
         if let spec, PythonSpecReader.isPythonSpec(spec) {
             let reader = PythonSpecReader(

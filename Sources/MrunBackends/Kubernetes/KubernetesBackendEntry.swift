@@ -1,3 +1,4 @@
+import KubernetesAPI
 import MrunConfig
 import MrunHistory
 import MrunPlan
@@ -18,5 +19,10 @@ enum KubernetesBackendEntry {
             KubernetesOutputTransport(
                 context: context, launch: launch, host: environment.host, http: environment.http,
                 runner: environment.runner)
+        },
+        warmUp: { environment, context in
+            let loader = KubeconfigLoader(host: environment.host)
+            guard let connection = try? loader.resolve(contextName: context.kubernetes.kubeContext) else { return }
+            await KubernetesClient(connection: connection, http: environment.http).warmUp()
         })
 }
