@@ -8,7 +8,8 @@ extension BuiltInTemplates {
         # The host's runner (runner.sh) starts it in a session of its own from the code directory, with
         # MRUN_POINT_DIR (this script's directory) and, on GPU hosts, CUDA_VISIBLE_DEVICES set.
         mrun_dir=${MRUN_POINT_DIR:?}
-        echo $$ > "$mrun_dir/pid"
+        # Written whole and renamed, as the runner writes it too: a reader never finds it empty.
+        echo $$ > "$mrun_dir/pid.run" && mv -f -- "$mrun_dir/pid.run" "$mrun_dir/pid"
         # Cancelled between the runner's check and here: never start.
         [ -e "$mrun_dir/cancelled" ] && exit 143
         # Credentials come from the private file next to the code, never from this script.

@@ -138,7 +138,9 @@ extension BuiltInTemplates {
           echo "$mrun_boot" > "$mrun_dir/boot-id"
           # Its own session and process group: cancel signals the group, and nothing here or from ssh reaches it.
           MRUN_POINT_DIR=$mrun_dir setsid sh "$mrun_dir/run.sh" > "$mrun_dir/output.log" 2>&1 < /dev/null &
-          echo $! > "$mrun_dir/pid"
+          # Renamed into place, never truncated: the point's own script writes it at its start too, and a
+          # pid read empty meanwhile made its slot look free to this loop and to other runners.
+          echo $! > "$mrun_dir/pid.runner" && mv -f -- "$mrun_dir/pid.runner" "$mrun_dir/pid"
           eval "mrun_slot_point_$mrun_free=\$mrun_point"
         done 3< "$mrun_batch/queue"
         rm -f -- "$mrun_batch/waiting"
