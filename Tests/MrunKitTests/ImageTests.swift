@@ -92,8 +92,11 @@ struct ImageFixture {
     }
 
     /// Removes the tags a test made from the engine, so test runs do not pile up images.
+    /// Removes the tags' images but not their untagged parents: those are the build cache other
+    /// tests, building at the same time from the same base, may be using (their build then failed
+    /// with "unable to find image").
     func removeImages(_ tags: [String]) async {
-        _ = try? await docker(["rmi"] + tags)
+        _ = try? await docker(["rmi", "--no-prune"] + tags)
     }
 }
 
@@ -128,7 +131,7 @@ struct ImageFixture {
         #expect(!inspect.standardOutput.contains(token), "no secret is baked into the image")
 
         // Removed locally, the image must come back from the registry.
-        #expect(try await fixture.docker(["rmi", tag]).status == 0)
+        #expect(try await fixture.docker(["rmi", "--no-prune", tag]).status == 0)
         let network = fixture.bed.network.map { ["--network", $0] } ?? []
         let run = try await fixture.docker(["run", "--rm"] + network + [tag])
         #expect(run.status == 0, "\(run.standardError)")

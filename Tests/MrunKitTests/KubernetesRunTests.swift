@@ -94,9 +94,9 @@ import Testing
             let copy = try #require(log.range(of: " : COPY . /workspace\n"))
             #expect(!log[copy.upperBound...].hasPrefix(" ---> Using cache\n"), "the code layer is rebuilt")
 
-            // The first pushed image, pulled back from the registry (removing it here also drops its build
-            // cache, hence last), runs the Job's command.
-            _ = try await fixture.docker(["rmi", tag])
+            // The first pushed image, pulled back from the registry, runs the Job's command. Its untagged
+            // parents stay: they are the build cache of tests building beside this one.
+            _ = try await fixture.docker(["rmi", "--no-prune", tag])
             let network = bed.network.map { ["--network", $0] } ?? []
             let command = container.command ?? []
             let run = try await fixture.docker(
