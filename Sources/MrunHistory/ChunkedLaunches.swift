@@ -33,7 +33,7 @@ public struct ChunkedLaunches: Sendable {
             let end = number + 1 < starts.count ? starts[number + 1] : plans.count
             let before = parts.last
             let part = Array(plans[start..<end])
-            let partPoints = points.map { Array($0[start..<min(end, $0.count)]) }
+            let partPoints = points.map { Array($0.dropFirst(start).prefix(end - start)) }
             parts.append(
                 Task {
                     _ = await before?.value

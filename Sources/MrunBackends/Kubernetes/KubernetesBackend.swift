@@ -17,8 +17,8 @@ public struct KubernetesBackend: Backend {
     public var sink: any OutputSink
     public var imageBuilder: any ImageBuilder
     public var http: KubernetesHTTPClient
-    /// Shut `http` down when done. The command line shuts its environment's client down itself,
-    /// after the whole command.
+    /// Shut `http` down when done. The command line shuts its environment's client down itself
+    /// after a command that failed; one that succeeded ends the process with its connections open.
     public var shutsDownHTTPClient: Bool
     public var clientOptions: KubernetesClient.Options
     /// Job creates in flight at once during a sweep.

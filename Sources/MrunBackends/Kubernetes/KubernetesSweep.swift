@@ -169,7 +169,7 @@ extension KubernetesBackend {
     /// convert fails at the first point, before anything is created.
     /// `ids`: a point's launch id by offset, once it is recorded (nil when it was not).
     func createJobs(
-        _ sweep: SweepPlan, launch: Launch, ids: @escaping @Sendable (Int) async -> String? = { _ in nil }
+        _ sweep: SweepPlan, launch: Launch, ids: @escaping @Sendable (Int) async -> String?
     ) async throws -> SweepOutcome {
         let points = Self.points(of: sweep)
         guard let first = points.first else { return SweepOutcome() }
